@@ -1,0 +1,227 @@
+/**
+ * The runtime: owns the session workers, loads models into them, and hands back
+ * {@link Model} handles. It knows nothing of ONNX Runtime or TF.js internals; it speaks
+ * only the worker contract in `protocol.ts`.
+ */
+import { DisposedError, InvalidOptionsError } from './errors';
+import { createModel, type ManagedModel, type Model } from './model';
+import type { BackendPreference, Dim, EngineAssetPaths, LoadRequest, ModelFormat, ModelSource, TfjsGraphArtifacts, WorkerEnvironment } from './protocol';
+import { installErrorTransfer } from './wire-errors';
+import { WorkerClient } from './worker-client';
+
+/** Options for {@link createRuntime}. */
+export interface RuntimeOptions {
+  /**
+   * Base URL under which the app serves the engines' WASM files, in `ort/` and `tfjs/`
+   * (the install script copies them to `public/ort/` and `public/tfjs/`).
+   * Relative values resolve against the page URL.
+   * @default '/' (the root of the page's origin)
+   */
+  readonly assetBaseUrl?: string | URL;
+  /** URL prefix of ONNX Runtime Web's WASM files. @default `${assetBaseUrl}ort/` */
+  readonly ortWasmPrefix?: string | URL;
+  /** URL prefix of TF.js's WASM files. @default `${assetBaseUrl}tfjs/` */
+  readonly tfjsWasmPrefix?: string | URL;
+  /**
+   * WASM threads per ONNX Runtime worker (needs a cross-origin-isolated page).
+   * @default 0 (ONNX Runtime picks: half the cores, at most 4)
+   */
+  readonly ortNumThreads?: number;
+  /**
+   * Create a session worker. Override to load the worker from your own URL (CSP,
+   * custom bundling). @default a module worker built from `workers/session-worker.ts`
+   */
+  readonly createWorker?: (name: string) => Worker;
+}
+
+/** Describes a model to load. */
+export interface ModelDescriptor {
+  /** `'onnx'` for ONNX Runtime Web, `'tfjs-graph'` for a TF.js graph model (`model.json`). */
+  readonly format: ModelFormat;
+  /** A URL (relative URLs resolve against the page), ONNX bytes, or TF.js artifacts in memory. */
+  readonly source: string | URL | ArrayBuffer | Uint8Array | TfjsGraphArtifacts;
+  /** Where to run: `'webgpu'`, `'wasm'`, `'cpu'` (TF.js only) or `'auto'`. @default 'auto' */
+  readonly backend?: BackendPreference;
+  /** The model's id in metrics and errors. @default the file name of the URL, else the format */
+  readonly id?: string;
+  /**
+   * Worker to host the model; models with the same key share a worker.
+   * @default `'onnx'` for ONNX models; `'tfjs-graph:<backend>'` for TF.js (one TF.js backend per worker)
+   */
+  readonly worker?: string;
+  /** Reject float inputs containing NaN before running. @default false */
+  readonly rejectNaN?: boolean;
+  /**
+   * Tighten input shapes the graph leaves free, by input name. Named dimensions must
+   * agree across inputs. @default {} (the graph's own declaration)
+   * @example { input: ['batch', 576], state: [2, 'batch', 128] } // Silero VAD v5
+   */
+  readonly shapes?: Readonly<Record<string, readonly Dim[]>>;
+}
+
+/** Environment facts, from a session worker's point of view. */
+export type RuntimeEnvironment = WorkerEnvironment;
+
+/**
+ * An inpage runtime. Create one per page (or per independent feature).
+ *
+ * @example
+ * const runtime = createRuntime();
+ * const vad = await runtime.load({ format: 'onnx', source: '/models/silero_vad_v5.onnx', backend: 'auto' });
+ * console.log(vad.backend); // 'webgpu' or 'wasm'
+ * await runtime.dispose();
+ */
+export interface Runtime {
+  /** Load a model into a worker; resolves when its session is ready. */
+  load(descriptor: ModelDescriptor): Promise<Model>;
+  /** What the session workers see: WebGPU adapter, cross-origin isolation, cores. */
+  environment(): Promise<RuntimeEnvironment>;
+  /** Models currently loaded. */
+  readonly models: readonly Model[];
+  /** Free every session and terminate every worker. Later calls fail with `DISPOSED`. */
+  dispose(): Promise<void>;
+  /** True after {@link Runtime.dispose}. */
+  readonly disposed: boolean;
+}
+
+const backends: readonly BackendPreference[] = ['webgpu', 'wasm', 'cpu', 'auto'];
+const formats: readonly ModelFormat[] = ['onnx', 'tfjs-graph'];
+
+function defaultWorker(name: string): Worker {
+  return new Worker(new URL('../workers/session-worker.ts', import.meta.url), { type: 'module', name: `inpage:${name}` });
+}
+
+function prefix(url: string | URL, base: string): string {
+  const href = new URL(url, base).href;
+  return href.endsWith('/') ? href : `${href}/`;
+}
+
+function pageBase(): string {
+  return typeof document !== 'undefined' ? document.baseURI : globalThis.location.href;
+}
+
+function toSource(descriptor: ModelDescriptor): { source: ModelSource; name: string } {
+  const { source } = descriptor;
+  if (typeof source === 'string' || source instanceof URL) {
+    const url = new URL(source, pageBase()).href;
+    const file = new URL(url).pathname.split('/').filter(Boolean).pop() ?? descriptor.format;
+    return { source: { kind: 'url', url }, name: file.replace(/\.(onnx|json)$/, '') };
+  }
+  if (source instanceof ArrayBuffer) return { source: { kind: 'bytes', bytes: source.slice(0) }, name: descriptor.format };
+  if (source instanceof Uint8Array) return { source: { kind: 'bytes', bytes: source.slice().buffer }, name: descriptor.format };
+  if (typeof source === 'object' && source !== null && 'modelJson' in source && 'weights' in source) {
+    return { source: { kind: 'tfjs-artifacts', artifacts: source }, name: descriptor.format };
+  }
+  throw new InvalidOptionsError('Model source must be a URL, an ArrayBuffer/Uint8Array of ONNX bytes, or { modelJson, weights } for TF.js.', {
+    input: 'source',
+    expected: 'string | URL | ArrayBuffer | Uint8Array | TfjsGraphArtifacts',
+    got: typeof source,
+  });
+}
+
+function checkDescriptor(descriptor: ModelDescriptor): void {
+  if (typeof descriptor !== 'object' || descriptor === null) {
+    throw new InvalidOptionsError('load() needs a model descriptor object: { format, source, backend? }.', { expected: 'object', got: String(descriptor) });
+  }
+  if (!formats.includes(descriptor.format)) {
+    throw new InvalidOptionsError(`Unknown model format "${String(descriptor.format)}".`, { input: 'format', expected: formats.join(' | '), got: String(descriptor.format) });
+  }
+  const backend = descriptor.backend ?? 'auto';
+  if (!backends.includes(backend)) {
+    throw new InvalidOptionsError(`Unknown backend "${String(backend)}".`, { input: 'backend', expected: backends.join(' | '), got: String(backend) });
+  }
+}
+
+class RuntimeImpl implements Runtime {
+  private readonly workers = new Map<string, WorkerClient>();
+  private readonly loaded = new Map<string, ManagedModel>();
+  private readonly paths: EngineAssetPaths;
+  private readonly createWorker: (name: string) => Worker;
+  private isDisposed = false;
+
+  constructor(options: RuntimeOptions) {
+    const threads = options.ortNumThreads ?? 0;
+    if (!Number.isInteger(threads) || threads < 0) {
+      throw new InvalidOptionsError(`Expected \`ortNumThreads\` to be an integer ≥ 0, got ${String(threads)}.`, { input: 'ortNumThreads', expected: 'integer ≥ 0', got: String(threads) });
+    }
+    const base = prefix(options.assetBaseUrl ?? '/', pageBase());
+    this.paths = {
+      ortWasmPrefix: prefix(options.ortWasmPrefix ?? 'ort/', base),
+      tfjsWasmPrefix: prefix(options.tfjsWasmPrefix ?? 'tfjs/', base),
+      ortNumThreads: threads,
+    };
+    this.createWorker = options.createWorker ?? defaultWorker;
+  }
+
+  get disposed(): boolean {
+    return this.isDisposed;
+  }
+
+  get models(): readonly Model[] {
+    return [...this.loaded.values()];
+  }
+
+  private workerFor(key: string): WorkerClient {
+    let client = this.workers.get(key);
+    if (client === undefined || client.closed) {
+      client = new WorkerClient(key, this.createWorker(key), this.paths, (dead) => {
+        if (this.workers.get(key) === dead) this.workers.delete(key);
+      });
+      this.workers.set(key, client);
+    }
+    return client;
+  }
+
+  private uniqueId(wanted: string): string {
+    if (!this.loaded.has(wanted)) return wanted;
+    let n = 2;
+    while (this.loaded.has(`${wanted}#${n}`)) n += 1;
+    return `${wanted}#${n}`;
+  }
+
+  async load(descriptor: ModelDescriptor): Promise<Model> {
+    if (this.isDisposed) throw new DisposedError('This runtime was disposed; create a new one with createRuntime().');
+    checkDescriptor(descriptor);
+    const backend = descriptor.backend ?? 'auto';
+    const { source, name } = toSource(descriptor);
+    const modelId = this.uniqueId(descriptor.id ?? name);
+    const key = descriptor.worker ?? (descriptor.format === 'onnx' ? 'onnx' : `tfjs-graph:${backend}`);
+    const client = this.workerFor(key);
+    const request: LoadRequest = { modelId, format: descriptor.format, source, backend, rejectNaN: descriptor.rejectNaN ?? false, shapes: descriptor.shapes ?? {} };
+    await client.ready();
+    const info = await client.call((api) => api.load(request));
+    const model = createModel(info, client, () => this.loaded.delete(modelId), request.rejectNaN);
+    this.loaded.set(modelId, model);
+    return model;
+  }
+
+  async environment(): Promise<RuntimeEnvironment> {
+    if (this.isDisposed) throw new DisposedError('This runtime was disposed; create a new one with createRuntime().');
+    const client = this.workerFor('onnx');
+    await client.ready();
+    return client.call((api) => api.environment());
+  }
+
+  async dispose(): Promise<void> {
+    if (this.isDisposed) return;
+    this.isDisposed = true;
+    for (const model of this.loaded.values()) model.markDisposed();
+    this.loaded.clear();
+    await Promise.all([...this.workers.values()].map((client) => client.terminate()));
+    this.workers.clear();
+  }
+}
+
+/**
+ * Create a runtime. Workers start lazily, on the first `load()`.
+ *
+ * @example
+ * import { createRuntime } from 'inpage';
+ * const runtime = createRuntime();
+ * const pose = await runtime.load({ format: 'tfjs-graph', source: '/models/movenet-lightning/movenet-lightning.json' });
+ * const { 'Identity:0': keypoints } = await pose.run({ 'input:0': { dtype: 'int32', dims: [1, 192, 192, 3], data: pixels } });
+ */
+export function createRuntime(options: RuntimeOptions = {}): Runtime {
+  installErrorTransfer();
+  return new RuntimeImpl(options);
+}

@@ -1,0 +1,54 @@
+/**
+ * One Vite config, two jobs:
+ * - default: serve / build the demo page (index.html) and the e2e harness page, with the
+ *   cross-origin-isolation headers multi-threaded WASM needs (SharedArrayBuffer);
+ * - `--mode lib`: build the npm library from src/index.ts into dist/.
+ */
+import { resolve } from 'node:path';
+import { defineConfig } from 'vite';
+
+// COOP + COEP make the page cross-origin isolated, which enables SharedArrayBuffer
+// and so WASM threads in ONNX Runtime Web and TF.js.
+const isolationHeaders = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+export default defineConfig(({ mode }) => {
+  if (mode === 'lib') {
+    return {
+      publicDir: false,
+      worker: { format: 'es' },
+      build: {
+        outDir: 'dist',
+        emptyOutDir: true,
+        target: 'es2022',
+        sourcemap: true,
+        lib: { entry: resolve(import.meta.dirname, 'src/index.ts'), formats: ['es'], fileName: 'index' },
+        rollupOptions: { external: ['comlink', 'idb-keyval'] },
+      },
+    };
+  }
+  return {
+    // A multi-page app: a missing file is a real 404, not index.html (an SPA fallback
+    // would hand HTML to the model loaders).
+    appType: 'mpa',
+    server: { host: '127.0.0.1', port: 5173, headers: isolationHeaders },
+    preview: { host: '127.0.0.1', port: 4173, headers: isolationHeaders },
+    worker: { format: 'es' },
+    // ORT locates its WASM glue relative to its own module; pre-bundling would move it.
+    optimizeDeps: { exclude: ['onnxruntime-web'] },
+    build: {
+      outDir: 'dist-app',
+      emptyOutDir: true,
+      target: 'es2022',
+      chunkSizeWarningLimit: 4096,
+      rollupOptions: {
+        input: {
+          main: resolve(import.meta.dirname, 'index.html'),
+          harness: resolve(import.meta.dirname, 'e2e/harness.html'),
+        },
+      },
+    },
+  };
+});

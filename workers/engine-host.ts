@@ -1,0 +1,111 @@
+/**
+ * The worker-side host: one {@link WorkerApi} that routes each model to the engine for
+ * its format (ONNX Runtime Web or TF.js), validates every input before any engine call,
+ * and sends results back with their buffers transferred.
+ *
+ * Engines are imported lazily, so a worker that only runs ONNX models never downloads
+ * TF.js and vice versa.
+ */
+import { transfer } from 'comlink';
+import { InvalidOptionsError, ModelNotFoundError } from '../src/errors';
+import type { Backend, Engine, EngineAssetPaths, LoadRequest, ModelFormat, ModelInfo, RunResult, TensorMap, TensorSpec, WorkerApi, WorkerEnvironment } from '../src/protocol';
+import { transferablesOf } from '../src/tensor';
+import { applyShapeOverrides } from '../src/signature';
+import { validateInputs } from '../src/validate';
+import { probeWebGpu } from './webgpu-probe';
+
+interface Loaded {
+  readonly engine: Engine;
+  readonly inputs: readonly TensorSpec[];
+  readonly rejectNaN: boolean;
+}
+
+const defaultPaths: EngineAssetPaths = { ortWasmPrefix: '/ort/', tfjsWasmPrefix: '/tfjs/', ortNumThreads: 0 };
+
+/** Implements the worker API over the two engines. */
+export class EngineHost implements WorkerApi {
+  private paths: EngineAssetPaths = defaultPaths;
+  private readonly engines = new Map<ModelFormat, Promise<Engine>>();
+  private readonly loaded = new Map<string, Loaded>();
+
+  async configure(paths: EngineAssetPaths): Promise<void> {
+    if (this.engines.size > 0) throw new InvalidOptionsError('configure() must be called before the first model loads.');
+    this.paths = paths;
+  }
+
+  async environment(): Promise<WorkerEnvironment> {
+    const gpu = await probeWebGpu();
+    return {
+      webgpu: gpu,
+      crossOriginIsolated: globalThis.crossOriginIsolated,
+      hardwareConcurrency: navigator.hardwareConcurrency,
+      userAgent: navigator.userAgent,
+    };
+  }
+
+  private engineFor(format: ModelFormat): Promise<Engine> {
+    let engine = this.engines.get(format);
+    if (engine === undefined) {
+      const paths = this.paths;
+      engine =
+        format === 'onnx'
+          ? import('./ort-engine').then(({ OrtEngine, configureOrt }) => {
+              configureOrt(paths);
+              return new OrtEngine();
+            })
+          : import('./tfjs-engine').then(({ TfjsEngine, configureTfjs }) => {
+              configureTfjs(paths);
+              return new TfjsEngine();
+            });
+      this.engines.set(format, engine);
+    }
+    return engine;
+  }
+
+  async load(request: LoadRequest): Promise<ModelInfo> {
+    if (this.loaded.has(request.modelId)) throw new InvalidOptionsError(`A model with id "${request.modelId}" is already loaded in this worker.`, { model: request.modelId });
+    const engine = await this.engineFor(request.format);
+    const loadedInfo = await engine.load(request);
+    let inputs: TensorSpec[];
+    try {
+      inputs = applyShapeOverrides(request.modelId, loadedInfo.inputs, request.shapes);
+    } catch (error) {
+      await engine.release(request.modelId);
+      throw error;
+    }
+    const info: ModelInfo = { ...loadedInfo, inputs };
+    this.loaded.set(request.modelId, { engine, inputs, rejectNaN: request.rejectNaN });
+    return info;
+  }
+
+  private get(modelId: string): Loaded {
+    const loaded = this.loaded.get(modelId);
+    if (loaded === undefined) throw new ModelNotFoundError(`No model "${modelId}" is loaded in this worker (never loaded, or released).`, { model: modelId });
+    return loaded;
+  }
+
+  async run(modelId: string, inputs: TensorMap): Promise<RunResult> {
+    const { engine, inputs: specs, rejectNaN } = this.get(modelId);
+    const validateStart = performance.now();
+    validateInputs(modelId, specs, inputs, { rejectNaN });
+    const validateMs = performance.now() - validateStart;
+    const result = await engine.run(modelId, inputs);
+    const withTimings: RunResult = { outputs: result.outputs, timings: { ...result.timings, prepareMs: result.timings.prepareMs + validateMs } };
+    return transfer(withTimings, transferablesOf(Object.values(result.outputs)));
+  }
+
+  async release(modelId: string): Promise<void> {
+    const loaded = this.loaded.get(modelId);
+    if (loaded === undefined) return;
+    this.loaded.delete(modelId);
+    await loaded.engine.release(modelId);
+  }
+
+  async backendOf(modelId: string): Promise<Backend> {
+    return this.get(modelId).engine.backendOf(modelId);
+  }
+
+  async releaseAll(): Promise<void> {
+    await Promise.all([...this.loaded.keys()].map((id) => this.release(id)));
+  }
+}
