@@ -12,7 +12,13 @@ for (const backend of backends) {
         const { createRuntime, tensor } = window.inpage;
         const { caught } = window.harness;
         const runtime = createRuntime();
-        const vad = await runtime.load({ format: 'onnx', source: '/models/silero_vad_v5.onnx', backend, rejectNaN: true, shapes: { input: [...shapes.input], state: [...shapes.state] } });
+        const vad = await runtime.load({
+          format: 'onnx',
+          source: '/models/silero_vad_v5.onnx',
+          backend,
+          rejectNaN: true,
+          shapes: { input: [...shapes.input], state: [...shapes.state] },
+        });
         const input = () => tensor('float32', [1, 576], new Float32Array(576));
         const state = () => tensor('float32', [2, 1, 128], new Float32Array(256));
         const sr = () => tensor('int64', [], BigInt64Array.of(16000n));

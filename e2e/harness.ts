@@ -3,7 +3,7 @@
  * so Playwright specs can drive them with `page.evaluate`.
  */
 import * as inpage from '../src/index';
-import { decodeWav16 } from './fixtures/wav';
+import { decodeWav16 } from '../demo/wav';
 
 /** A caught error, as plain data a spec can assert on. */
 export interface CaughtError {
@@ -24,11 +24,11 @@ export interface CaughtError {
 /** Helpers the specs use inside the page. */
 export interface HarnessHelpers {
   /** Await `promise`; return how it failed, or `null` when it resolved. */
-  caught(promise: Promise<unknown>): Promise<CaughtError | null>;
+  caught: (promise: Promise<unknown>) => Promise<CaughtError | null>;
   /** Fetch a 16-bit PCM WAV and return its samples as floats in [-1, 1]. */
-  loadWav(url: string): Promise<{ sampleRate: number; samples: Float32Array }>;
+  loadWav: (url: string) => Promise<{ sampleRate: number; samples: Float32Array }>;
   /** Fetch an image and return it resized to `size`×`size` as int32 RGB, NHWC. */
-  imageToInt32Rgb(url: string, size: number): Promise<{ width: number; height: number; pixels: Int32Array }>;
+  imageToInt32Rgb: (url: string, size: number) => Promise<{ width: number; height: number; pixels: Int32Array }>;
 }
 
 const errorClasses: Record<string, unknown> = {

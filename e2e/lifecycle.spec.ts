@@ -3,7 +3,15 @@
  * `DISPOSED`, a worker that dies fails its pending calls with `WORKER_CRASHED`, and the
  * runtime starts a fresh worker for the next load.
  */
+import type { Model, Runtime } from '../src/index';
 import { expect, test } from './fixtures/page';
+
+declare global {
+  interface Window {
+    /** Handles kept between two `evaluate` calls of the dispose test. */
+    lifecycle?: { runtime: Runtime; vad: Model; pose: Model };
+  }
+}
 
 test('runtime.dispose() terminates every worker and later calls fail with DISPOSED', async ({ harness }) => {
   const closed: string[] = [];
@@ -12,20 +20,28 @@ test('runtime.dispose() terminates every worker and later calls fail with DISPOS
     const runtime = window.inpage.createRuntime();
     const vad = await runtime.load({ format: 'onnx', source: '/models/silero_vad_v5.onnx', backend: 'wasm' });
     const pose = await runtime.load({ format: 'tfjs-graph', source: '/models/movenet-lightning/movenet-lightning.json', backend: 'wasm' });
-    Object.assign(window, { lifecycle: { runtime, vad, pose } });
+    window.lifecycle = { runtime, vad, pose };
   });
   const sessionWorkers = () => harness.workers().filter((w) => w.url().includes('session-worker'));
   expect(sessionWorkers()).toHaveLength(2);
 
   const result = await harness.evaluate(async () => {
-    const { runtime, vad, pose } = (window as unknown as { lifecycle: { runtime: import('../src/index').Runtime; vad: import('../src/index').Model; pose: import('../src/index').Model } }).lifecycle;
+    const held = window.lifecycle;
+    if (held === undefined) throw new Error('first evaluate did not run');
+    const { runtime, vad, pose } = held;
     const { caught } = window.harness;
     const { tensor } = window.inpage;
     await runtime.dispose();
     return {
       disposed: runtime.disposed && vad.disposed && pose.disposed,
       models: runtime.models.length,
-      run: await caught(vad.run({ input: tensor('float32', [1, 576], new Float32Array(576)), state: tensor('float32', [2, 1, 128], new Float32Array(256)), sr: tensor('int64', [], BigInt64Array.of(16000n)) })),
+      run: await caught(
+        vad.run({
+          input: tensor('float32', [1, 576], new Float32Array(576)),
+          state: tensor('float32', [2, 1, 128], new Float32Array(256)),
+          sr: tensor('int64', [], BigInt64Array.of(16000n)),
+        }),
+      ),
       load: await caught(runtime.load({ format: 'onnx', source: '/models/silero_vad_v5.onnx' })),
     };
   });
@@ -44,7 +60,11 @@ test('model.dispose() frees one model; its worker keeps serving the others', asy
     const runtime = createRuntime();
     const a = await runtime.load({ format: 'onnx', source: '/models/silero_vad_v5.onnx', backend: 'wasm', id: 'vad-a' });
     const b = await runtime.load({ format: 'onnx', source: '/models/silero_vad_v5.onnx', backend: 'wasm', id: 'vad-b' });
-    const inputs = () => ({ input: tensor('float32', [1, 576], new Float32Array(576)), state: tensor('float32', [2, 1, 128], new Float32Array(256)), sr: tensor('int64', [], BigInt64Array.of(16000n)) });
+    const inputs = () => ({
+      input: tensor('float32', [1, 576], new Float32Array(576)),
+      state: tensor('float32', [2, 1, 128], new Float32Array(256)),
+      sr: tensor('int64', [], BigInt64Array.of(16000n)),
+    });
     await a.dispose();
     const afterDispose = await caught(a.run(inputs()));
     const other = await b.run(inputs());

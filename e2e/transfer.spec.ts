@@ -17,17 +17,26 @@ for (const backend of backends) {
       const sr = BigInt64Array.of(16000n);
       const copyOfFrame = frame.slice();
       const before = { frame: frame.buffer.byteLength, state: state.buffer.byteLength };
-      const transferred = await vad.runDetailed({ input: tensor('float32', [1, 576], frame), state: tensor('float32', [2, 1, 128], state), sr: tensor('int64', [], sr) });
+      const transferred = await vad.runDetailed({
+        input: tensor('float32', [1, 576], frame),
+        state: tensor('float32', [2, 1, 128], state),
+        sr: tensor('int64', [], sr),
+      });
       const after = { frame: frame.buffer.byteLength, state: state.buffer.byteLength, sr: sr.buffer.byteLength };
 
       const kept = copyOfFrame.slice();
       const copied = await vad.run(
-        { input: tensor('float32', [1, 576], kept), state: tensor('float32', [2, 1, 128], new Float32Array(256)), sr: tensor('int64', [], BigInt64Array.of(16000n)) },
+        {
+          input: tensor('float32', [1, 576], kept),
+          state: tensor('float32', [2, 1, 128], new Float32Array(256)),
+          sr: tensor('int64', [], BigInt64Array.of(16000n)),
+        },
         { transfer: false },
       );
       const keptUsable = kept.byteLength === 576 * 4 && kept[10] === copyOfFrame[10];
       const out = transferred.outputs.output;
-      const outOwnsBuffer = out !== undefined && out.data.byteOffset === 0 && out.data.buffer.byteLength === out.data.byteLength && !(out.data.buffer instanceof SharedArrayBuffer);
+      const outOwnsBuffer =
+        out !== undefined && out.data.byteOffset === 0 && out.data.buffer.byteLength === out.data.byteLength && !(out.data.buffer instanceof SharedArrayBuffer);
       const same = out?.data[0] === copied.output?.data[0];
       const timings = transferred.timings;
       await runtime.dispose();

@@ -14,7 +14,12 @@ for (const backend of backends) {
       async ({ backend, shapes }) => {
         const { createRuntime, tensor } = window.inpage;
         const runtime = createRuntime();
-        const vad = await runtime.load({ format: 'onnx', source: '/models/silero_vad_v5.onnx', backend, shapes: { input: [...shapes.input], state: [...shapes.state] } });
+        const vad = await runtime.load({
+          format: 'onnx',
+          source: '/models/silero_vad_v5.onnx',
+          backend,
+          shapes: { input: [...shapes.input], state: [...shapes.state] },
+        });
         const { samples, sampleRate } = await window.harness.loadWav('/samples/speech-16k.wav');
         const probabilities: number[] = [];
         let state: Float32Array = new Float32Array(2 * 128);

@@ -6,14 +6,7 @@
 
 /** Every error code inpage uses. */
 export type InpageErrorCode =
-  | 'MODEL_LOAD_FAILED'
-  | 'BACKEND_UNAVAILABLE'
-  | 'INVALID_INPUT'
-  | 'INVALID_OPTIONS'
-  | 'INFERENCE_FAILED'
-  | 'MODEL_NOT_FOUND'
-  | 'WORKER_CRASHED'
-  | 'DISPOSED';
+  'MODEL_LOAD_FAILED' | 'BACKEND_UNAVAILABLE' | 'INVALID_INPUT' | 'INVALID_OPTIONS' | 'INFERENCE_FAILED' | 'MODEL_NOT_FOUND' | 'WORKER_CRASHED' | 'DISPOSED';
 
 /** Structured context an error may carry. */
 export interface InpageErrorFields {

@@ -124,7 +124,11 @@ function checkDescriptor(descriptor: ModelDescriptor): void {
     throw new InvalidOptionsError('load() needs a model descriptor object: { format, source, backend? }.', { expected: 'object', got: String(descriptor) });
   }
   if (!formats.includes(descriptor.format)) {
-    throw new InvalidOptionsError(`Unknown model format "${String(descriptor.format)}".`, { input: 'format', expected: formats.join(' | '), got: String(descriptor.format) });
+    throw new InvalidOptionsError(`Unknown model format "${String(descriptor.format)}".`, {
+      input: 'format',
+      expected: formats.join(' | '),
+      got: String(descriptor.format),
+    });
   }
   const backend = descriptor.backend ?? 'auto';
   if (!backends.includes(backend)) {
@@ -142,7 +146,11 @@ class RuntimeImpl implements Runtime {
   constructor(options: RuntimeOptions) {
     const threads = options.ortNumThreads ?? 0;
     if (!Number.isInteger(threads) || threads < 0) {
-      throw new InvalidOptionsError(`Expected \`ortNumThreads\` to be an integer ≥ 0, got ${String(threads)}.`, { input: 'ortNumThreads', expected: 'integer ≥ 0', got: String(threads) });
+      throw new InvalidOptionsError(`Expected \`ortNumThreads\` to be an integer ≥ 0, got ${String(threads)}.`, {
+        input: 'ortNumThreads',
+        expected: 'integer ≥ 0',
+        got: String(threads),
+      });
     }
     const base = prefix(options.assetBaseUrl ?? '/', pageBase());
     this.paths = {
@@ -187,7 +195,14 @@ class RuntimeImpl implements Runtime {
     const modelId = this.uniqueId(descriptor.id ?? name);
     const key = descriptor.worker ?? (descriptor.format === 'onnx' ? 'onnx' : `tfjs-graph:${backend}`);
     const client = this.workerFor(key);
-    const request: LoadRequest = { modelId, format: descriptor.format, source, backend, rejectNaN: descriptor.rejectNaN ?? false, shapes: descriptor.shapes ?? {} };
+    const request: LoadRequest = {
+      modelId,
+      format: descriptor.format,
+      source,
+      backend,
+      rejectNaN: descriptor.rejectNaN ?? false,
+      shapes: descriptor.shapes ?? {},
+    };
     await client.ready();
     const info = await client.call((api) => api.load(request));
     const model = createModel(info, client, () => this.loaded.delete(modelId), request.rejectNaN);

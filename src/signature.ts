@@ -12,17 +12,21 @@ export function applyShapeOverrides(model: string, specs: readonly TensorSpec[],
   const byName = new Map(specs.map((s) => [s.name, s]));
   for (const name of Object.keys(overrides)) {
     if (!byName.has(name)) {
-      throw new InvalidOptionsError(`Shape override names "${name}", but model "${model}" has no such input; its inputs are ${specs.map((s) => `"${s.name}"`).join(', ')}.`, {
-        model,
-        input: name,
-        expected: specs.map((s) => s.name).join(', '),
-        got: name,
-      });
+      throw new InvalidOptionsError(
+        `Shape override names "${name}", but model "${model}" has no such input; its inputs are ${specs.map((s) => `"${s.name}"`).join(', ')}.`,
+        {
+          model,
+          input: name,
+          expected: specs.map((s) => s.name).join(', '),
+          got: name,
+        },
+      );
     }
   }
   return specs.map((spec) => {
-    const override = overrides[spec.name];
+    const override: readonly Dim[] | undefined = overrides[spec.name];
     if (override === undefined) return spec;
+    const dims: readonly Dim[] = override;
     const valid = Array.isArray(override) && override.every((d) => d === null || typeof d === 'string' || (Number.isInteger(d) && d >= 0));
     if (!valid) {
       throw new InvalidOptionsError(`Shape override for input "${spec.name}" of model "${model}" must be an array of sizes, names or null.`, {
@@ -36,14 +40,17 @@ export function applyShapeOverrides(model: string, specs: readonly TensorSpec[],
       const declared = spec.shape;
       const compatible = declared.length === override.length && declared.every((d, i) => typeof d !== 'number' || d === override[i]);
       if (!compatible) {
-        throw new InvalidOptionsError(`Shape override ${formatShape(override)} for input "${spec.name}" of model "${model}" contradicts the graph's ${formatShape(declared)}.`, {
-          model,
-          input: spec.name,
-          expected: `a refinement of ${formatShape(declared)}`,
-          got: formatShape(override),
-        });
+        throw new InvalidOptionsError(
+          `Shape override ${formatShape(override)} for input "${spec.name}" of model "${model}" contradicts the graph's ${formatShape(declared)}.`,
+          {
+            model,
+            input: spec.name,
+            expected: `a refinement of ${formatShape(declared)}`,
+            got: formatShape(override),
+          },
+        );
       }
     }
-    return { ...spec, shape: [...override] };
+    return { ...spec, shape: [...dims] };
   });
 }

@@ -46,18 +46,27 @@ export function validateInputs(model: string, specs: readonly TensorSpec[], inpu
   const record: Record<string, unknown> = { ...inputs };
   for (const spec of specs) {
     if (!(spec.name in record)) {
-      throw new InvalidInputError(`Model "${model}" needs input "${spec.name}" (${spec.dtype} ${spec.shape ? formatShape(spec.shape) : 'any shape'}), which was not given.`, {
-        model,
-        input: spec.name,
-        expected: `${spec.dtype} ${spec.shape ? formatShape(spec.shape) : ''}`.trim(),
-        got: 'nothing',
-      });
+      throw new InvalidInputError(
+        `Model "${model}" needs input "${spec.name}" (${spec.dtype} ${spec.shape ? formatShape(spec.shape) : 'any shape'}), which was not given.`,
+        {
+          model,
+          input: spec.name,
+          expected: `${spec.dtype} ${spec.shape ? formatShape(spec.shape) : ''}`.trim(),
+          got: 'nothing',
+        },
+      );
     }
     validateTensor(model, spec, record[spec.name], symbols, options);
   }
 }
 
-function validateTensor(model: string, spec: TensorSpec, value: unknown, symbols: Map<string, { size: number; input: string }>, options: ValidateOptions): void {
+function validateTensor(
+  model: string,
+  spec: TensorSpec,
+  value: unknown,
+  symbols: Map<string, { size: number; input: string }>,
+  options: ValidateOptions,
+): void {
   const input = spec.name;
   const fail = (what: string, expected: string, got: string): never => {
     throw new InvalidInputError(`Input "${input}" of model "${model}" ${what}: expected ${expected}, got ${got}.`, { model, input, expected, got });
@@ -87,7 +96,11 @@ function validateTensor(model: string, spec: TensorSpec, value: unknown, symbols
         const seen = symbols.get(want);
         if (seen === undefined) symbols.set(want, { size: have, input });
         else if (seen.size !== have) {
-          fail(`disagrees with input "${seen.input}" on dimension "${want}"`, `${want} = ${seen.size} (as in "${seen.input}")`, `${want} = ${have} in ${formatShape(dims)}`);
+          fail(
+            `disagrees with input "${seen.input}" on dimension "${want}"`,
+            `${want} = ${seen.size} (as in "${seen.input}")`,
+            `${want} = ${have} in ${formatShape(dims)}`,
+          );
         }
       }
     });

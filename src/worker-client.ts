@@ -5,7 +5,7 @@
  * termination with `DISPOSED`.
  */
 import { releaseProxy, wrap, type Remote } from 'comlink';
-import { DisposedError, InpageError, WorkerCrashedError } from './errors';
+import { DisposedError, WorkerCrashedError, type InpageError } from './errors';
 import type { EngineAssetPaths, WorkerApi } from './protocol';
 
 interface PendingCall {

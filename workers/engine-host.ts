@@ -8,7 +8,19 @@
  */
 import { transfer } from 'comlink';
 import { InvalidOptionsError, ModelNotFoundError } from '../src/errors';
-import type { Backend, Engine, EngineAssetPaths, LoadRequest, ModelFormat, ModelInfo, RunResult, TensorMap, TensorSpec, WorkerApi, WorkerEnvironment } from '../src/protocol';
+import type {
+  Backend,
+  Engine,
+  EngineAssetPaths,
+  LoadRequest,
+  ModelFormat,
+  ModelInfo,
+  RunResult,
+  TensorMap,
+  TensorSpec,
+  WorkerApi,
+  WorkerEnvironment,
+} from '../src/protocol';
 import { transferablesOf } from '../src/tensor';
 import { applyShapeOverrides } from '../src/signature';
 import { validateInputs } from '../src/validate';
@@ -22,11 +34,28 @@ interface Loaded {
 
 const defaultPaths: EngineAssetPaths = { ortWasmPrefix: '/ort/', tfjsWasmPrefix: '/tfjs/', ortNumThreads: 0 };
 
+/** Builds the engine for a format; the default imports the real engine lazily. */
+export type EngineFactory = (format: ModelFormat, paths: EngineAssetPaths) => Promise<Engine>;
+
+const importEngine: EngineFactory = (format, paths) =>
+  format === 'onnx'
+    ? import('./ort-engine').then(({ OrtEngine, configureOrt }) => {
+        configureOrt(paths);
+        return new OrtEngine();
+      })
+    : import('./tfjs-engine').then(({ TfjsEngine, configureTfjs }) => {
+        configureTfjs(paths);
+        return new TfjsEngine();
+      });
+
 /** Implements the worker API over the two engines. */
 export class EngineHost implements WorkerApi {
   private paths: EngineAssetPaths = defaultPaths;
   private readonly engines = new Map<ModelFormat, Promise<Engine>>();
   private readonly loaded = new Map<string, Loaded>();
+
+  /** @param createEngine builds engines (tests pass a fake). @default lazy import of the real engines */
+  constructor(private readonly createEngine: EngineFactory = importEngine) {}
 
   async configure(paths: EngineAssetPaths): Promise<void> {
     if (this.engines.size > 0) throw new InvalidOptionsError('configure() must be called before the first model loads.');
@@ -46,24 +75,15 @@ export class EngineHost implements WorkerApi {
   private engineFor(format: ModelFormat): Promise<Engine> {
     let engine = this.engines.get(format);
     if (engine === undefined) {
-      const paths = this.paths;
-      engine =
-        format === 'onnx'
-          ? import('./ort-engine').then(({ OrtEngine, configureOrt }) => {
-              configureOrt(paths);
-              return new OrtEngine();
-            })
-          : import('./tfjs-engine').then(({ TfjsEngine, configureTfjs }) => {
-              configureTfjs(paths);
-              return new TfjsEngine();
-            });
+      engine = this.createEngine(format, this.paths);
       this.engines.set(format, engine);
     }
     return engine;
   }
 
   async load(request: LoadRequest): Promise<ModelInfo> {
-    if (this.loaded.has(request.modelId)) throw new InvalidOptionsError(`A model with id "${request.modelId}" is already loaded in this worker.`, { model: request.modelId });
+    if (this.loaded.has(request.modelId))
+      throw new InvalidOptionsError(`A model with id "${request.modelId}" is already loaded in this worker.`, { model: request.modelId });
     const engine = await this.engineFor(request.format);
     const loadedInfo = await engine.load(request);
     let inputs: TensorSpec[];

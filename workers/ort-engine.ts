@@ -101,11 +101,14 @@ export class OrtEngine implements Engine {
       const gpu = await probeWebGpu();
       if (!gpu.available) {
         if (backend === 'webgpu') {
-          throw new BackendUnavailableError(`WebGPU is not available in this worker (${gpu.reason ?? 'no adapter'}), so model "${modelId}" cannot load on "webgpu". Use backend "auto" or "wasm".`, {
-            model: modelId,
-            backend,
-            detail: gpu.reason,
-          });
+          throw new BackendUnavailableError(
+            `WebGPU is not available in this worker (${gpu.reason ?? 'no adapter'}), so model "${modelId}" cannot load on "webgpu". Use backend "auto" or "wasm".`,
+            {
+              model: modelId,
+              backend,
+              detail: gpu.reason,
+            },
+          );
         }
         fallbackReason = `WebGPU unavailable: ${gpu.reason ?? 'no adapter'}`;
       } else {
@@ -114,7 +117,11 @@ export class OrtEngine implements Engine {
           chosen = 'webgpu';
         } catch (error) {
           if (backend === 'webgpu') {
-            throw new BackendUnavailableError(`Model "${modelId}" could not build a WebGPU session: ${messageOf(error)}`, { model: modelId, backend, detail: messageOf(error) });
+            throw new BackendUnavailableError(`Model "${modelId}" could not build a WebGPU session: ${messageOf(error)}`, {
+              model: modelId,
+              backend,
+              detail: messageOf(error),
+            });
           }
           fallbackReason = `WebGPU session failed: ${messageOf(error)}`;
         }
@@ -125,7 +132,11 @@ export class OrtEngine implements Engine {
         session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
         chosen = 'wasm';
       } catch (error) {
-        throw new ModelLoadError(`Model "${modelId}" could not be loaded by ONNX Runtime Web: ${messageOf(error)}`, { model: modelId, backend: 'wasm', detail: messageOf(error) });
+        throw new ModelLoadError(`Model "${modelId}" could not be loaded by ONNX Runtime Web: ${messageOf(error)}`, {
+          model: modelId,
+          backend: 'wasm',
+          detail: messageOf(error),
+        });
       }
     }
     this.models.set(modelId, { session, backend: chosen });
@@ -161,13 +172,18 @@ export class OrtEngine implements Engine {
         return new Uint8Array(await response.arrayBuffer());
       }
       case 'tfjs-artifacts':
-        throw new ModelLoadError(`Model "${modelId}" is ONNX but was given TF.js graph artifacts.`, { model: modelId, expected: 'a URL or ONNX bytes', got: 'TF.js artifacts' });
+        throw new ModelLoadError(`Model "${modelId}" is ONNX but was given TF.js graph artifacts.`, {
+          model: modelId,
+          expected: 'a URL or ONNX bytes',
+          got: 'TF.js artifacts',
+        });
     }
   }
 
   private get(modelId: string): OrtModel {
     const model = this.models.get(modelId);
-    if (model === undefined) throw new ModelNotFoundError(`No ONNX model "${modelId}" is loaded in this worker (never loaded, or released).`, { model: modelId });
+    if (model === undefined)
+      throw new ModelNotFoundError(`No ONNX model "${modelId}" is loaded in this worker (never loaded, or released).`, { model: modelId });
     return model;
   }
 

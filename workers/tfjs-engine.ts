@@ -33,7 +33,8 @@ function specsOf(infos: readonly GraphTensorInfo[], kind: 'input' | 'output'): T
     // Graphs converted without a signature leave output dtypes undefined; TF.js then
     // produces float32, which is what every such graph we know of returns.
     const dtype = info.dtype === undefined && kind === 'output' ? 'float32' : tfDTypeToDType[info.dtype];
-    if (dtype === undefined) throw new ModelLoadError(`Graph ${kind} "${info.name}" has dtype ${info.dtype}, which inpage does not support.`, { input: info.name, got: info.dtype });
+    if (dtype === undefined)
+      throw new ModelLoadError(`Graph ${kind} "${info.name}" has dtype ${info.dtype}, which inpage does not support.`, { input: info.name, got: info.dtype });
     const shape: Dim[] | null = info.shape === undefined ? null : info.shape.map((d) => (d < 0 ? null : d));
     return { name: info.name, dtype, shape };
   });
@@ -72,12 +73,15 @@ export class TfjsEngine implements Engine {
   private async activate(requested: LoadRequest['backend'], modelId: string): Promise<Backend> {
     if (this.backend !== undefined) {
       if (requested !== 'auto' && requested !== this.backend) {
-        throw new BackendUnavailableError(`This worker's TF.js already runs on "${this.backend}"; model "${modelId}" asked for "${requested}". Load it into another worker.`, {
-          model: modelId,
-          backend: requested,
-          expected: this.backend,
-          got: requested,
-        });
+        throw new BackendUnavailableError(
+          `This worker's TF.js already runs on "${this.backend}"; model "${modelId}" asked for "${requested}". Load it into another worker.`,
+          {
+            model: modelId,
+            backend: requested,
+            expected: this.backend,
+            got: requested,
+          },
+        );
       }
       return this.backend;
     }
@@ -91,7 +95,7 @@ export class TfjsEngine implements Engine {
           continue;
         }
       }
-      let ok = false;
+      let ok: boolean;
       try {
         ok = await tf.setBackend(name);
         await tf.ready();
@@ -107,11 +111,14 @@ export class TfjsEngine implements Engine {
       if (name !== order[0]) this.fallbackReason = reasons.join('; ');
       return name;
     }
-    throw new BackendUnavailableError(`TF.js backend "${requested}" is not available for model "${modelId}": ${reasons.join('; ')}. Use "auto" or another backend.`, {
-      model: modelId,
-      backend: requested,
-      detail: reasons.join('; '),
-    });
+    throw new BackendUnavailableError(
+      `TF.js backend "${requested}" is not available for model "${modelId}": ${reasons.join('; ')}. Use "auto" or another backend.`,
+      {
+        model: modelId,
+        backend: requested,
+        detail: reasons.join('; '),
+      },
+    );
   }
 
   async load(request: LoadRequest): Promise<ModelInfo> {
@@ -163,7 +170,8 @@ export class TfjsEngine implements Engine {
 
   private get(modelId: string): GraphModel {
     const model = this.models.get(modelId);
-    if (model === undefined) throw new ModelNotFoundError(`No TF.js model "${modelId}" is loaded in this worker (never loaded, or released).`, { model: modelId });
+    if (model === undefined)
+      throw new ModelNotFoundError(`No TF.js model "${modelId}" is loaded in this worker (never loaded, or released).`, { model: modelId });
     return model;
   }
 

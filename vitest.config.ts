@@ -1,0 +1,10 @@
+/** Unit tests: the parts that need no browser (validation, errors, tensors, the worker host with a fake engine). */
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'workers/**/*.test.ts'],
+    environment: 'node',
+    typecheck: { enabled: true, include: ['src/**/*.test-d.ts'] },
+  },
+});
