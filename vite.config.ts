@@ -5,7 +5,7 @@
  * - `--mode lib`: build the npm library from src/index.ts into dist/.
  */
 import { resolve } from 'node:path';
-import { defineConfig } from 'vite';
+import { defaultClientConditions, defineConfig } from 'vite';
 
 // COOP + COEP make the page cross-origin isolated, which enables SharedArrayBuffer
 // and so WASM threads in ONNX Runtime Web and TF.js.
@@ -14,9 +14,15 @@ const isolationHeaders = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+// ONNX Runtime Web's default build embeds its 28 MB WASM (inlined as base64 in library
+// mode). We serve the WASM ourselves (see `ortWasmPrefix`), so pick the build that
+// loads it from there instead.
+const resolveOptions = { conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions] };
+
 export default defineConfig(({ mode }) => {
   if (mode === 'lib') {
     return {
+      resolve: resolveOptions,
       publicDir: false,
       worker: { format: 'es' },
       build: {
@@ -33,6 +39,7 @@ export default defineConfig(({ mode }) => {
     // A multi-page app: a missing file is a real 404, not index.html (an SPA fallback
     // would hand HTML to the model loaders).
     appType: 'mpa',
+    resolve: resolveOptions,
     server: { host: '127.0.0.1', port: 5173, headers: isolationHeaders },
     preview: { host: '127.0.0.1', port: 4173, headers: isolationHeaders },
     worker: { format: 'es' },
