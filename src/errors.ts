@@ -6,7 +6,15 @@
 
 /** Every error code inpage uses. */
 export type InpageErrorCode =
-  'MODEL_LOAD_FAILED' | 'BACKEND_UNAVAILABLE' | 'INVALID_INPUT' | 'INVALID_OPTIONS' | 'INFERENCE_FAILED' | 'MODEL_NOT_FOUND' | 'WORKER_CRASHED' | 'DISPOSED';
+  | 'MODEL_LOAD_FAILED'
+  | 'BACKEND_UNAVAILABLE'
+  | 'INVALID_INPUT'
+  | 'INVALID_OPTIONS'
+  | 'INFERENCE_FAILED'
+  | 'MODEL_NOT_FOUND'
+  | 'WORKER_CRASHED'
+  | 'DISPOSED'
+  | 'ABORTED';
 
 /** Structured context an error may carry. */
 export interface InpageErrorFields {
@@ -124,6 +132,19 @@ export class DisposedError extends InpageError {
   }
 }
 
+/** The caller's `AbortSignal` fired; the request did not run, or stopped early. */
+export class AbortedError extends InpageError {
+  constructor(message: string, fields: InpageErrorFields = {}) {
+    super('ABORTED', message, fields);
+    this.name = 'AbortedError';
+  }
+}
+
+/** Throw {@link AbortedError} when `signal` has fired. */
+export function throwIfAborted(signal: AbortSignal | undefined, model: string): void {
+  if (signal?.aborted === true) throw new AbortedError(`The request to "${model}" was aborted.`, { model, detail: String(signal.reason) });
+}
+
 type ErrorClass = new (message: string, fields?: InpageErrorFields) => InpageError;
 
 const classByCode: Record<InpageErrorCode, ErrorClass> = {
@@ -135,6 +156,7 @@ const classByCode: Record<InpageErrorCode, ErrorClass> = {
   MODEL_NOT_FOUND: ModelNotFoundError,
   WORKER_CRASHED: WorkerCrashedError,
   DISPOSED: DisposedError,
+  ABORTED: AbortedError,
 };
 
 const codes = new Set<string>(Object.keys(classByCode));

@@ -16,6 +16,24 @@ export { createRuntime } from './runtime';
 export type { ModelDescriptor, Runtime, RuntimeEnvironment, RuntimeOptions } from './runtime';
 export type { DetailedRunResult, Model, RunOptions } from './model';
 
+// ── Tasks ────────────────────────────────────────────────────────────────────
+export { PoseTask } from './tasks/pose';
+export type { PoseOptions } from './tasks/pose';
+export { OcrTask } from './tasks/ocr';
+export type { OcrOptions } from './tasks/ocr';
+export { EmbeddingTask } from './tasks/embeddings';
+export type { EmbeddingOptions } from './tasks/embeddings';
+export { TextGenerator } from './tasks/generation';
+export type { TextGenerationOptions } from './tasks/generation';
+export { VadStream, VadTask, vadFrameMs } from './tasks/vad';
+export type { VadDetection, VadOptions } from './tasks/vad';
+export { segmentsOf, SpeechSegmenter } from './tasks/speech-segmenter';
+export type { SegmenterOptions, SpeechSegment, VadEvent } from './tasks/speech-segmenter';
+export type { AudioInput, PcmAudio } from './tasks/audio-input';
+export type { ImageInput } from './tasks/image-input';
+export type { CallOptions, TaskOptions } from './tasks/loaded-task';
+export type { EmbedResult, Keypoint, KeypointName, OcrLine, OcrResult, Point, PoseResult, StageTimings } from './protocol';
+
 // ── Tensors and signatures ───────────────────────────────────────────────────
 export { elementCount, tensor } from './tensor';
 export type {
@@ -35,6 +53,7 @@ export type {
 
 // ── Errors ───────────────────────────────────────────────────────────────────
 export {
+  AbortedError,
   BackendUnavailableError,
   DisposedError,
   InferenceError,

@@ -157,12 +157,246 @@ export interface Engine {
   backendOf(modelId: string): Promise<Backend>;
 }
 
-/** The worker's exposed API: the engine plus one-time setup and introspection. */
-export interface WorkerApi extends Engine {
+/** The engine part of the worker API: the engine plus one-time setup and introspection. */
+export interface EngineWorkerApi extends Engine {
   /** Configure asset paths; call once before the first `load`. */
   configure(paths: EngineAssetPaths): Promise<void>;
   /** Describe the worker's environment (WebGPU adapter, isolation, cores). */
   environment(): Promise<WorkerEnvironment>;
   /** Release every session; the worker can then be terminated. */
   releaseAll(): Promise<void>;
+}
+
+/** The worker's exposed API: engines plus tasks. */
+export interface WorkerApi extends EngineWorkerApi {
+  /** Load a task's models and resources. */
+  loadTask(spec: TaskSpec): Promise<TaskInfo>;
+  /** Free a task and its models. Unknown ids are ignored. */
+  releaseTask(taskId: string): Promise<void>;
+  /** MoveNet on one image. */
+  pose(taskId: string, image: ImageSource): Promise<TaskResult<PoseResult>>;
+  /** PP-OCR on one image. */
+  ocr(taskId: string, image: ImageSource): Promise<TaskResult<OcrResult>>;
+  /** Embed a batch of texts in one model call. */
+  embed(taskId: string, texts: readonly string[]): Promise<TaskResult<EmbedResult>>;
+  /** One VAD frame for each of B streams, in one model call. */
+  vadFrames(taskId: string, request: VadFramesRequest): Promise<TaskResult<VadFramesResult>>;
+  /** Speech probability of every 512-sample frame of a 16 kHz clip, state carried across. */
+  vadClip(taskId: string, samples: Float32Array): Promise<TaskResult<Float32Array>>;
+  /** Tokenise and prefill a prompt; returns the first generated token. */
+  generateStart(taskId: string, request: GenerateStartRequest): Promise<TaskResult<GenerateStep>>;
+  /** Generate the next token of a session from its KV cache. */
+  generateStep(taskId: string, sessionId: string): Promise<TaskResult<GenerateStep>>;
+  /** End a session early and free its KV cache. */
+  generateEnd(taskId: string, sessionId: string): Promise<void>;
+}
+
+// ─────────────────────────────────────────────────────────────────────────────
+// Tasks: image, text and audio work whose pre- and post-processing runs in the worker.
+// ─────────────────────────────────────────────────────────────────────────────
+
+/** Where the time of one task call went, measured in the worker, ms. */
+export interface StageTimings {
+  /** Decode, resize, normalise, tokenise. */
+  readonly preprocessMs: number;
+  /** Engine calls, including reading results back. */
+  readonly inferenceMs: number;
+  /** Decoding outputs: boxes, CTC, keypoints, sampling. */
+  readonly postprocessMs: number;
+  /** Engine calls made (a batched call counts once). */
+  readonly engineCalls: number;
+}
+
+/** A task's answer with its stage timings. */
+export interface TaskResult<T> {
+  readonly value: T;
+  readonly timings: StageTimings;
+}
+
+/**
+ * An image on its way to a worker. The main thread turns every accepted input into
+ * one of these; decoding (of a Blob or URL) happens in the worker.
+ */
+export type ImageSource =
+  | { readonly kind: 'blob'; readonly blob: Blob }
+  | { readonly kind: 'bitmap'; readonly bitmap: ImageBitmap }
+  | { readonly kind: 'url'; readonly url: string }
+  | { readonly kind: 'pixels'; readonly width: number; readonly height: number; readonly data: Uint8ClampedArray };
+
+/** The tasks a worker can host. */
+export type TaskKind = 'pose' | 'ocr' | 'embed' | 'vad' | 'generate';
+
+interface TaskSpecBase {
+  /** Unique id the runtime gives the task. */
+  readonly taskId: string;
+  readonly backend: BackendPreference;
+}
+
+/** MoveNet single-pose. */
+export interface PoseTaskSpec extends TaskSpecBase {
+  readonly kind: 'pose';
+  readonly modelUrl: string;
+  /** Largest accepted image, in pixels (width × height). */
+  readonly maxImagePixels: number;
+}
+
+/** PP-OCR detection → orientation → recognition. */
+export interface OcrTaskSpec extends TaskSpecBase {
+  readonly kind: 'ocr';
+  readonly detUrl: string;
+  readonly clsUrl: string;
+  readonly recUrl: string;
+  readonly keysUrl: string;
+  readonly maxImagePixels: number;
+}
+
+/** Universal Sentence Encoder lite. */
+export interface EmbedTaskSpec extends TaskSpecBase {
+  readonly kind: 'embed';
+  /** `model.json` of the fp32 or the uint8 variant. */
+  readonly modelUrl: string;
+  readonly vocabUrl: string;
+}
+
+/** Silero VAD v5. */
+export interface VadTaskSpec extends TaskSpecBase {
+  readonly kind: 'vad';
+  readonly modelUrl: string;
+}
+
+/** A decoder-only language model with a KV cache (Optimum I/O names). */
+export interface GenerateTaskSpec extends TaskSpecBase {
+  readonly kind: 'generate';
+  readonly modelUrl: string;
+}
+
+/** What a worker needs to set up a task. */
+export type TaskSpec = PoseTaskSpec | OcrTaskSpec | EmbedTaskSpec | VadTaskSpec | GenerateTaskSpec;
+
+/** A loaded task. */
+export interface TaskInfo {
+  readonly taskId: string;
+  readonly kind: TaskKind;
+  /** The backend its models run on. */
+  readonly backend: Backend;
+  readonly models: readonly ModelInfo[];
+  readonly loadMs: number;
+  /** Task-specific facts (vocabulary size, layer count, context length …). */
+  readonly facts: Readonly<Record<string, string | number>>;
+}
+
+/** MoveNet's 17 keypoints, in output order. */
+export type KeypointName =
+  | 'nose'
+  | 'leftEye'
+  | 'rightEye'
+  | 'leftEar'
+  | 'rightEar'
+  | 'leftShoulder'
+  | 'rightShoulder'
+  | 'leftElbow'
+  | 'rightElbow'
+  | 'leftWrist'
+  | 'rightWrist'
+  | 'leftHip'
+  | 'rightHip'
+  | 'leftKnee'
+  | 'rightKnee'
+  | 'leftAnkle'
+  | 'rightAnkle';
+
+/** One keypoint, in the input image's own pixel coordinates. */
+export interface Keypoint {
+  readonly name: KeypointName;
+  readonly x: number;
+  readonly y: number;
+  readonly score: number;
+}
+
+/** A detected pose. */
+export interface PoseResult {
+  readonly keypoints: readonly Keypoint[];
+  /** Mean keypoint score. */
+  readonly score: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** A point in image pixels. */
+export interface Point {
+  readonly x: number;
+  readonly y: number;
+}
+
+/** One recognised line of text. */
+export interface OcrLine {
+  readonly text: string;
+  /** Mean probability of the decoded characters, 0…1. */
+  readonly confidence: number;
+  /** Corners clockwise from top-left, in image pixels. */
+  readonly box: readonly [Point, Point, Point, Point];
+  /** 180 when the orientation classifier turned the crop upside down before reading. */
+  readonly angle: 0 | 180;
+}
+
+/** What OCR read in one image, top to bottom. */
+export interface OcrResult {
+  readonly lines: readonly OcrLine[];
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Sentence embeddings for a batch of texts. */
+export interface EmbedResult {
+  /** Unit-norm 512-d vectors, one per text, in order. */
+  readonly embeddings: readonly Float32Array[];
+  /** Tokens per text. */
+  readonly tokenCounts: readonly number[];
+}
+
+/** A batch of VAD frames from independent streams (batch B). */
+export interface VadFramesRequest {
+  /** B × 576 samples at 16 kHz: each stream's last 64 samples, then its new 512. */
+  readonly frames: Float32Array;
+  /** 2 × B × 128 recurrent state, each stream's own. */
+  readonly state: Float32Array;
+  readonly batch: number;
+}
+
+/** Speech probabilities and next states for a frame batch. */
+export interface VadFramesResult {
+  /** B probabilities. */
+  readonly probabilities: Float32Array;
+  /** 2 × B × 128 next state. */
+  readonly state: Float32Array;
+}
+
+/** Start of a generation session in the worker. */
+export interface GenerateStartRequest {
+  readonly sessionId: string;
+  readonly prompt: string;
+  readonly maxNewTokens: number;
+  /** 0 = greedy. */
+  readonly temperature: number;
+  /** 0 = no top-k cut. */
+  readonly topK: number;
+  /** Seed of the sampling RNG. */
+  readonly seed: number;
+  /** `false` re-runs the whole sequence every step (the no-cache reference). */
+  readonly useKvCache: boolean;
+}
+
+/** One generated token. */
+export interface GenerateStep {
+  readonly sessionId: string;
+  readonly tokenId: number;
+  /** The text this token adds (may be empty while a multi-byte character is incomplete). */
+  readonly text: string;
+  /** True when the session ended after this token; its cache is freed. */
+  readonly done: boolean;
+  readonly finishReason?: 'length' | 'eos' | 'context';
+  readonly promptTokens: number;
+  readonly generatedTokens: number;
+  /** Sequence length of the `input_ids` fed to produce this token. */
+  readonly stepInputLength: number;
 }

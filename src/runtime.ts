@@ -5,7 +5,23 @@
  */
 import { DisposedError, InvalidOptionsError } from './errors';
 import { createModel, type ManagedModel, type Model } from './model';
-import type { BackendPreference, Dim, EngineAssetPaths, LoadRequest, ModelFormat, ModelSource, TfjsGraphArtifacts, WorkerEnvironment } from './protocol';
+import { loadEmbeddings, type EmbeddingOptions, type EmbeddingTask } from './tasks/embeddings';
+import { loadTextGeneration, type TextGenerationOptions, type TextGenerator } from './tasks/generation';
+import type { LoadedTask, TaskLoader, TaskSpecWithoutId } from './tasks/loaded-task';
+import { loadOcr, type OcrOptions, type OcrTask } from './tasks/ocr';
+import { loadPose, type PoseOptions, type PoseTask } from './tasks/pose';
+import { loadVad, type VadOptions, type VadTask } from './tasks/vad';
+import type {
+  BackendPreference,
+  Dim,
+  EngineAssetPaths,
+  LoadRequest,
+  ModelFormat,
+  ModelSource,
+  TaskSpec,
+  TfjsGraphArtifacts,
+  WorkerEnvironment,
+} from './protocol';
 import { installErrorTransfer } from './wire-errors';
 import { WorkerClient } from './worker-client';
 
@@ -20,6 +36,8 @@ export interface RuntimeOptions {
   readonly assetBaseUrl?: string | URL;
   /** URL prefix of ONNX Runtime Web's WASM files. @default `${assetBaseUrl}ort/` */
   readonly ortWasmPrefix?: string | URL;
+  /** Base URL of the task models (`runtime.pose()`, `runtime.ocr()` …). @default `${assetBaseUrl}models/` */
+  readonly modelBaseUrl?: string | URL;
   /** URL prefix of TF.js's WASM files. @default `${assetBaseUrl}tfjs/` */
   readonly tfjsWasmPrefix?: string | URL;
   /**
@@ -74,6 +92,16 @@ export type RuntimeEnvironment = WorkerEnvironment;
 export interface Runtime {
   /** Load a model into a worker; resolves when its session is ready. */
   load(descriptor: ModelDescriptor): Promise<Model>;
+  /** Load MoveNet pose estimation. */
+  pose(options?: PoseOptions): Promise<PoseTask>;
+  /** Load the PP-OCR pipeline (detection → orientation → recognition). */
+  ocr(options?: OcrOptions): Promise<OcrTask>;
+  /** Load the Universal Sentence Encoder (lite). */
+  embeddings(options?: EmbeddingOptions): Promise<EmbeddingTask>;
+  /** Load Silero voice activity detection. */
+  vad(options?: VadOptions): Promise<VadTask>;
+  /** Load a decoder-only language model with a KV cache. */
+  textGeneration(options?: TextGenerationOptions): Promise<TextGenerator>;
   /** What the session workers see: WebGPU adapter, cross-origin isolation, cores. */
   environment(): Promise<RuntimeEnvironment>;
   /** Models currently loaded. */
@@ -85,6 +113,10 @@ export interface Runtime {
 }
 
 const backends: readonly BackendPreference[] = ['webgpu', 'wasm', 'cpu', 'auto'];
+
+interface TaskHandleState {
+  disposed: boolean;
+}
 const formats: readonly ModelFormat[] = ['onnx', 'tfjs-graph'];
 
 function defaultWorker(name: string): Worker {
@@ -136,10 +168,13 @@ function checkDescriptor(descriptor: ModelDescriptor): void {
   }
 }
 
-class RuntimeImpl implements Runtime {
+class RuntimeImpl implements Runtime, TaskLoader {
   private readonly workers = new Map<string, WorkerClient>();
   private readonly loaded = new Map<string, ManagedModel>();
+  private readonly tasks = new Map<string, TaskHandleState>();
   private readonly paths: EngineAssetPaths;
+  private readonly modelBase: string;
+  private taskCounter = 0;
   private readonly createWorker: (name: string) => Worker;
   private isDisposed = false;
 
@@ -158,7 +193,77 @@ class RuntimeImpl implements Runtime {
       tfjsWasmPrefix: prefix(options.tfjsWasmPrefix ?? 'tfjs/', base),
       ortNumThreads: threads,
     };
+    this.modelBase = prefix(options.modelBaseUrl ?? 'models/', base);
     this.createWorker = options.createWorker ?? defaultWorker;
+  }
+
+  modelUrl(file: string): string {
+    return new URL(file, this.modelBase).href;
+  }
+
+  resolveUrl(url: string | URL): string {
+    return new URL(url, pageBase()).href;
+  }
+
+  async loadTask(spec: TaskSpecWithoutId, workerKey: string): Promise<LoadedTask> {
+    if (this.isDisposed) throw new DisposedError('This runtime was disposed; create a new one with createRuntime().');
+    const backends: readonly string[] = ['webgpu', 'wasm', 'cpu', 'auto'];
+    if (!backends.includes(spec.backend)) {
+      throw new InvalidOptionsError(`Unknown backend "${String(spec.backend)}".`, {
+        input: 'backend',
+        expected: backends.join(' | '),
+        got: String(spec.backend),
+      });
+    }
+    this.taskCounter += 1;
+    const taskId = `${spec.kind}-${this.taskCounter}`;
+    const client = this.workerFor(workerKey);
+    await client.ready();
+    const full: TaskSpec = { ...spec, taskId };
+    const info = await client.call((api) => api.loadTask(full));
+    const state: TaskHandleState = { disposed: false };
+    this.tasks.set(taskId, state);
+    const release = async (): Promise<void> => {
+      if (state.disposed) return;
+      state.disposed = true;
+      this.tasks.delete(taskId);
+      if (!client.closed) await client.call((api) => api.releaseTask(taskId));
+    };
+    return {
+      info,
+      get disposed() {
+        return state.disposed;
+      },
+      call: (fn) => {
+        if (state.disposed) return Promise.reject(new DisposedError(`Task "${taskId}" was disposed; load it again.`, { model: taskId }));
+        return client.call(fn);
+      },
+      callPlain: (fn) => {
+        if (state.disposed) return Promise.reject(new DisposedError(`Task "${taskId}" was disposed; load it again.`, { model: taskId }));
+        return client.call(fn);
+      },
+      dispose: release,
+    };
+  }
+
+  pose(options?: PoseOptions): Promise<PoseTask> {
+    return loadPose(this, options);
+  }
+
+  ocr(options?: OcrOptions): Promise<OcrTask> {
+    return loadOcr(this, options);
+  }
+
+  embeddings(options?: EmbeddingOptions): Promise<EmbeddingTask> {
+    return loadEmbeddings(this, options);
+  }
+
+  vad(options?: VadOptions): Promise<VadTask> {
+    return loadVad(this, options);
+  }
+
+  textGeneration(options?: TextGenerationOptions): Promise<TextGenerator> {
+    return loadTextGeneration(this, options);
   }
 
   get disposed(): boolean {
@@ -222,6 +327,8 @@ class RuntimeImpl implements Runtime {
     this.isDisposed = true;
     for (const model of this.loaded.values()) model.markDisposed();
     this.loaded.clear();
+    for (const task of this.tasks.values()) task.disposed = true;
+    this.tasks.clear();
     await Promise.all([...this.workers.values()].map((client) => client.terminate()));
     this.workers.clear();
   }

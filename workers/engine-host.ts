@@ -18,7 +18,7 @@ import type {
   RunResult,
   TensorMap,
   TensorSpec,
-  WorkerApi,
+  EngineWorkerApi,
   WorkerEnvironment,
 } from '../src/protocol';
 import { transferablesOf } from '../src/tensor';
@@ -49,7 +49,7 @@ const importEngine: EngineFactory = (format, paths) =>
       });
 
 /** Implements the worker API over the two engines. */
-export class EngineHost implements WorkerApi {
+export class EngineHost implements EngineWorkerApi {
   private paths: EngineAssetPaths = defaultPaths;
   private readonly engines = new Map<ModelFormat, Promise<Engine>>();
   private readonly loaded = new Map<string, Loaded>();
@@ -105,13 +105,18 @@ export class EngineHost implements WorkerApi {
   }
 
   async run(modelId: string, inputs: TensorMap): Promise<RunResult> {
+    const result = await this.runValidated(modelId, inputs);
+    return transfer(result, transferablesOf(Object.values(result.outputs)));
+  }
+
+  /** Validate, then run on the model's engine; for tasks inside this worker (no transfer). */
+  protected async runValidated(modelId: string, inputs: TensorMap): Promise<RunResult> {
     const { engine, inputs: specs, rejectNaN } = this.get(modelId);
     const validateStart = performance.now();
     validateInputs(modelId, specs, inputs, { rejectNaN });
     const validateMs = performance.now() - validateStart;
     const result = await engine.run(modelId, inputs);
-    const withTimings: RunResult = { outputs: result.outputs, timings: { ...result.timings, prepareMs: result.timings.prepareMs + validateMs } };
-    return transfer(withTimings, transferablesOf(Object.values(result.outputs)));
+    return { outputs: result.outputs, timings: { ...result.timings, prepareMs: result.timings.prepareMs + validateMs } };
   }
 
   async release(modelId: string): Promise<void> {

@@ -1,7 +1,7 @@
-/** Worker entry: expose the engine host over comlink, with inpage's error transfer. */
+/** Worker entry: expose the task host (engines + tasks) over comlink, with inpage's error transfer. */
 import { expose } from 'comlink';
 import { installErrorTransfer } from '../src/wire-errors';
-import { EngineHost } from './engine-host';
+import { TaskHost } from './task-host';
 
 installErrorTransfer();
-expose(new EngineHost());
+expose(new TaskHost());

@@ -1,0 +1,159 @@
+/**
+ * The worker's full API: the engine host plus tasks. Each task kind lives in its own
+ * file under `tasks/`; this class only creates them, finds them by id, and transfers
+ * their results' buffers back.
+ */
+import { transfer } from 'comlink';
+import { InvalidOptionsError, ModelNotFoundError } from '../src/errors';
+import type {
+  EmbedResult,
+  GenerateStartRequest,
+  GenerateStep,
+  ImageSource,
+  OcrResult,
+  PoseResult,
+  TaskInfo,
+  TaskKind,
+  TaskResult,
+  TaskSpec,
+  VadFramesRequest,
+  VadFramesResult,
+  WorkerApi,
+} from '../src/protocol';
+import type { TaskContext } from './tasks/context';
+import { EmbedWorkerTask } from './tasks/embed-task';
+import { GenerateWorkerTask } from './tasks/generate-task';
+import { OcrWorkerTask } from './tasks/ocr-task';
+import { PoseWorkerTask } from './tasks/pose-task';
+import { VadWorkerTask } from './tasks/vad-task';
+import { EngineHost, type EngineFactory } from './engine-host';
+
+interface TaskOf {
+  pose: PoseWorkerTask;
+  ocr: OcrWorkerTask;
+  embed: EmbedWorkerTask;
+  vad: VadWorkerTask;
+  generate: GenerateWorkerTask;
+}
+
+/** Engine host + tasks: what the session worker exposes. */
+export class TaskHost extends EngineHost implements WorkerApi {
+  private readonly tasks: { [K in TaskKind]: Map<string, TaskOf[K]> } = {
+    pose: new Map(),
+    ocr: new Map(),
+    embed: new Map(),
+    vad: new Map(),
+    generate: new Map(),
+  };
+  private readonly context: TaskContext;
+
+  constructor(createEngine?: EngineFactory) {
+    super(createEngine);
+    this.context = {
+      loadModel: (request) => this.load({ rejectNaN: false, shapes: {}, ...request }),
+      runModel: (modelId, inputs) => this.runValidated(modelId, inputs),
+      releaseModel: (modelId) => this.release(modelId),
+    };
+  }
+
+  private task<K extends TaskKind>(kind: K, taskId: string): TaskOf[K] {
+    const task = this.tasks[kind].get(taskId);
+    if (task === undefined)
+      throw new ModelNotFoundError(`No ${kind} task "${taskId}" is loaded in this worker (never loaded, or released).`, { model: taskId });
+    return task;
+  }
+
+  private has(taskId: string): boolean {
+    return Object.values(this.tasks).some((map) => map.has(taskId));
+  }
+
+  async loadTask(spec: TaskSpec): Promise<TaskInfo> {
+    if (this.has(spec.taskId)) throw new InvalidOptionsError(`A task with id "${spec.taskId}" is already loaded in this worker.`, { model: spec.taskId });
+    switch (spec.kind) {
+      case 'pose': {
+        const task = await PoseWorkerTask.create(spec, this.context);
+        this.tasks.pose.set(spec.taskId, task);
+        return task.info;
+      }
+      case 'ocr': {
+        const task = await OcrWorkerTask.create(spec, this.context);
+        this.tasks.ocr.set(spec.taskId, task);
+        return task.info;
+      }
+      case 'embed': {
+        const task = await EmbedWorkerTask.create(spec, this.context);
+        this.tasks.embed.set(spec.taskId, task);
+        return task.info;
+      }
+      case 'vad': {
+        const task = await VadWorkerTask.create(spec, this.context);
+        this.tasks.vad.set(spec.taskId, task);
+        return task.info;
+      }
+      case 'generate': {
+        const task = await GenerateWorkerTask.create(spec, this.context);
+        this.tasks.generate.set(spec.taskId, task);
+        return task.info;
+      }
+    }
+  }
+
+  async releaseTask(taskId: string): Promise<void> {
+    for (const map of Object.values(this.tasks)) {
+      const task = map.get(taskId);
+      if (task === undefined) continue;
+      map.delete(taskId);
+      await task.release();
+    }
+  }
+
+  override async releaseAll(): Promise<void> {
+    for (const map of Object.values(this.tasks)) {
+      const tasks = [...map.values()];
+      map.clear();
+      await Promise.all(tasks.map((task) => task.release()));
+    }
+    await super.releaseAll();
+  }
+
+  async pose(taskId: string, image: ImageSource): Promise<TaskResult<PoseResult>> {
+    return this.task('pose', taskId).detect(image);
+  }
+
+  async ocr(taskId: string, image: ImageSource): Promise<TaskResult<OcrResult>> {
+    return this.task('ocr', taskId).read(image);
+  }
+
+  async embed(taskId: string, texts: readonly string[]): Promise<TaskResult<EmbedResult>> {
+    const result = await this.task('embed', taskId).embed(texts);
+    return transfer(
+      result,
+      result.value.embeddings.map((e) => e.buffer).filter((b) => b instanceof ArrayBuffer),
+    );
+  }
+
+  async vadFrames(taskId: string, request: VadFramesRequest): Promise<TaskResult<VadFramesResult>> {
+    const result = await this.task('vad', taskId).frames(request);
+    return transfer(
+      result,
+      [result.value.probabilities.buffer, result.value.state.buffer].filter((b) => b instanceof ArrayBuffer),
+    );
+  }
+
+  async vadClip(taskId: string, samples: Float32Array): Promise<TaskResult<Float32Array>> {
+    const result = await this.task('vad', taskId).clip(samples);
+    return transfer(result, result.value.buffer instanceof ArrayBuffer ? [result.value.buffer] : []);
+  }
+
+  async generateStart(taskId: string, request: GenerateStartRequest): Promise<TaskResult<GenerateStep>> {
+    return this.task('generate', taskId).start(request);
+  }
+
+  async generateStep(taskId: string, sessionId: string): Promise<TaskResult<GenerateStep>> {
+    return this.task('generate', taskId).step(sessionId);
+  }
+
+  async generateEnd(taskId: string, sessionId: string): Promise<void> {
+    await this.task('generate', taskId).end(sessionId);
+  }
+}

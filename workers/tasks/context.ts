@@ -1,0 +1,77 @@
+/**
+ * What a worker-side task gets from its host: loading, running (validated) and
+ * releasing models in the same worker, plus a stopwatch for stage timings.
+ */
+import type { Backend, BackendPreference, Dim, ModelFormat, ModelInfo, ModelSource, RunResult, StageTimings, TaskInfo, TensorMap } from '../../src/protocol';
+
+/** A model a task wants loaded. */
+export interface TaskModelRequest {
+  readonly modelId: string;
+  readonly format: ModelFormat;
+  readonly source: ModelSource;
+  readonly backend: BackendPreference;
+  readonly shapes?: Readonly<Record<string, readonly Dim[]>>;
+}
+
+/** The host's services for tasks. */
+export interface TaskContext {
+  loadModel(request: TaskModelRequest): Promise<ModelInfo>;
+  /** Validated run; bad input throws `InvalidInputError` before the engine is called. */
+  runModel(modelId: string, inputs: TensorMap): Promise<RunResult>;
+  releaseModel(modelId: string): Promise<void>;
+}
+
+/** Every worker-side task: its description and how to free it. */
+export interface WorkerTask {
+  readonly info: TaskInfo;
+  release(): Promise<void>;
+}
+
+/** Accumulates time per stage across one task call. */
+export class StageClock {
+  private preprocess = 0;
+  private inference = 0;
+  private postprocess = 0;
+  private calls = 0;
+
+  /** Time `fn` as pre-processing. */
+  async pre<T>(fn: () => T | Promise<T>): Promise<T> {
+    const start = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.preprocess += performance.now() - start;
+    }
+  }
+
+  /** Time `fn` as one engine call. */
+  async infer<T>(fn: () => Promise<T>): Promise<T> {
+    const start = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.inference += performance.now() - start;
+      this.calls += 1;
+    }
+  }
+
+  /** Time `fn` as post-processing. */
+  async post<T>(fn: () => T | Promise<T>): Promise<T> {
+    const start = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.postprocess += performance.now() - start;
+    }
+  }
+
+  /** The totals so far. */
+  timings(): StageTimings {
+    return { preprocessMs: this.preprocess, inferenceMs: this.inference, postprocessMs: this.postprocess, engineCalls: this.calls };
+  }
+}
+
+/** The backend shared by a task's models (the first model's, which all follow). */
+export function taskBackend(models: readonly ModelInfo[]): Backend {
+  return models[0]?.backend ?? 'wasm';
+}

@@ -1,0 +1,75 @@
+/**
+ * Worker-side image input: decode whatever the main thread sent into an ImageBitmap
+ * (checking size limits before any engine call), and draw it resized into pixels.
+ */
+import { InvalidInputError, messageOf } from '../../src/errors';
+import type { ImageSource } from '../../src/protocol';
+
+/** Decode `source`; reject undecodable data and images over `maxPixels` with `INVALID_INPUT`. */
+export async function decodeImage(source: ImageSource, maxPixels: number, model: string): Promise<ImageBitmap> {
+  let bitmap: ImageBitmap;
+  try {
+    switch (source.kind) {
+      case 'bitmap':
+        bitmap = source.bitmap;
+        break;
+      case 'blob':
+        bitmap = await createImageBitmap(source.blob);
+        break;
+      case 'url': {
+        const response = await fetch(source.url);
+        if (!response.ok) throw new Error(`HTTP ${response.status} for ${source.url}`);
+        bitmap = await createImageBitmap(await response.blob());
+        break;
+      }
+      case 'pixels':
+        bitmap = await createImageBitmap(new ImageData(new Uint8ClampedArray(source.data), source.width, source.height));
+        break;
+    }
+  } catch (error) {
+    throw new InvalidInputError(`The image could not be decoded (${messageOf(error)}). Pass a PNG, JPEG, WebP, GIF or BMP, or pixels.`, {
+      model,
+      input: 'image',
+      expected: 'a decodable image',
+      got: source.kind === 'blob' ? `${source.blob.type || 'untyped'} blob of ${source.blob.size} bytes` : source.kind,
+      detail: messageOf(error),
+    });
+  }
+  if (bitmap.width === 0 || bitmap.height === 0) {
+    throw new InvalidInputError('The image is empty (0 pixels wide or high).', {
+      model,
+      input: 'image',
+      expected: 'at least 1×1 pixels',
+      got: `${bitmap.width}×${bitmap.height}`,
+    });
+  }
+  if (bitmap.width * bitmap.height > maxPixels) {
+    const size = `${bitmap.width}×${bitmap.height}`;
+    bitmap.close();
+    throw new InvalidInputError(
+      `The image is ${size} pixels, over the limit of ${maxPixels} pixels (option maxImagePixels). Downscale it first or raise the limit.`,
+      {
+        model,
+        input: 'image',
+        expected: `at most ${maxPixels} pixels`,
+        got: size,
+      },
+    );
+  }
+  return bitmap;
+}
+
+/** RGBA pixels of `bitmap` (or of its `crop` region) drawn at `width`×`height`. */
+export function drawToPixels(
+  bitmap: ImageBitmap | OffscreenCanvas,
+  width: number,
+  height: number,
+  crop?: { readonly x: number; readonly y: number; readonly width: number; readonly height: number },
+): ImageData {
+  const canvas = new OffscreenCanvas(width, height);
+  const context = canvas.getContext('2d', { willReadFrequently: true });
+  if (context === null) throw new Error('OffscreenCanvas 2d context is unavailable in this worker');
+  if (crop === undefined) context.drawImage(bitmap, 0, 0, width, height);
+  else context.drawImage(bitmap, crop.x, crop.y, crop.width, crop.height, 0, 0, width, height);
+  return context.getImageData(0, 0, width, height);
+}
