@@ -6,7 +6,9 @@
 import { defineConfig } from '@playwright/test';
 
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const port = 4173;
+// PW_PORT lets several runs share a machine: each gets its own port and build folder.
+const port = Number(process.env.PW_PORT ?? 4173);
+const outDir = port === 4173 ? 'dist-app' : `dist-app-${port}`;
 
 export default defineConfig({
   testDir: 'e2e',
@@ -17,7 +19,7 @@ export default defineConfig({
   timeout: 120_000,
   expect: { timeout: 30_000 },
   reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }]],
-  outputDir: 'test-results',
+  outputDir: port === 4173 ? 'test-results' : `test-results-${port}`,
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     screenshot: 'only-on-failure',
@@ -30,7 +32,7 @@ export default defineConfig({
   webServer: {
     // The production build, served with COOP/COEP: what users get, and no dev-server
     // dependency re-optimisation reloading a page mid-test.
-    command: `npx vite build && npx vite preview --strictPort --port ${port}`,
+    command: `npx vite build --outDir ${outDir} && npx vite preview --outDir ${outDir} --strictPort --port ${port}`,
     url: `http://127.0.0.1:${port}/e2e/harness.html`,
     timeout: 300_000,
     reuseExistingServer: !process.env.CI,

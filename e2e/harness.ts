@@ -26,7 +26,7 @@ export interface HarnessHelpers {
   /** Await `promise`; return how it failed, or `null` when it resolved. */
   caught: (promise: Promise<unknown>) => Promise<CaughtError | null>;
   /** Fetch a 16-bit PCM WAV and return its samples as floats in [-1, 1]. */
-  loadWav: (url: string) => Promise<{ sampleRate: number; samples: Float32Array }>;
+  loadWav: (url: string) => Promise<{ sampleRate: number; samples: Float32Array<ArrayBuffer> }>;
   /** Fetch an image and return it resized to `size`×`size` as int32 RGB, NHWC. */
   imageToInt32Rgb: (url: string, size: number) => Promise<{ width: number; height: number; pixels: Int32Array }>;
 }
