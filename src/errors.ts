@@ -14,7 +14,10 @@ export type InpageErrorCode =
   | 'MODEL_NOT_FOUND'
   | 'WORKER_CRASHED'
   | 'DISPOSED'
-  | 'ABORTED';
+  | 'ABORTED'
+  | 'QUEUE_FULL'
+  | 'DEADLINE_EXCEEDED'
+  | 'SUPERSEDED';
 
 /** Structured context an error may carry. */
 export interface InpageErrorFields {
@@ -140,6 +143,30 @@ export class AbortedError extends InpageError {
   }
 }
 
+/** The model's queue is at `maxQueueSize`; the request was refused at once. Retry later or shed load. */
+export class QueueFullError extends InpageError {
+  constructor(message: string, fields: InpageErrorFields = {}) {
+    super('QUEUE_FULL', message, fields);
+    this.name = 'QueueFullError';
+  }
+}
+
+/** The request was still queued when its `timeoutMs` ran out; it never ran. */
+export class DeadlineExceededError extends InpageError {
+  constructor(message: string, fields: InpageErrorFields = {}) {
+    super('DEADLINE_EXCEEDED', message, fields);
+    this.name = 'DeadlineExceededError';
+  }
+}
+
+/** A newer request with the same `supersedeKey` replaced this one while it was queued. */
+export class SupersededError extends InpageError {
+  constructor(message: string, fields: InpageErrorFields = {}) {
+    super('SUPERSEDED', message, fields);
+    this.name = 'SupersededError';
+  }
+}
+
 /** Throw {@link AbortedError} when `signal` has fired. */
 export function throwIfAborted(signal: AbortSignal | undefined, model: string): void {
   if (signal?.aborted === true) throw new AbortedError(`The request to "${model}" was aborted.`, { model, detail: String(signal.reason) });
@@ -157,6 +184,9 @@ const classByCode: Record<InpageErrorCode, ErrorClass> = {
   WORKER_CRASHED: WorkerCrashedError,
   DISPOSED: DisposedError,
   ABORTED: AbortedError,
+  QUEUE_FULL: QueueFullError,
+  DEADLINE_EXCEEDED: DeadlineExceededError,
+  SUPERSEDED: SupersededError,
 };
 
 const codes = new Set<string>(Object.keys(classByCode));

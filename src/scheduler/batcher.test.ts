@@ -1,0 +1,200 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DynamicBatcher, type BatchExecutor } from './batcher';
+import { resolvePolicy, type BatchPolicy } from './policy';
+
+/** A fake engine: a batch of n units takes `cost(n)` ms; records every batch. */
+function fakeEngine(cost: (units: number) => number = () => 10) {
+  const batches: { payloads: number[]; replica: number; at: number }[] = [];
+  const execute: BatchExecutor<number, number> = (payloads, replica) => {
+    batches.push({ payloads: [...payloads], replica, at: performance.now() });
+    return new Promise((resolve) => setTimeout(() => resolve(payloads.map((p) => p * 2)), cost(payloads.length)));
+  };
+  return { batches, execute };
+}
+
+const policy = (overrides: Partial<BatchPolicy> = {}): BatchPolicy =>
+  resolvePolicy('image', { maxBatchSize: 4, maxQueueDelayMs: 5, defaultPriority: 'interactive', ...overrides });
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('DynamicBatcher', () => {
+  it('runs a lone request on an idle model at once, without the queue delay', async () => {
+    const engine = fakeEngine();
+    const batcher = new DynamicBatcher('m', policy({ maxQueueDelayMs: 50 }), engine.execute);
+    const done = batcher.submit(21);
+    expect(engine.batches).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(10);
+    await expect(done).resolves.toMatchObject({ value: 42, queueMs: 0, batchUnits: 1 });
+  });
+
+  it('stacks concurrent requests into one batch and splits results back in order', async () => {
+    const engine = fakeEngine();
+    const batcher = new DynamicBatcher('m', policy({ maxInFlightPerReplica: 1 }), engine.execute);
+    const first = batcher.submit(0); // runs alone (idle)
+    const rest = [1, 2, 3, 4].map((n) => batcher.submit(n));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(engine.batches.map((b) => b.payloads)).toEqual([[0], [1, 2, 3, 4]]);
+    await vi.advanceTimersByTimeAsync(10);
+    expect((await Promise.all(rest)).map((r) => r.value)).toEqual([2, 4, 6, 8]);
+    expect((await first).value).toBe(0);
+  });
+
+  it('sends a full batch at once and a partial batch after maxQueueDelayMs', async () => {
+    const engine = fakeEngine(() => 100);
+    const batcher = new DynamicBatcher('m', policy({ maxQueueDelayMs: 5, maxInFlightPerReplica: 2 }), engine.execute);
+    void batcher.submit(0); // idle → alone
+    for (const n of [1, 2, 3, 4]) void batcher.submit(n); // full batch of 4 → at once
+    expect(engine.batches.map((b) => b.payloads)).toEqual([[0], [1, 2, 3, 4]]);
+    await vi.advanceTimersByTimeAsync(100); // both finish
+    void batcher.submit(5);
+    void batcher.submit(6);
+    void batcher.submit(7);
+    // Idle again: 5 goes alone; 6 and 7 wait for the delay (not a full batch).
+    expect(engine.batches.map((b) => b.payloads).slice(2)).toEqual([[5]]);
+    await vi.advanceTimersByTimeAsync(4);
+    expect(engine.batches).toHaveLength(3);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(engine.batches.map((b) => b.payloads).slice(3)).toEqual([[6, 7]]);
+  });
+
+  it('cuts batches to the largest preferred size that fits', async () => {
+    const engine = fakeEngine(() => 10);
+    const batcher = new DynamicBatcher('m', policy({ maxBatchSize: 8, preferredBatchSizes: [2, 4], maxInFlightPerReplica: 1 }), engine.execute);
+    void batcher.submit(0);
+    for (let n = 1; n <= 7; n += 1) void batcher.submit(n);
+    await vi.advanceTimersByTimeAsync(10);
+    await vi.advanceTimersByTimeAsync(10);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(engine.batches.map((b) => b.payloads.length)).toEqual([1, 4, 2, 1]);
+  });
+
+  it('runs realtime before interactive before background, FIFO within a class', async () => {
+    const engine = fakeEngine();
+    const batcher = new DynamicBatcher('m', policy({ maxBatchSize: 1, maxInFlightPerReplica: 1 }), engine.execute);
+    void batcher.submit(0);
+    void batcher.submit(1, { priority: 'background' });
+    void batcher.submit(2, { priority: 'interactive' });
+    void batcher.submit(3, { priority: 'realtime' });
+    void batcher.submit(4, { priority: 'interactive' });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(engine.batches.map((b) => b.payloads[0])).toEqual([0, 3, 2, 4, 1]);
+  });
+
+  it('ages waiting requests so background work is not starved', async () => {
+    const engine = fakeEngine(() => 10);
+    const batcher = new DynamicBatcher('m', policy({ maxBatchSize: 1, maxInFlightPerReplica: 1, agingMs: 30 }), engine.execute);
+    void batcher.submit(-1);
+    void batcher.submit(999, { priority: 'background' });
+    // A steady stream of interactive work, one per 10 ms, forever ahead of it by class.
+    for (let i = 0; i < 12; i += 1) {
+      void batcher.submit(i, { priority: 'interactive' });
+      await vi.advanceTimersByTimeAsync(10);
+    }
+    const order = engine.batches.map((b) => b.payloads[0]);
+    // After waiting ≥ agingMs it outranks fresh interactive requests.
+    expect(order.indexOf(999)).toBeGreaterThan(0);
+    expect(order.indexOf(999)).toBeLessThan(6);
+  });
+
+  it('rejects a request still queued at its deadline with DEADLINE_EXCEEDED, without running it', async () => {
+    const engine = fakeEngine(() => 50);
+    const batcher = new DynamicBatcher('m', policy({ maxBatchSize: 1, maxInFlightPerReplica: 1 }), engine.execute);
+    void batcher.submit(0);
+    const late = batcher.submit(1, { timeoutMs: 20 });
+    const onTime = batcher.submit(2, { timeoutMs: 200 });
+    const lateResult = late.catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(20);
+    await expect(lateResult).resolves.toMatchObject({ code: 'DEADLINE_EXCEEDED', model: 'm' });
+    await vi.advanceTimersByTimeAsync(100);
+    await expect(onTime).resolves.toMatchObject({ value: 4 });
+    expect(engine.batches.flatMap((b) => b.payloads)).toEqual([0, 2]);
+  });
+
+  it('removes an aborted queued request at once; a running batch finishes for its other members', async () => {
+    const engine = fakeEngine(() => 50);
+    const batcher = new DynamicBatcher('m', policy({ maxInFlightPerReplica: 1 }), engine.execute);
+    const queuedController = new AbortController();
+    const runningController = new AbortController();
+    void batcher.submit(0);
+    const running = batcher.submit(1, { signal: runningController.signal });
+    const runningPeer = batcher.submit(2);
+    await vi.advanceTimersByTimeAsync(5); // [1, 2] dispatched? no: replica busy with [0] until 50
+    await vi.advanceTimersByTimeAsync(45); // [0] done → [1, 2] dispatched
+    const queued = batcher.submit(3, { signal: queuedController.signal });
+    const queuedResult = queued.catch((e: unknown) => e);
+    queuedController.abort();
+    await expect(queuedResult).resolves.toMatchObject({ code: 'ABORTED' });
+    expect(batcher.queueDepth).toBe(0);
+    const runningResult = running.catch((e: unknown) => e);
+    runningController.abort();
+    await expect(runningResult).resolves.toMatchObject({ code: 'ABORTED' });
+    await vi.advanceTimersByTimeAsync(50);
+    await expect(runningPeer).resolves.toMatchObject({ value: 4, batchUnits: 2 });
+    expect(engine.batches.map((b) => b.payloads)).toEqual([[0], [1, 2]]);
+  });
+
+  it('supersedes a queued request with the same key', async () => {
+    const engine = fakeEngine(() => 50);
+    const batcher = new DynamicBatcher('m', policy({ maxInFlightPerReplica: 1 }), engine.execute);
+    void batcher.submit(0);
+    const frames = [1, 2, 3].map((n) => batcher.submit(n, { supersedeKey: 'camera' }).catch((e: unknown) => e));
+    await vi.advanceTimersByTimeAsync(100);
+    const [first, second, third] = await Promise.all(frames);
+    expect(first).toMatchObject({ code: 'SUPERSEDED' });
+    expect(second).toMatchObject({ code: 'SUPERSEDED' });
+    expect(third).toMatchObject({ value: 6 });
+    expect(engine.batches.map((b) => b.payloads)).toEqual([[0], [3]]);
+  });
+
+  it('refuses requests past maxQueueSize with QUEUE_FULL at once', async () => {
+    const engine = fakeEngine(() => 50);
+    const batcher = new DynamicBatcher('m', policy({ maxBatchSize: 1, maxQueueSize: 2, maxInFlightPerReplica: 1 }), engine.execute);
+    void batcher.submit(0);
+    void batcher.submit(1);
+    void batcher.submit(2);
+    await expect(batcher.submit(3)).rejects.toMatchObject({ code: 'QUEUE_FULL', expected: 'at most 2 queued' });
+    expect(batcher.queueDepth).toBe(2);
+  });
+
+  it('routes to the replica with the least expected wait, and keeps sticky keys on their replica', async () => {
+    // Replica 1 is 4× slower.
+    const batches: { payload: number; replica: number }[] = [];
+    const execute: BatchExecutor<number, number> = (payloads, replica) => {
+      for (const payload of payloads) batches.push({ payload, replica });
+      return new Promise((resolve) => setTimeout(() => resolve(payloads), replica === 1 ? 40 : 10));
+    };
+    const batcher = new DynamicBatcher('m', policy({ maxBatchSize: 1, maxInFlightPerReplica: 2 }), execute, 2);
+    // Warm both replicas so service times are measured.
+    void batcher.submit(0);
+    void batcher.submit(1);
+    void batcher.submit(2);
+    await vi.advanceTimersByTimeAsync(50);
+    batches.length = 0;
+    // Replica 0 (10 ms) should take most of a burst.
+    for (let i = 0; i < 4; i += 1) void batcher.submit(i);
+    expect(batches.filter((b) => b.replica === 0).length).toBeGreaterThanOrEqual(2);
+    await vi.advanceTimersByTimeAsync(100);
+    batches.length = 0;
+    const sticky = [batcher.submit(10, { stickyKey: 'chat-1' }), batcher.submit(11, { stickyKey: 'chat-1' }), batcher.submit(12, { stickyKey: 'chat-1' })];
+    await vi.advanceTimersByTimeAsync(200);
+    const replicas = (await Promise.all(sticky)).map((r) => r.replica);
+    expect(new Set(replicas).size).toBe(1);
+  });
+
+  it('close() rejects queued requests with DISPOSED and refuses new ones', async () => {
+    const engine = fakeEngine(() => 50);
+    const batcher = new DynamicBatcher('m', policy({ maxInFlightPerReplica: 1 }), engine.execute);
+    const running = batcher.submit(0);
+    const queued = batcher.submit(1).catch((e: unknown) => e);
+    batcher.close();
+    await expect(queued).resolves.toMatchObject({ code: 'DISPOSED' });
+    await expect(batcher.submit(2)).rejects.toMatchObject({ code: 'DISPOSED' });
+    await vi.advanceTimersByTimeAsync(50);
+    await expect(running).resolves.toMatchObject({ value: 0 });
+  });
+});

@@ -1,0 +1,320 @@
+/**
+ * The dynamic batcher for one model: requests queue here (priority + aging), and go out
+ * as one engine call per batch when a replica has a free slot and either the batch is
+ * full (the target size), the oldest request has waited `maxQueueDelayMs`, or nothing is
+ * running (a lone request on an idle model never sits out the delay). Deadlines,
+ * cancellation, superseding and a bounded queue act while requests wait; a running
+ * batch always finishes for its members that are still interested.
+ */
+import { AbortedError, DeadlineExceededError, DisposedError, InpageError, QueueFullError, SupersededError, type InpageErrorCode } from '../errors';
+import { BatchSizer } from './batch-sizer';
+import type { BatchPolicy, Priority } from './policy';
+import { RequestQueue, type QueuedItem } from './request-queue';
+import { Router, type ReplicaState } from './router';
+
+/** Per-request scheduling options. */
+export interface ScheduleOptions {
+  /** @default the model's `defaultPriority` */
+  readonly priority?: Priority;
+  /** Reject with `DEADLINE_EXCEEDED` if still queued after this long, ms. @default the model's `defaultTimeoutMs` */
+  readonly timeoutMs?: number;
+  /** Abort: a queued request is removed at once (`ABORTED`). */
+  readonly signal?: AbortSignal;
+  /** A newer request with the same key replaces this one while it is queued (`SUPERSEDED`). */
+  readonly supersedeKey?: string;
+  /** Requests with the same key go to the same replica. */
+  readonly stickyKey?: string;
+}
+
+/** A request's answer plus how it was scheduled. */
+export interface Scheduled<R> {
+  readonly value: R;
+  /** Time spent queued, ms. */
+  readonly queueMs: number;
+  /** Wall time of the batch's engine call (round trip), ms. */
+  readonly serviceMs: number;
+  /** Units in the batch it ran in. */
+  readonly batchUnits: number;
+  readonly replica: number;
+}
+
+/** Runs one batch on one replica; returns one result per payload, in order. */
+export type BatchExecutor<P, R> = (payloads: readonly P[], replica: number) => Promise<readonly R[]>;
+
+/** What the batcher reports, for metrics. */
+export interface BatcherObserver {
+  onQueueDepth?(depth: number): void;
+  onBatch?(batch: { readonly units: number; readonly requests: number; readonly replica: number; readonly serviceMs: number; readonly failed: boolean }): void;
+  onReject?(code: InpageErrorCode): void;
+}
+
+interface Pending<P, R> extends QueuedItem {
+  readonly payload: P;
+  readonly resolve: (value: Scheduled<R>) => void;
+  readonly reject: (error: unknown) => void;
+  /** Stop the deadline timer (the request left the queue). */
+  clearDeadline: () => void;
+  /** Detach the deadline and the abort listener (the request settled). */
+  cleanup: () => void;
+  settled: boolean;
+}
+
+/** One model's queue, batcher and replica router. */
+export class DynamicBatcher<P, R> {
+  private readonly queue: RequestQueue<Pending<P, R>>;
+  private readonly router: Router;
+  private readonly sizer: BatchSizer;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private nextId = 1;
+  private closed: InpageError | undefined;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly model: string,
+    readonly policy: BatchPolicy,
+    private readonly execute: BatchExecutor<P, R>,
+    replicas = 1,
+    private readonly observer: BatcherObserver = {},
+  ) {
+    this.queue = new RequestQueue(policy.agingMs);
+    this.router = new Router(replicas, policy.maxInFlightPerReplica);
+    this.sizer = new BatchSizer(policy.maxBatchSize, policy.targetP95Ms);
+  }
+
+  /** Requests waiting. */
+  get queueDepth(): number {
+    return this.queue.length;
+  }
+
+  /** Batches running. */
+  get inFlight(): number {
+    return this.router.inFlight;
+  }
+
+  /** The batch size the batcher currently aims for. */
+  get targetBatchSize(): number {
+    return this.sizer.target();
+  }
+
+  /** Measured service time of a batch of about `units`, ms. */
+  serviceTime(units: number): number | undefined {
+    return this.sizer.serviceTime(units);
+  }
+
+  /** Replica loads, for tests and dashboards. */
+  replicas(): readonly Readonly<ReplicaState>[] {
+    return this.router.replicas;
+  }
+
+  /** Forget a sticky key (its session ended). */
+  releaseSticky(key: string): void {
+    this.router.release(key);
+  }
+
+  /** Resolves when nothing is queued or running. */
+  onIdle(): Promise<void> {
+    if (this.queue.length === 0 && this.router.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private fail(code: InpageErrorCode, error: InpageError): never {
+    this.observer.onReject?.(code);
+    throw error;
+  }
+
+  /** Queue a request of `size` units; resolves with its result when its batch ran. */
+  submit(payload: P, options: ScheduleOptions = {}, size = 1): Promise<Scheduled<R>> {
+    if (this.closed !== undefined) return Promise.reject(this.closed);
+    const { signal } = options;
+    try {
+      if (signal?.aborted === true)
+        this.fail('ABORTED', new AbortedError(`The request to "${this.model}" was aborted before it was queued.`, { model: this.model }));
+      if (this.queue.length >= this.policy.maxQueueSize) {
+        this.fail(
+          'QUEUE_FULL',
+          new QueueFullError(`The queue of "${this.model}" is full (${this.policy.maxQueueSize} requests waiting); retry later or raise maxQueueSize.`, {
+            model: this.model,
+            expected: `at most ${this.policy.maxQueueSize} queued`,
+            got: `${this.queue.length} queued`,
+          }),
+        );
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (options.supersedeKey !== undefined) {
+      const older = this.queue.findSuperseded(options.supersedeKey);
+      if (older !== undefined) {
+        this.queue.remove(older);
+        this.settle(
+          older,
+          new SupersededError(`A newer request with supersedeKey "${options.supersedeKey}" replaced this one on "${this.model}".`, { model: this.model }),
+          'SUPERSEDED',
+        );
+      }
+    }
+    return new Promise<Scheduled<R>>((resolve, reject) => {
+      const item: Pending<P, R> = {
+        id: this.nextId++,
+        priority: options.priority ?? this.policy.defaultPriority,
+        enqueuedAt: performance.now(),
+        size: Math.max(1, size),
+        supersedeKey: options.supersedeKey,
+        stickyKey: options.stickyKey,
+        payload,
+        resolve,
+        reject,
+        clearDeadline: () => undefined,
+        cleanup: () => undefined,
+        settled: false,
+      };
+      const timeoutMs = options.timeoutMs ?? this.policy.defaultTimeoutMs;
+      const deadline = timeoutMs > 0 ? setTimeout(() => this.expire(item, timeoutMs), timeoutMs) : undefined;
+      const onAbort = (): void => this.abort(item);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      item.clearDeadline = () => {
+        if (deadline !== undefined) clearTimeout(deadline);
+      };
+      item.cleanup = () => {
+        item.clearDeadline();
+        signal?.removeEventListener('abort', onAbort);
+      };
+      this.queue.push(item);
+      this.observer.onQueueDepth?.(this.queue.length);
+      this.pump();
+    });
+  }
+
+  private settle(item: Pending<P, R>, error: InpageError, code: InpageErrorCode): void {
+    if (item.settled) return;
+    item.settled = true;
+    item.cleanup();
+    this.observer.onReject?.(code);
+    item.reject(error);
+  }
+
+  private expire(item: Pending<P, R>, timeoutMs: number): void {
+    if (!this.queue.remove(item)) return; // already running: deadlines apply to waiting only
+    this.observer.onQueueDepth?.(this.queue.length);
+    this.settle(
+      item,
+      new DeadlineExceededError(`The request to "${this.model}" waited ${timeoutMs} ms in the queue without running (timeoutMs).`, {
+        model: this.model,
+        expected: `start within ${timeoutMs} ms`,
+      }),
+      'DEADLINE_EXCEEDED',
+    );
+    this.checkIdle();
+  }
+
+  private abort(item: Pending<P, R>): void {
+    const wasQueued = this.queue.remove(item);
+    if (wasQueued) this.observer.onQueueDepth?.(this.queue.length);
+    // Running: the batch finishes for the others; this caller stops waiting now.
+    this.settle(
+      item,
+      new AbortedError(`The request to "${this.model}" was aborted${wasQueued ? ' while queued' : ' while its batch ran'}.`, { model: this.model }),
+      'ABORTED',
+    );
+    this.checkIdle();
+  }
+
+  private batchUnits(available: number): number {
+    const target = Math.min(this.targetBatchSize, this.policy.maxBatchSize);
+    const n = Math.min(available, target);
+    const preferred = this.policy.preferredBatchSizes.filter((s) => s <= n);
+    return preferred.length > 0 ? (preferred[preferred.length - 1] ?? n) : n;
+  }
+
+  /** Dispatch every batch that may go now; arm the delay timer for the rest. */
+  private pump(): void {
+    while (this.queue.length > 0 && this.closed === undefined) {
+      const now = performance.now();
+      const head = this.queue.ordered(now)[0];
+      if (head === undefined) return;
+      const replica = this.router.pick(head.stickyKey);
+      if (replica === undefined) return; // every slot busy: a finishing batch pumps again
+      const oldest = this.queue.oldest();
+      const waited = oldest === undefined ? 0 : now - oldest.enqueuedAt;
+      const target = Math.min(this.targetBatchSize, this.policy.maxBatchSize);
+      const idle = this.router.inFlight === 0;
+      if (this.queue.unitCount < target && waited < this.policy.maxQueueDelayMs && !idle) {
+        this.arm((oldest?.enqueuedAt ?? now) + this.policy.maxQueueDelayMs);
+        return;
+      }
+      const units = this.batchUnits(this.queue.unitCount);
+      const batch = this.queue.take(now, units, (item) => {
+        const bound = this.router.stickyReplica(item.stickyKey);
+        return bound === undefined || bound === replica.index;
+      });
+      this.observer.onQueueDepth?.(this.queue.length);
+      void this.run(batch, replica, now);
+    }
+  }
+
+  private arm(at: number): void {
+    if (this.timer !== undefined && this.timerAt <= at) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Number.POSITIVE_INFINITY;
+        this.pump();
+      },
+      Math.max(0, at - performance.now()),
+    );
+  }
+
+  private async run(batch: Pending<P, R>[], replica: ReplicaState, dispatchedAt: number): Promise<void> {
+    // Deadlines apply while waiting; an abort still releases its caller while the batch runs.
+    for (const item of batch) item.clearDeadline();
+    replica.inFlight += 1;
+    const units = batch.reduce((sum, item) => sum + item.size, 0);
+    const started = performance.now();
+    let results: readonly R[] | undefined;
+    let failure: unknown;
+    try {
+      results = await this.execute(
+        batch.map((item) => item.payload),
+        replica.index,
+      );
+      if (results.length !== batch.length) throw new Error(`executor returned ${results.length} results for ${batch.length} requests`);
+    } catch (error) {
+      failure = error;
+    }
+    const serviceMs = performance.now() - started;
+    replica.inFlight -= 1;
+    if (failure === undefined) {
+      this.router.record(replica, serviceMs);
+      this.sizer.record(units, serviceMs);
+    }
+    this.observer.onBatch?.({ units, requests: batch.length, replica: replica.index, serviceMs, failed: failure !== undefined });
+    batch.forEach((item, i) => {
+      if (item.settled) return;
+      item.settled = true;
+      item.cleanup();
+      if (failure !== undefined) item.reject(failure);
+      else item.resolve({ value: results?.[i] as R, queueMs: dispatchedAt - item.enqueuedAt, serviceMs, batchUnits: units, replica: replica.index }); // index i exists: lengths checked above
+    });
+    this.pump();
+    this.checkIdle();
+  }
+
+  private checkIdle(): void {
+    if (this.queue.length > 0 || this.router.inFlight > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Reject everything queued with `DISPOSED` and refuse new requests. Running batches finish. */
+  close(reason = `Model "${this.model}" was disposed.`): void {
+    if (this.closed !== undefined) return;
+    this.closed = new DisposedError(reason, { model: this.model });
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    for (const item of this.queue.drain()) this.settle(item, this.closed, 'DISPOSED');
+    this.checkIdle();
+  }
+}

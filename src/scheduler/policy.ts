@@ -1,0 +1,131 @@
+/**
+ * Batching and queueing policy per model, with modality defaults. Every option can be
+ * overridden per model; invalid values fail at once with an exact message.
+ */
+import { InvalidOptionsError } from '../errors';
+
+/** Request priority classes, most urgent first. */
+export type Priority = 'realtime' | 'interactive' | 'background';
+
+/** Rank of each priority (lower runs first). */
+export const priorityRank: Record<Priority, number> = { realtime: 0, interactive: 1, background: 2 };
+
+/** The modalities inpage schedules differently. */
+export type Modality = 'image' | 'text' | 'audio';
+
+/** How one model's requests are queued and batched. */
+export interface BatchPolicy {
+  /** Most units (frames, crops, texts) in one engine call. */
+  readonly maxBatchSize: number;
+  /** Longest the oldest queued request waits for a fuller batch, ms. */
+  readonly maxQueueDelayMs: number;
+  /** Batch sizes the model runs best at; a batch is cut to the largest that fits. Empty: any size. */
+  readonly preferredBatchSizes: readonly number[];
+  /** Most requests waiting; past it, new requests fail at once with `QUEUE_FULL`. */
+  readonly maxQueueSize: number;
+  /** Learn service time per batch size and pick sizes that raise throughput within this p95, ms. 0 = off. */
+  readonly targetP95Ms: number;
+  /** Priority of requests that name none. */
+  readonly defaultPriority: Priority;
+  /** Deadline of requests that name none, ms; 0 = none. */
+  readonly defaultTimeoutMs: number;
+  /** A queued request moves up one priority class per this much waiting, ms (no starvation). */
+  readonly agingMs: number;
+  /** Batches in flight per replica (2 keeps a worker busy across the round trip). */
+  readonly maxInFlightPerReplica: number;
+}
+
+/**
+ * Defaults per modality, and why:
+ * - image: people wait on it (a click, a camera frame): small-to-medium batches, short
+ *   delay, `interactive` priority.
+ * - text: embeddings and indexing arrive in bursts and are rarely on screen at once:
+ *   large batches that may queue longer, `background` unless asked.
+ * - audio: frames are useless once late (a VAD frame covers 32 ms): medium batches, a
+ *   very short delay, `realtime` priority and a deadline.
+ */
+export const modalityDefaults: Record<Modality, BatchPolicy> = {
+  image: {
+    maxBatchSize: 8,
+    maxQueueDelayMs: 4,
+    preferredBatchSizes: [],
+    maxQueueSize: 256,
+    targetP95Ms: 0,
+    defaultPriority: 'interactive',
+    defaultTimeoutMs: 0,
+    agingMs: 1000,
+    maxInFlightPerReplica: 2,
+  },
+  text: {
+    maxBatchSize: 64,
+    maxQueueDelayMs: 10,
+    preferredBatchSizes: [],
+    maxQueueSize: 4096,
+    targetP95Ms: 0,
+    defaultPriority: 'background',
+    defaultTimeoutMs: 0,
+    agingMs: 2000,
+    maxInFlightPerReplica: 2,
+  },
+  audio: {
+    maxBatchSize: 32,
+    maxQueueDelayMs: 2,
+    preferredBatchSizes: [],
+    maxQueueSize: 1024,
+    targetP95Ms: 0,
+    defaultPriority: 'realtime',
+    defaultTimeoutMs: 500,
+    agingMs: 500,
+    maxInFlightPerReplica: 2,
+  },
+};
+
+function integerAtLeast(name: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min) {
+    throw new InvalidOptionsError(`Expected \`${name}\` to be an integer from ${min} and up, got ${String(value)}.`, {
+      input: name,
+      expected: `integer ≥ ${min}`,
+      got: String(value),
+    });
+  }
+}
+
+function numberAtLeast(name: string, value: number, min: number): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new InvalidOptionsError(`Expected \`${name}\` to be a number from ${min} and up, got ${String(value)}.`, {
+      input: name,
+      expected: `number ≥ ${min}`,
+      got: String(value),
+    });
+  }
+}
+
+/** Merge `overrides` into the modality's defaults and validate the result. */
+export function resolvePolicy(modality: Modality, overrides: Partial<BatchPolicy> = {}): BatchPolicy {
+  const policy: BatchPolicy = { ...modalityDefaults[modality], ...overrides };
+  integerAtLeast('maxBatchSize', policy.maxBatchSize, 1);
+  numberAtLeast('maxQueueDelayMs', policy.maxQueueDelayMs, 0);
+  integerAtLeast('maxQueueSize', policy.maxQueueSize, 1);
+  numberAtLeast('targetP95Ms', policy.targetP95Ms, 0);
+  numberAtLeast('defaultTimeoutMs', policy.defaultTimeoutMs, 0);
+  numberAtLeast('agingMs', policy.agingMs, 1);
+  integerAtLeast('maxInFlightPerReplica', policy.maxInFlightPerReplica, 1);
+  if (!(policy.defaultPriority in priorityRank)) {
+    throw new InvalidOptionsError(`Expected \`defaultPriority\` to be realtime | interactive | background, got ${String(policy.defaultPriority)}.`, {
+      input: 'defaultPriority',
+      expected: 'realtime | interactive | background',
+      got: String(policy.defaultPriority),
+    });
+  }
+  for (const size of policy.preferredBatchSizes) {
+    integerAtLeast('preferredBatchSizes[]', size, 1);
+    if (size > policy.maxBatchSize) {
+      throw new InvalidOptionsError(`Preferred batch size ${size} exceeds maxBatchSize ${policy.maxBatchSize}.`, {
+        input: 'preferredBatchSizes',
+        expected: `≤ ${policy.maxBatchSize}`,
+        got: String(size),
+      });
+    }
+  }
+  return { ...policy, preferredBatchSizes: [...policy.preferredBatchSizes].sort((a, b) => a - b) };
+}

@@ -1,0 +1,74 @@
+/**
+ * Replica routing: send a batch to the replica with the least expected wait
+ * (batches in flight × its measured service time), honouring sticky keys so that a
+ * conversation returns to the worker that holds its KV cache.
+ */
+
+/** One replica's load, as the router sees it. */
+export interface ReplicaState {
+  readonly index: number;
+  inFlight: number;
+  /** Exponentially weighted mean service time of its batches, ms (undefined until measured). */
+  serviceMs: number | undefined;
+}
+
+const smoothing = 0.2;
+
+/** Chooses replicas; remembers sticky assignments. */
+export class Router {
+  readonly replicas: ReplicaState[];
+  private readonly sticky = new Map<string, number>();
+
+  constructor(
+    count: number,
+    private readonly maxInFlight: number,
+  ) {
+    this.replicas = Array.from({ length: count }, (_, index) => ({ index, inFlight: 0, serviceMs: undefined }));
+  }
+
+  /** Expected wait before a new batch would start on `replica`, ms. */
+  expectedWait(replica: ReplicaState): number {
+    const known = this.replicas.map((r) => r.serviceMs).filter((ms): ms is number => ms !== undefined);
+    const fallback = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : 1;
+    return replica.inFlight * (replica.serviceMs ?? fallback);
+  }
+
+  /** The replica a sticky key is bound to, if any. */
+  stickyReplica(key: string | undefined): number | undefined {
+    return key === undefined ? undefined : this.sticky.get(key);
+  }
+
+  /**
+   * The best replica with a free slot for a batch led by a request with `stickyKey`
+   * (binding the key on first use), or undefined when none can take it now.
+   */
+  pick(stickyKey: string | undefined): ReplicaState | undefined {
+    const bound = this.stickyReplica(stickyKey);
+    if (bound !== undefined) {
+      const replica = this.replicas[bound];
+      return replica !== undefined && replica.inFlight < this.maxInFlight ? replica : undefined;
+    }
+    let best: ReplicaState | undefined;
+    for (const replica of this.replicas) {
+      if (replica.inFlight >= this.maxInFlight) continue;
+      if (best === undefined || this.expectedWait(replica) < this.expectedWait(best)) best = replica;
+    }
+    if (best !== undefined && stickyKey !== undefined) this.sticky.set(stickyKey, best.index);
+    return best;
+  }
+
+  /** Forget a sticky binding (the session ended). */
+  release(stickyKey: string): void {
+    this.sticky.delete(stickyKey);
+  }
+
+  /** Record a finished batch's service time on its replica. */
+  record(replica: ReplicaState, ms: number): void {
+    replica.serviceMs = replica.serviceMs === undefined ? ms : replica.serviceMs + smoothing * (ms - replica.serviceMs);
+  }
+
+  /** Batches in flight across replicas. */
+  get inFlight(): number {
+    return this.replicas.reduce((sum, r) => sum + r.inFlight, 0);
+  }
+}
