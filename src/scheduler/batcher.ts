@@ -6,7 +6,8 @@
  * cancellation, superseding and a bounded queue act while requests wait; a running
  * batch always finishes for its members that are still interested.
  */
-import { AbortedError, DeadlineExceededError, DisposedError, InpageError, QueueFullError, SupersededError, type InpageErrorCode } from '../errors';
+import type { InpageError } from '../errors';
+import { AbortedError, DeadlineExceededError, DisposedError, QueueFullError, SupersededError, type InpageErrorCode } from '../errors';
 import { BatchSizer } from './batch-sizer';
 import type { BatchPolicy, Priority } from './policy';
 import { RequestQueue, type QueuedItem } from './request-queue';
@@ -141,7 +142,7 @@ export class DynamicBatcher<P, R> {
         );
       }
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     if (options.supersedeKey !== undefined) {
       const older = this.queue.findSuperseded(options.supersedeKey);

@@ -1,0 +1,56 @@
+/**
+ * Prometheus text exposition (format 0.0.4) of a metrics snapshot: summaries with
+ * quantile labels for stage latencies (sliding window), counters for requests and
+ * errors, gauges for queue depth and throughput.
+ */
+import type { MetricsSnapshot, SeriesMetrics, Summary } from './types';
+
+function label(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+function number(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (!Number.isFinite(value)) return value > 0 ? '+Inf' : '-Inf';
+  return String(value);
+}
+
+function summaryLines(name: string, labels: string, summary: Summary): string[] {
+  return [
+    ...(['0.5', '0.95', '0.99'] as const).map(
+      (q) => `${name}{${labels},quantile="${q}"} ${number(q === '0.5' ? summary.p50 : q === '0.95' ? summary.p95 : summary.p99)}`,
+    ),
+    `${name}_sum{${labels}} ${number(summary.mean * summary.count || 0)}`,
+    `${name}_count{${labels}} ${summary.count}`,
+  ];
+}
+
+/** Render `snapshot` for a Prometheus scrape. */
+export function prometheusText(snapshot: MetricsSnapshot): string {
+  const lines: string[] = [];
+  const models: readonly SeriesMetrics[] = snapshot.models;
+  const base = (m: SeriesMetrics): string => `model="${label(m.name)}",modality="${label(m.modality)}",backend="${label(m.backend)}"`;
+  lines.push('# HELP inpage_requests_total Requests accepted.', '# TYPE inpage_requests_total counter');
+  for (const m of models) lines.push(`inpage_requests_total{${base(m)}} ${m.requests}`);
+  lines.push('# HELP inpage_requests_completed_total Requests answered.', '# TYPE inpage_requests_completed_total counter');
+  for (const m of models) lines.push(`inpage_requests_completed_total{${base(m)}} ${m.completed}`);
+  lines.push('# HELP inpage_request_errors_total Failed requests by error code.', '# TYPE inpage_request_errors_total counter');
+  for (const m of models) for (const [code, n] of Object.entries(m.errors)) lines.push(`inpage_request_errors_total{${base(m)},code="${label(code)}"} ${n}`);
+  lines.push(`# HELP inpage_stage_duration_ms Stage latency over the last ${snapshot.windowMs / 1000} s.`, '# TYPE inpage_stage_duration_ms summary');
+  for (const m of models)
+    for (const [stage, s] of Object.entries(m.stages)) lines.push(...summaryLines('inpage_stage_duration_ms', `${base(m)},stage="${stage}"`, s.window));
+  lines.push('# HELP inpage_batch_units Units per engine call over the window.', '# TYPE inpage_batch_units summary');
+  for (const m of models) lines.push(...summaryLines('inpage_batch_units', base(m), m.batchUnits.window));
+  lines.push('# HELP inpage_queue_depth Requests waiting.', '# TYPE inpage_queue_depth gauge');
+  for (const m of models) lines.push(`inpage_queue_depth{${base(m)}} ${m.queueDepth}`);
+  lines.push('# HELP inpage_throughput_per_second Completed requests per second over the window.', '# TYPE inpage_throughput_per_second gauge');
+  for (const m of models) lines.push(`inpage_throughput_per_second{${base(m)}} ${number(m.throughputPerSecond)}`);
+  const generating = models.filter((m) => m.generation !== undefined);
+  if (generating.length > 0) {
+    lines.push('# HELP inpage_time_to_first_token_ms Time to first token over the window.', '# TYPE inpage_time_to_first_token_ms summary');
+    for (const m of generating) if (m.generation) lines.push(...summaryLines('inpage_time_to_first_token_ms', base(m), m.generation.timeToFirstTokenMs.window));
+    lines.push('# HELP inpage_inter_token_ms Inter-token latency over the window.', '# TYPE inpage_inter_token_ms summary');
+    for (const m of generating) if (m.generation) lines.push(...summaryLines('inpage_inter_token_ms', base(m), m.generation.interTokenMs.window));
+  }
+  return `${lines.join('\n')}\n`;
+}

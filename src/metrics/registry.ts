@@ -1,0 +1,245 @@
+/**
+ * Live metrics per model and per modality, over a sliding window and since start:
+ * request counts, errors by code, stage latencies, batch sizes, queue depth,
+ * throughput, and generation series. Main-thread bookkeeping only (a few map updates
+ * per request). Read it as a snapshot, a subscription, Prometheus text, or User Timing
+ * entries in the DevTools Performance panel.
+ */
+import { prometheusText } from './prometheus';
+import { LatencySeries, WindowedSketch } from './window';
+import type { QuantileSketch } from './sketch';
+import type { GenerationMetrics, MetricsSnapshot, SeriesMetrics, Stage, Summary, WindowedSummary } from './types';
+import { emitUserTiming } from './user-timing';
+
+/** One finished request's timings, ms. */
+export interface RequestTimings {
+  readonly queueMs: number;
+  readonly preprocessMs: number;
+  readonly inferenceMs: number;
+  readonly postprocessMs: number;
+  readonly endToEndMs: number;
+}
+
+/** One finished generation's series. */
+export interface GenerationRecord {
+  readonly timeToFirstTokenMs: number;
+  readonly interTokenMs: readonly number[];
+  readonly tokensPerSecond: number;
+  readonly promptTokens: number;
+  readonly outputTokens: number;
+}
+
+/** Options for {@link MetricsRegistry}. */
+export interface MetricsOptions {
+  /** Width of one window slot, ms. @default 5000 */
+  readonly slotMs?: number;
+  /** Slots in the sliding window (window = slots × slotMs). @default 12 (one minute) */
+  readonly slots?: number;
+  /** Emit `performance.measure` entries (DevTools custom tracks) per request stage. @default false */
+  readonly userTiming?: boolean;
+}
+
+const stages: readonly Stage[] = ['queue', 'preprocess', 'inference', 'postprocess', 'endToEnd'];
+
+class Series {
+  requests = 0;
+  completed = 0;
+  readonly errors = new Map<string, number>();
+  readonly stages: Record<Stage, LatencySeries>;
+  readonly batchUnits: LatencySeries;
+  readonly batchSizeCounts = new Map<number, number>();
+  readonly completions: WindowedSketch;
+  queueDepth = 0;
+  maxQueueDepth = 0;
+  generation: Record<keyof GenerationMetrics, LatencySeries> | undefined;
+
+  constructor(
+    readonly name: string,
+    public modality: string,
+    public backend: string,
+    private readonly slotMs: number,
+    private readonly slots: number,
+  ) {
+    const series = (): LatencySeries => new LatencySeries(slotMs, slots);
+    this.stages = { queue: series(), preprocess: series(), inference: series(), postprocess: series(), endToEnd: series() };
+    this.batchUnits = series();
+    this.completions = new WindowedSketch(slotMs, slots);
+  }
+
+  generationSeries(): Record<keyof GenerationMetrics, LatencySeries> {
+    this.generation ??= {
+      timeToFirstTokenMs: new LatencySeries(this.slotMs, this.slots),
+      interTokenMs: new LatencySeries(this.slotMs, this.slots),
+      tokensPerSecond: new LatencySeries(this.slotMs, this.slots),
+      promptTokens: new LatencySeries(this.slotMs, this.slots),
+      outputTokens: new LatencySeries(this.slotMs, this.slots),
+    };
+    return this.generation;
+  }
+}
+
+function summarize(sketch: QuantileSketch): Summary {
+  return { count: sketch.count, mean: sketch.mean(), p50: sketch.quantile(0.5), p95: sketch.quantile(0.95), p99: sketch.quantile(0.99), max: sketch.max };
+}
+
+function windowed(series: LatencySeries, now: number): WindowedSummary {
+  return { window: summarize(series.window.read(now)), total: summarize(series.total) };
+}
+
+/** Collects every metric; one per runtime. */
+export class MetricsRegistry {
+  private readonly models = new Map<string, Series>();
+  private readonly modalities = new Map<string, Series>();
+  private readonly startedAt = performance.now();
+  private readonly slotMs: number;
+  private readonly slots: number;
+  /** Whether stage timings are also emitted as User Timing measures. */
+  userTiming: boolean;
+
+  constructor(options: MetricsOptions = {}) {
+    this.slotMs = options.slotMs ?? 5000;
+    this.slots = options.slots ?? 12;
+    this.userTiming = options.userTiming ?? false;
+  }
+
+  /** Register a model's modality and backend (shown in snapshots). */
+  describe(model: string, modality: string, backend: string): void {
+    const series = this.model(model);
+    series.modality = modality;
+    series.backend = backend;
+  }
+
+  private model(name: string): Series {
+    let series = this.models.get(name);
+    if (series === undefined) {
+      series = new Series(name, 'unknown', 'unknown', this.slotMs, this.slots);
+      this.models.set(name, series);
+    }
+    return series;
+  }
+
+  private both(model: string): Series[] {
+    const series = this.model(model);
+    let modality = this.modalities.get(series.modality);
+    if (modality === undefined) {
+      modality = new Series(series.modality, series.modality, 'mixed', this.slotMs, this.slots);
+      this.modalities.set(series.modality, modality);
+    }
+    return [series, modality];
+  }
+
+  /** A request was accepted for `model`. */
+  requestStarted(model: string): void {
+    for (const s of this.both(model)) s.requests += 1;
+  }
+
+  /** A request finished; `submittedAt` is its `performance.now()` at submission. */
+  requestFinished(model: string, timings: RequestTimings, submittedAt: number, detail: Readonly<Record<string, string | number>> = {}): void {
+    const now = performance.now();
+    for (const s of this.both(model)) {
+      s.completed += 1;
+      s.completions.add(now, 1);
+      s.stages.queue.add(now, timings.queueMs);
+      s.stages.preprocess.add(now, timings.preprocessMs);
+      s.stages.inference.add(now, timings.inferenceMs);
+      s.stages.postprocess.add(now, timings.postprocessMs);
+      s.stages.endToEnd.add(now, timings.endToEndMs);
+    }
+    if (this.userTiming) emitUserTiming(model, timings, submittedAt, detail);
+  }
+
+  /** A request failed with `code`. */
+  requestFailed(model: string, code: string): void {
+    for (const s of this.both(model)) s.errors.set(code, (s.errors.get(code) ?? 0) + 1);
+  }
+
+  /** An engine call ran `units` units. */
+  batch(model: string, units: number): void {
+    const now = performance.now();
+    for (const s of this.both(model)) {
+      s.batchUnits.add(now, units);
+      s.batchSizeCounts.set(units, (s.batchSizeCounts.get(units) ?? 0) + 1);
+    }
+  }
+
+  /** The model's queue now holds `depth` requests. */
+  queueDepth(model: string, depth: number): void {
+    const series = this.model(model);
+    series.queueDepth = depth;
+    series.maxQueueDepth = Math.max(series.maxQueueDepth, depth);
+  }
+
+  /** A generation finished. */
+  generation(model: string, record: GenerationRecord): void {
+    const now = performance.now();
+    for (const s of this.both(model)) {
+      const g = s.generationSeries();
+      g.timeToFirstTokenMs.add(now, record.timeToFirstTokenMs);
+      for (const gap of record.interTokenMs) g.interTokenMs.add(now, gap);
+      g.tokensPerSecond.add(now, record.tokensPerSecond);
+      g.promptTokens.add(now, record.promptTokens);
+      g.outputTokens.add(now, record.outputTokens);
+    }
+  }
+
+  private view(series: Series, now: number, queueDepth: number, maxQueueDepth: number): SeriesMetrics {
+    const windowSeconds = Math.min(this.slotMs * this.slots, Math.max(1, now - this.startedAt)) / 1000;
+    const stageSummaries = Object.fromEntries(stages.map((stage) => [stage, windowed(series.stages[stage], now)])) as Record<Stage, WindowedSummary>; // keys are exactly `stages`
+    const generation = series.generation;
+    return {
+      name: series.name,
+      modality: series.modality,
+      backend: series.backend,
+      requests: series.requests,
+      completed: series.completed,
+      errors: Object.fromEntries(series.errors),
+      stages: stageSummaries,
+      batchUnits: windowed(series.batchUnits, now),
+      batchSizeCounts: Object.fromEntries([...series.batchSizeCounts.entries()].sort((a, b) => a[0] - b[0]).map(([k, v]) => [String(k), v])),
+      queueDepth,
+      maxQueueDepth,
+      throughputPerSecond: series.completions.read(now).count / windowSeconds,
+      ...(generation === undefined
+        ? {}
+        : {
+            generation: {
+              timeToFirstTokenMs: windowed(generation.timeToFirstTokenMs, now),
+              interTokenMs: windowed(generation.interTokenMs, now),
+              tokensPerSecond: windowed(generation.tokensPerSecond, now),
+              promptTokens: windowed(generation.promptTokens, now),
+              outputTokens: windowed(generation.outputTokens, now),
+            },
+          }),
+    };
+  }
+
+  /** Every metric, now. */
+  snapshot(): MetricsSnapshot {
+    const now = performance.now();
+    const models = [...this.models.values()].map((s) => this.view(s, now, s.queueDepth, s.maxQueueDepth));
+    const modalities = [...this.modalities.values()].map((s) => {
+      const members = [...this.models.values()].filter((m) => m.modality === s.name);
+      return this.view(
+        s,
+        now,
+        members.reduce((sum, m) => sum + m.queueDepth, 0),
+        members.reduce((max, m) => Math.max(max, m.maxQueueDepth), 0),
+      );
+    });
+    return { takenAt: now, uptimeMs: now - this.startedAt, windowMs: this.slotMs * this.slots, models, modalities };
+  }
+
+  /**
+   * Call `listener` with a fresh snapshot every `intervalMs` until the returned
+   * function is called.
+   */
+  subscribe(listener: (snapshot: MetricsSnapshot) => void, intervalMs = 1000): () => void {
+    const timer = setInterval(() => listener(this.snapshot()), intervalMs);
+    return () => clearInterval(timer);
+  }
+
+  /** Prometheus text exposition (format 0.0.4) of the current snapshot. */
+  prometheus(): string {
+    return prometheusText(this.snapshot());
+  }
+}

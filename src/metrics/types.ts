@@ -1,0 +1,60 @@
+/** Shapes of metrics snapshots (plain data: safe to JSON.stringify, post or store). */
+
+/** Order statistics of one latency (or size) series, ms unless named otherwise. */
+export interface Summary {
+  readonly count: number;
+  readonly mean: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+/** A series over the sliding window and since start. */
+export interface WindowedSummary {
+  readonly window: Summary;
+  readonly total: Summary;
+}
+
+/** The stages of one request, each timed. */
+export type Stage = 'queue' | 'preprocess' | 'inference' | 'postprocess' | 'endToEnd';
+
+/** Generation-specific series. */
+export interface GenerationMetrics {
+  readonly timeToFirstTokenMs: WindowedSummary;
+  readonly interTokenMs: WindowedSummary;
+  readonly tokensPerSecond: WindowedSummary;
+  readonly promptTokens: WindowedSummary;
+  readonly outputTokens: WindowedSummary;
+}
+
+/** Everything measured for one model (or one modality, aggregated). */
+export interface SeriesMetrics {
+  readonly name: string;
+  readonly modality: string;
+  readonly backend: string;
+  readonly requests: number;
+  readonly completed: number;
+  /** Failed requests by error code. */
+  readonly errors: Readonly<Record<string, number>>;
+  readonly stages: Readonly<Record<Stage, WindowedSummary>>;
+  /** Units per engine call (frames, crops, texts …). */
+  readonly batchUnits: WindowedSummary;
+  /** Batches by size: size → count, since start. */
+  readonly batchSizeCounts: Readonly<Record<string, number>>;
+  readonly queueDepth: number;
+  readonly maxQueueDepth: number;
+  /** Completed requests per second over the window. */
+  readonly throughputPerSecond: number;
+  readonly generation?: GenerationMetrics;
+}
+
+/** A point-in-time view of every metric. */
+export interface MetricsSnapshot {
+  /** `performance.now()` when taken. */
+  readonly takenAt: number;
+  readonly uptimeMs: number;
+  readonly windowMs: number;
+  readonly models: readonly SeriesMetrics[];
+  readonly modalities: readonly SeriesMetrics[];
+}
