@@ -13,7 +13,12 @@
 
 // ── Runtime and models ───────────────────────────────────────────────────────
 export { createRuntime } from './runtime';
-export type { ModelDescriptor, Runtime, RuntimeEnvironment, RuntimeOptions } from './runtime';
+export type { ModelDescriptor, Runtime, RuntimeEnvironment, RuntimeMetrics, RuntimeOptions } from './runtime';
+export type { MetricsOptions } from './metrics/registry';
+export type { GenerationMetrics, MetricsSnapshot, SeriesMetrics, Stage, Summary, WindowedSummary } from './metrics/types';
+export type { BatchPolicy, Modality, Priority } from './scheduler/policy';
+export { modalityDefaults } from './scheduler/policy';
+export type { SchedulingOptions } from './tasks/task-queue';
 export type { DetailedRunResult, Model, RunOptions } from './model';
 
 // ── Tasks ────────────────────────────────────────────────────────────────────
@@ -26,7 +31,7 @@ export type { EmbeddingOptions } from './tasks/embeddings';
 export { TextGenerator } from './tasks/generation';
 export type { TextGenerationOptions } from './tasks/generation';
 export { VadStream, VadTask, vadFrameMs } from './tasks/vad';
-export type { VadDetection, VadOptions } from './tasks/vad';
+export type { VadDetection, VadOptions, VadStreamOptions } from './tasks/vad';
 export { segmentsOf, SpeechSegmenter } from './tasks/speech-segmenter';
 export type { SegmenterOptions, SpeechSegment, VadEvent } from './tasks/speech-segmenter';
 export type { AudioInput, PcmAudio } from './tasks/audio-input';
@@ -55,6 +60,9 @@ export type {
 export {
   AbortedError,
   BackendUnavailableError,
+  DeadlineExceededError,
+  QueueFullError,
+  SupersededError,
   DisposedError,
   InferenceError,
   InpageError,

@@ -8,6 +8,10 @@ import { createModel, type ManagedModel, type Model } from './model';
 import { loadEmbeddings, type EmbeddingOptions, type EmbeddingTask } from './tasks/embeddings';
 import { loadTextGeneration, type TextGenerationOptions, type TextGenerator } from './tasks/generation';
 import type { LoadedTask, TaskLoader, TaskSpecWithoutId } from './tasks/loaded-task';
+import { MetricsRegistry, type MetricsOptions } from './metrics/registry';
+import type { MetricsSnapshot } from './metrics/types';
+import { resolvePolicy, type Modality } from './scheduler/policy';
+import { TaskQueue, type SchedulingOptions, type TaskBatchExecutor } from './tasks/task-queue';
 import { loadOcr, type OcrOptions, type OcrTask } from './tasks/ocr';
 import { loadPose, type PoseOptions, type PoseTask } from './tasks/pose';
 import { loadVad, type VadOptions, type VadTask } from './tasks/vad';
@@ -45,6 +49,8 @@ export interface RuntimeOptions {
    * @default 0 (ONNX Runtime picks: half the cores, at most 4)
    */
   readonly ortNumThreads?: number;
+  /** Live metrics: sliding window size, User Timing entries. */
+  readonly metrics?: MetricsOptions;
   /**
    * Create a session worker. Override to load the worker from your own URL (CSP,
    * custom bundling). @default a module worker built from `workers/session-worker.ts`
@@ -77,6 +83,24 @@ export interface ModelDescriptor {
   readonly shapes?: Readonly<Record<string, readonly Dim[]>>;
 }
 
+/**
+ * Live metrics of a runtime's tasks.
+ *
+ * @example
+ * const stop = runtime.metrics.subscribe((s) => console.log(s.models[0]?.stages.endToEnd.window.p95), 1000);
+ * console.log(runtime.metrics.prometheus());
+ */
+export interface RuntimeMetrics {
+  /** Every metric now: per model and per modality, sliding window and since start. */
+  snapshot(): MetricsSnapshot;
+  /** Call `listener` with a snapshot every `intervalMs` (default 1000) until the returned function is called. */
+  subscribe(listener: (snapshot: MetricsSnapshot) => void, intervalMs?: number): () => void;
+  /** Prometheus text exposition of the current snapshot. */
+  prometheus(): string;
+  /** Emit `performance.measure` entries (DevTools custom tracks) per request stage. */
+  userTiming: boolean;
+}
+
 /** Environment facts, from a session worker's point of view. */
 export type RuntimeEnvironment = WorkerEnvironment;
 
@@ -104,6 +128,8 @@ export interface Runtime {
   textGeneration(options?: TextGenerationOptions): Promise<TextGenerator>;
   /** What the session workers see: WebGPU adapter, cross-origin isolation, cores. */
   environment(): Promise<RuntimeEnvironment>;
+  /** Live latency metrics of the tasks. */
+  readonly metrics: RuntimeMetrics;
   /** Models currently loaded. */
   readonly models: readonly Model[];
   /** Free every session and terminate every worker. Later calls fail with `DISPOSED`. */
@@ -175,6 +201,8 @@ class RuntimeImpl implements Runtime, TaskLoader {
   private readonly paths: EngineAssetPaths;
   private readonly modelBase: string;
   private taskCounter = 0;
+  private readonly queues = new Set<{ close(): void }>();
+  readonly metrics: MetricsRegistry;
   private readonly createWorker: (name: string) => Worker;
   private isDisposed = false;
 
@@ -194,6 +222,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
       ortNumThreads: threads,
     };
     this.modelBase = prefix(options.modelBaseUrl ?? 'models/', base);
+    this.metrics = new MetricsRegistry(options.metrics);
     this.createWorker = options.createWorker ?? defaultWorker;
   }
 
@@ -244,6 +273,39 @@ class RuntimeImpl implements Runtime, TaskLoader {
       },
       dispose: release,
     };
+  }
+
+  async loadReplicas(spec: TaskSpecWithoutId, workerKey: string, count: number): Promise<LoadedTask[]> {
+    if (!Number.isInteger(count) || count < 1) {
+      throw new InvalidOptionsError(`Expected \`replicas\` to be an integer from 1 and up, got ${String(count)}.`, {
+        input: 'replicas',
+        expected: 'integer ≥ 1',
+        got: String(count),
+      });
+    }
+    const keys = Array.from({ length: count }, (_, i) => (i === 0 ? workerKey : `${workerKey}#${i + 1}`));
+    // Load one after another: the first load also warms the HTTP cache for the rest.
+    const loaded: LoadedTask[] = [];
+    try {
+      for (const key of keys) loaded.push(await this.loadTask(spec, key));
+    } catch (error) {
+      await Promise.all(loaded.map((task) => task.dispose()));
+      throw error;
+    }
+    return loaded;
+  }
+
+  createQueue<P, R>(
+    name: string,
+    modality: Modality,
+    backend: string,
+    scheduling: SchedulingOptions,
+    replicas: number,
+    execute: TaskBatchExecutor<P, R>,
+  ): TaskQueue<P, R> {
+    const queue = new TaskQueue(name, modality, backend, resolvePolicy(modality, scheduling.batching), replicas, execute, this.metrics);
+    this.queues.add(queue);
+    return queue;
   }
 
   pose(options?: PoseOptions): Promise<PoseTask> {
@@ -329,6 +391,8 @@ class RuntimeImpl implements Runtime, TaskLoader {
     this.loaded.clear();
     for (const task of this.tasks.values()) task.disposed = true;
     this.tasks.clear();
+    for (const queue of this.queues) queue.close();
+    this.queues.clear();
     await Promise.all([...this.workers.values()].map((client) => client.terminate()));
     this.workers.clear();
   }

@@ -5,6 +5,8 @@
 import type { Remote } from 'comlink';
 import { DisposedError } from '../errors';
 import type { BackendPreference, TaskInfo, TaskResult, TaskSpec, WorkerApi } from '../protocol';
+import type { Modality } from '../scheduler/policy';
+import type { SchedulingOptions, TaskBatchExecutor, TaskQueue } from './task-queue';
 
 /** A task living in a worker. */
 export interface LoadedTask {
@@ -21,6 +23,17 @@ export interface LoadedTask {
 export interface TaskLoader {
   /** Load `spec` (minus its id, which the runtime assigns) into the worker named `workerKey`. */
   loadTask(spec: TaskSpecWithoutId, workerKey: string): Promise<LoadedTask>;
+  /** Load `count` replicas of `spec`, each in its own worker (`workerKey`, `workerKey#2` …). */
+  loadReplicas(spec: TaskSpecWithoutId, workerKey: string, count: number): Promise<LoadedTask[]>;
+  /** A scheduled queue over a task's replicas, reporting to the runtime's metrics. */
+  createQueue<P, R>(
+    name: string,
+    modality: Modality,
+    backend: string,
+    scheduling: SchedulingOptions,
+    replicas: number,
+    execute: TaskBatchExecutor<P, R>,
+  ): TaskQueue<P, R>;
   /** Resolve a model file name against the runtime's model base URL. */
   modelUrl(file: string): string;
   /** Resolve any URL against the page. */
@@ -31,7 +44,7 @@ export interface TaskLoader {
 export type TaskSpecWithoutId = TaskSpec extends infer S ? (S extends TaskSpec ? Omit<S, 'taskId'> : never) : never;
 
 /** Options every task accepts when loading. */
-export interface TaskOptions {
+export interface TaskOptions extends SchedulingOptions {
   /** Where the task's models run. @default 'auto' */
   readonly backend?: BackendPreference;
   /** Worker to host the task; tasks with the same key share a worker. @default one worker per modality and engine */
@@ -40,8 +53,14 @@ export interface TaskOptions {
 
 /** Options every task call accepts. */
 export interface CallOptions {
-  /** Abort the call; it rejects with `ABORTED` if it has not finished. */
+  /** Abort the call; a queued request is removed at once and rejects with `ABORTED`. */
   readonly signal?: AbortSignal;
+  /** `realtime` > `interactive` > `background`. @default the modality's default */
+  readonly priority?: 'realtime' | 'interactive' | 'background';
+  /** Reject with `DEADLINE_EXCEEDED` if still queued after this long, ms. @default the modality's default */
+  readonly timeoutMs?: number;
+  /** A newer request with the same key replaces this one while queued (`SUPERSEDED`): live media never builds a backlog. */
+  readonly supersedeKey?: string;
 }
 
 /** Guard used by task handles. */

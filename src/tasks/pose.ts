@@ -1,12 +1,13 @@
 /**
  * Pose estimation (MoveNet Lightning, TF.js): 17 named keypoints in the image's own
- * pixel coordinates.
+ * pixel coordinates. MoveNet has a fixed batch of 1, so requests run one by one through
+ * the scheduler (priorities, deadlines, superseding of stale camera frames still apply).
  */
 import { transfer } from 'comlink';
-import { throwIfAborted } from '../errors';
-import type { PoseResult } from '../protocol';
-import { prepareImage, type ImageInput } from './image-input';
+import type { PoseResult, TaskResult } from '../protocol';
+import { prepareImage, type ImageInput, type PreparedImage } from './image-input';
 import { assertUsable, type CallOptions, type LoadedTask, type TaskLoader, type TaskOptions } from './loaded-task';
+import type { TaskQueue } from './task-queue';
 
 /** Options for {@link Runtime.pose}. */
 export interface PoseOptions extends TaskOptions {
@@ -14,6 +15,8 @@ export interface PoseOptions extends TaskOptions {
   readonly modelUrl?: string;
   /** Largest accepted image in pixels; larger inputs reject with `INVALID_INPUT`. @default 4096 × 4096 */
   readonly maxImagePixels?: number;
+  /** Name in metrics. @default the task id (`pose-1` …) */
+  readonly name?: string;
 }
 
 /**
@@ -27,35 +30,48 @@ export interface PoseOptions extends TaskOptions {
 export class PoseTask {
   /** @internal use `runtime.pose()` */
   constructor(
-    private readonly task: LoadedTask,
+    private readonly replicas: readonly LoadedTask[],
+    private readonly queue: TaskQueue<PreparedImage, PoseResult>,
     private readonly loader: TaskLoader,
   ) {}
 
+  private get first(): LoadedTask {
+    const first = this.replicas[0];
+    if (first === undefined) throw new Error('pose task has no replicas');
+    return first;
+  }
+
   /** The backend MoveNet runs on. */
   get backend(): string {
-    return this.task.info.backend;
+    return this.first.info.backend;
   }
 
-  /** Detect one person's pose. */
+  /** The name this task reports metrics under. */
+  get name(): string {
+    return this.queue.name;
+  }
+
+  /**
+   * Detect one person's pose. For a live camera pass `supersedeKey` so a frame still
+   * queued is replaced by the next one.
+   */
   async detect(image: ImageInput, options: CallOptions = {}): Promise<PoseResult> {
-    assertUsable(this.task);
-    throwIfAborted(options.signal, this.task.info.taskId);
-    const { source, transfer: transferables } = await prepareImage(image, this.task.info.taskId, (url) => this.loader.resolveUrl(url));
-    const result = await this.task.call((api) => api.pose(this.task.info.taskId, transfer(source, transferables)));
-    throwIfAborted(options.signal, this.task.info.taskId);
-    return result.value;
+    assertUsable(this.first);
+    const prepared = await prepareImage(image, this.name, (url) => this.loader.resolveUrl(url));
+    return this.queue.run(prepared, options);
   }
 
-  /** Free the model. */
-  dispose(): Promise<void> {
-    return this.task.dispose();
+  /** Free the model(s); queued requests reject with `DISPOSED`. */
+  async dispose(): Promise<void> {
+    this.queue.close();
+    await Promise.all(this.replicas.map((task) => task.dispose()));
   }
 }
 
 /** Load the pose task. */
 export async function loadPose(loader: TaskLoader, options: PoseOptions = {}): Promise<PoseTask> {
   const backend = options.backend ?? 'auto';
-  const task = await loader.loadTask(
+  const replicas = await loader.loadReplicas(
     {
       kind: 'pose',
       backend,
@@ -63,6 +79,24 @@ export async function loadPose(loader: TaskLoader, options: PoseOptions = {}): P
       maxImagePixels: options.maxImagePixels ?? 4096 * 4096,
     },
     options.worker ?? `image-tfjs:${backend}`,
+    options.replicas ?? 1,
   );
-  return new PoseTask(task, loader);
+  const first = replicas[0];
+  if (first === undefined) throw new Error('no pose replica loaded');
+  const queue = loader.createQueue<PreparedImage, PoseResult>(
+    options.name ?? first.info.taskId,
+    'image',
+    first.info.backend,
+    // MoveNet's graph has a fixed batch of 1: requests run one by one through the queue.
+    { ...options, batching: { ...options.batching, maxBatchSize: 1, preferredBatchSizes: [] } },
+    replicas.length,
+    async (payloads, replica) => {
+      const task = replicas[replica] ?? first;
+      const results: TaskResult<PoseResult>[] = [];
+      for (const { source, transfer: transferables } of payloads)
+        results.push(await task.call((api) => api.pose(task.info.taskId, transfer(source, transferables))));
+      return results;
+    },
+  );
+  return new PoseTask(replicas, queue, loader);
 }

@@ -5,10 +5,12 @@
  */
 import { transfer } from 'comlink';
 import { InvalidInputError, throwIfAborted } from '../errors';
+import type { StageTimings, TaskResult } from '../protocol';
 import { describeValue } from '../tensor';
 import { toMono16k, type AudioInput } from './audio-input';
 import { assertUsable, type CallOptions, type LoadedTask, type TaskLoader, type TaskOptions } from './loaded-task';
 import { segmentsOf, SpeechSegmenter, type SegmenterOptions, type SpeechSegment, type VadEvent } from './speech-segmenter';
+import type { TaskQueue } from './task-queue';
 
 const frameSamples = 512;
 const contextSamples = 64;
@@ -19,6 +21,59 @@ export const vadFrameMs = 32;
 export interface VadOptions extends TaskOptions, SegmenterOptions {
   /** The Silero v5 `.onnx`. @default `${modelBaseUrl}silero_vad_v5.onnx` */
   readonly modelUrl?: string;
+  /** Name in metrics. @default the task id (`vad-1` …) */
+  readonly name?: string;
+}
+
+/** A unit of VAD work: one stream's frame (batched with other streams') or a whole clip. */
+export type VadPayload =
+  { readonly kind: 'frame'; readonly frame: Float32Array; readonly state: Float32Array } | { readonly kind: 'clip'; readonly samples: Float32Array };
+
+/** A frame's answer or a clip's probabilities. */
+export type VadAnswer =
+  { readonly kind: 'frame'; readonly probability: number; readonly state: Float32Array } | { readonly kind: 'clip'; readonly probabilities: Float32Array };
+
+/**
+ * Run a batch: all frames (of different streams) stacked along the batch dimension in
+ * one engine call, states interleaved into `[2, B, 128]` and split back; clips one by one.
+ */
+export async function executeVadBatch(task: LoadedTask, payloads: readonly VadPayload[]): Promise<TaskResult<VadAnswer>[]> {
+  const taskId = task.info.taskId;
+  const results: (TaskResult<VadAnswer> | undefined)[] = payloads.map(() => undefined);
+  const frameIndexes = payloads.flatMap((p, i) => (p.kind === 'frame' ? [i] : []));
+  if (frameIndexes.length > 0) {
+    const batch = frameIndexes.length;
+    const frames = new Float32Array(batch * (contextSamples + frameSamples));
+    const state = new Float32Array(2 * batch * 128);
+    frameIndexes.forEach((index, b) => {
+      const payload = payloads[index];
+      if (payload?.kind !== 'frame') return;
+      frames.set(payload.frame, b * (contextSamples + frameSamples));
+      for (let layer = 0; layer < 2; layer += 1) state.set(payload.state.subarray(layer * 128, (layer + 1) * 128), (layer * batch + b) * 128);
+    });
+    const answer = await task.call((api) => api.vadFrames(taskId, transfer({ frames, state, batch }, [frames.buffer, state.buffer])));
+    frameIndexes.forEach((index, b) => {
+      const next = new Float32Array(256);
+      for (let layer = 0; layer < 2; layer += 1) next.set(answer.value.state.subarray((layer * batch + b) * 128, (layer * batch + b + 1) * 128), layer * 128);
+      results[index] = { value: { kind: 'frame', probability: answer.value.probabilities[b] ?? 0, state: next }, timings: answer.timings };
+    });
+  }
+  for (const [index, payload] of payloads.entries()) {
+    if (payload.kind !== 'clip') continue;
+    const samples = payload.samples;
+    const answer = await task.call((api) => api.vadClip(taskId, transfer(samples, [samples.buffer])));
+    results[index] = { value: { kind: 'clip', probabilities: answer.value }, timings: answer.timings };
+  }
+  const empty: StageTimings = { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0, engineCalls: 0 };
+  return results.map((r) => r ?? { value: { kind: 'clip', probabilities: new Float32Array(0) }, timings: empty });
+}
+
+/** Options of one live stream. */
+export interface VadStreamOptions extends SegmenterOptions {
+  /** Defaults for every frame's scheduling (priority, deadline …). */
+  readonly call?: CallOptions;
+  /** Called with each frame's speech probability and start time (ms), in order. */
+  readonly onProbability?: (probability: number, timeMs: number) => void;
 }
 
 /** Speech found in a whole clip. */
@@ -44,14 +99,17 @@ export class VadStream {
   private context = new Float32Array(contextSamples);
   private state: Float32Array = new Float32Array(256);
   private readonly segmenter: SpeechSegmenter;
-  private queue: Promise<unknown> = Promise.resolve();
+  private chain: Promise<unknown> = Promise.resolve();
   private frames = 0;
   private ended = false;
 
   /** @internal use `vad.stream()` */
   constructor(
     private readonly task: LoadedTask,
+    private readonly queue: TaskQueue<VadPayload, VadAnswer>,
     options: SegmenterOptions,
+    private readonly callDefaults: CallOptions,
+    private readonly onProbability?: (probability: number, timeMs: number) => void,
   ) {
     this.segmenter = new SpeechSegmenter(vadFrameMs, options);
   }
@@ -83,8 +141,8 @@ export class VadStream {
         }),
       );
     const copy = samples.slice();
-    const run = this.queue.then(() => this.process(copy, options));
-    this.queue = run.catch(() => undefined);
+    const run = this.chain.then(() => this.process(copy, options));
+    this.chain = run.catch(() => undefined);
     return run;
   }
 
@@ -92,7 +150,7 @@ export class VadStream {
   end(options: CallOptions = {}): Promise<VadEvent[]> {
     if (this.ended) return Promise.resolve([]);
     this.ended = true;
-    const run = this.queue.then(async () => {
+    const run = this.chain.then(async () => {
       const events: VadEvent[] = [];
       if (this.pending.length > 0) {
         const last = new Float32Array(frameSamples);
@@ -103,7 +161,7 @@ export class VadStream {
       events.push(...this.segmenter.finish());
       return events;
     });
-    this.queue = run.catch(() => undefined);
+    this.chain = run.catch(() => undefined);
     return run;
   }
 
@@ -113,9 +171,13 @@ export class VadStream {
     all.set(samples, this.pending.length);
     const events: VadEvent[] = [];
     let offset = 0;
-    for (; offset + frameSamples <= all.length; offset += frameSamples)
-      events.push(...(await this.scoreFrame(all.subarray(offset, offset + frameSamples), options)));
-    this.pending = all.slice(offset);
+    try {
+      for (; offset + frameSamples <= all.length; offset += frameSamples)
+        events.push(...(await this.scoreFrame(all.subarray(offset, offset + frameSamples), options)));
+    } finally {
+      // On a rejected frame (deadline, abort) keep it and what follows for the next push.
+      this.pending = all.slice(offset);
+    }
     return events;
   }
 
@@ -125,13 +187,14 @@ export class VadStream {
     const input = new Float32Array(contextSamples + frameSamples);
     input.set(this.context);
     input.set(frame, contextSamples);
+    const answer = await this.queue.run({ kind: 'frame', frame: input, state: this.state }, { ...this.callDefaults, ...options });
+    if (answer.kind !== 'frame') throw new Error('VAD answered a frame with a clip');
+    // Only a frame that ran advances the stream (a rejected frame can be pushed again).
     this.context = frame.slice(frameSamples - contextSamples);
-    const state = this.state;
-    const taskId = this.task.info.taskId;
-    const result = await this.task.call((api) => api.vadFrames(taskId, transfer({ frames: input, state, batch: 1 }, [input.buffer, state.buffer])));
-    this.state = result.value.state;
+    this.state = answer.state;
+    this.onProbability?.(answer.probability, this.frames * vadFrameMs);
     this.frames += 1;
-    return this.segmenter.push(result.value.probabilities[0] ?? 0);
+    return this.segmenter.push(answer.probability);
   }
 }
 
@@ -145,19 +208,36 @@ export class VadStream {
 export class VadTask {
   /** @internal use `runtime.vad()` */
   constructor(
-    private readonly task: LoadedTask,
+    private readonly replicas: readonly LoadedTask[],
+    private readonly queue: TaskQueue<VadPayload, VadAnswer>,
     private readonly options: SegmenterOptions,
   ) {}
+
+  private get task(): LoadedTask {
+    const first = this.replicas[0];
+    if (first === undefined) throw new Error('VAD task has no replicas');
+    return first;
+  }
 
   /** The backend Silero runs on. */
   get backend(): string {
     return this.task.info.backend;
   }
 
-  /** Start a live stream with its own state. */
-  stream(options: SegmenterOptions = {}): VadStream {
+  /** The name this task reports metrics under. */
+  get name(): string {
+    return this.queue.name;
+  }
+
+  /** The scheduler queue (depth, batch sizes) for dashboards and tests. */
+  get scheduler(): TaskQueue<VadPayload, VadAnswer>['scheduler'] {
+    return this.queue.scheduler;
+  }
+
+  /** Start a live stream with its own state; `call` sets defaults (priority, deadline) for its frames. */
+  stream(options: VadStreamOptions = {}): VadStream {
     assertUsable(this.task);
-    return new VadStream(this.task, { ...this.options, ...options });
+    return new VadStream(this.task, this.queue, { ...this.options, ...options }, options.call ?? {}, options.onProbability);
   }
 
   /** Find the speech in a whole clip (decoded and resampled to 16 kHz first). */
@@ -166,9 +246,9 @@ export class VadTask {
     throwIfAborted(options.signal, this.task.info.taskId);
     const samples = await toMono16k(audio, this.task.info.taskId);
     throwIfAborted(options.signal, this.task.info.taskId);
-    const taskId = this.task.info.taskId;
-    const result = await this.task.call((api) => api.vadClip(taskId, transfer(samples, [samples.buffer])));
-    const probabilities = result.value;
+    const answer = await this.queue.run({ kind: 'clip', samples }, { ...options, timeoutMs: options.timeoutMs ?? 0 });
+    if (answer.kind !== 'clip') throw new Error('VAD answered a clip with a frame');
+    const probabilities = answer.probabilities;
     return {
       segments: segmentsOf(probabilities, vadFrameMs, { ...this.options, ...options }),
       probabilities,
@@ -177,18 +257,30 @@ export class VadTask {
     };
   }
 
-  /** Free the model. */
-  dispose(): Promise<void> {
-    return this.task.dispose();
+  /** Free the model(s); queued requests reject with `DISPOSED`. */
+  async dispose(): Promise<void> {
+    this.queue.close();
+    await Promise.all(this.replicas.map((task) => task.dispose()));
   }
 }
 
 /** Load the VAD task. */
 export async function loadVad(loader: TaskLoader, options: VadOptions = {}): Promise<VadTask> {
   const backend = options.backend ?? 'auto';
-  const task = await loader.loadTask(
+  const replicas = await loader.loadReplicas(
     { kind: 'vad', backend, modelUrl: loader.resolveUrl(options.modelUrl ?? loader.modelUrl('silero_vad_v5.onnx')) },
     options.worker ?? 'audio-onnx',
+    options.replicas ?? 1,
   );
-  return new VadTask(task, options);
+  const first = replicas[0];
+  if (first === undefined) throw new Error('no VAD replica loaded');
+  const queue = loader.createQueue<VadPayload, VadAnswer>(
+    options.name ?? first.info.taskId,
+    'audio',
+    first.info.backend,
+    options,
+    replicas.length,
+    (payloads, replica) => executeVadBatch(replicas[replica] ?? first, payloads),
+  );
+  return new VadTask(replicas, queue, options);
 }

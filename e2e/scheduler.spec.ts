@@ -1,0 +1,93 @@
+/**
+ * The scheduler on real models: frames of many VAD streams are stacked into one engine
+ * call and the results equal unbatched results element-wise; priorities, superseding and
+ * bounded queues act on real requests; metrics see it all.
+ */
+import { backends, expect, test } from './fixtures/page';
+
+for (const backend of backends) {
+  test(`batched VAD frames of 8 streams equal unbatched results on ${backend}`, async ({ harness }) => {
+    test.setTimeout(300_000);
+    const result = await harness.evaluate(async (backend) => {
+      const { samples } = await window.harness.loadWav('/samples/speech-16k.wav');
+      const streams = 8;
+      // 1.5 s of the clip per stream, each starting elsewhere, so the streams differ.
+      const clips = Array.from({ length: streams }, (_, s) => samples.slice(s * 8000, s * 8000 + 24000));
+      const run = async (maxBatchSize: number) => {
+        const runtime = window.inpage.createRuntime();
+        const vad = await runtime.vad({ backend, batching: { maxBatchSize, maxQueueDelayMs: 5 } });
+        const probabilities = await Promise.all(
+          clips.map(async (clip) => {
+            const seen: number[] = [];
+            const stream = vad.stream({ onProbability: (p) => seen.push(p), call: { timeoutMs: 0 } });
+            for (let offset = 0; offset < clip.length; offset += 512) await stream.push(clip.subarray(offset, offset + 512));
+            await stream.end();
+            return seen;
+          }),
+        );
+        const model = runtime.metrics.snapshot().models.find((m) => m.name === vad.name);
+        await runtime.dispose();
+        return { probabilities, batchSizeCounts: model?.batchSizeCounts ?? {}, completed: model?.completed ?? 0 };
+      };
+      return { batched: await run(32), unbatched: await run(1) };
+    }, backend);
+
+    const sizes = (counts: Record<string, number>) => Object.keys(counts).map(Number);
+    // Batching happened: several frames per engine call…
+    expect(Math.max(...sizes(result.batched.batchSizeCounts))).toBeGreaterThan(1);
+    expect(sizes(result.unbatched.batchSizeCounts)).toEqual([1]);
+    expect(result.batched.completed).toBe(result.unbatched.completed);
+    // …and every stream got the same probabilities as when each frame ran alone.
+    result.batched.probabilities.forEach((stream, s) => {
+      const reference = result.unbatched.probabilities[s] ?? [];
+      expect(stream).toHaveLength(reference.length);
+      stream.forEach((p, i) => expect(Math.abs(p - (reference[i] ?? Number.NaN)), `stream ${s} frame ${i}`).toBeLessThan(1e-4));
+    });
+  });
+}
+
+test('priorities, superseding and queue bounds act on real requests; metrics see them', async ({ harness }) => {
+  const result = await harness.evaluate(async () => {
+    const { caught } = window.harness;
+    const runtime = window.inpage.createRuntime({ metrics: { userTiming: true } });
+    const pose = await runtime.pose({ backend: 'wasm', name: 'movenet', batching: { maxQueueSize: 5 } });
+    const photo = await (await fetch('/samples/astronaut.jpg')).blob();
+    await pose.detect(photo); // warm up
+    const order: string[] = [];
+    const track = (label: string, p: Promise<unknown>) => p.then(() => order.push(label));
+    // One runs at once (idle model), one more fills the second in-flight slot; the rest queue.
+    const first = track('first', pose.detect(photo));
+    const second = track('second', pose.detect(photo));
+    const background = track('background', pose.detect(photo, { priority: 'background' }));
+    const interactive = track('interactive', pose.detect(photo, { priority: 'interactive' }));
+    const realtime = track('realtime', pose.detect(photo, { priority: 'realtime' }));
+    const stale = caught(pose.detect(photo, { supersedeKey: 'camera' }));
+    const fresh = track('fresh-frame', pose.detect(photo, { supersedeKey: 'camera' }));
+    const controller = new AbortController();
+    const aborted = caught(pose.detect(photo, { signal: controller.signal }));
+    controller.abort();
+    // Four wait now (maxQueueSize 5): the first extra request fits, the second is refused.
+    const overflow = await Promise.all([caught(pose.detect(photo)), caught(pose.detect(photo))]);
+    await Promise.all([first, second, background, interactive, realtime, fresh]);
+    const snapshot = runtime.metrics.snapshot();
+    const prometheus = runtime.metrics.prometheus();
+    const measures = performance.getEntriesByType('measure').filter((m) => m.name.startsWith('inpage:movenet:')).length;
+    await runtime.dispose();
+    return { order, stale: await stale, overflow, aborted: await aborted, model: snapshot.models.find((m) => m.name === 'movenet'), prometheus, measures };
+  });
+  // The two in flight first; then realtime > interactive > (the camera frame, interactive) > background.
+  expect(result.order.slice(0, 2)).toEqual(['first', 'second']);
+  expect(result.order.indexOf('realtime')).toBeLessThan(result.order.indexOf('interactive'));
+  expect(result.order.indexOf('interactive')).toBeLessThan(result.order.indexOf('background'));
+  expect(result.stale).toMatchObject({ code: 'SUPERSEDED', name: 'SupersededError', isOwnClass: true });
+  expect(result.overflow[0]).toBeNull();
+  expect(result.overflow[1]).toMatchObject({ code: 'QUEUE_FULL', name: 'QueueFullError' });
+  expect(result.aborted).toMatchObject({ code: 'ABORTED' });
+  // Warm-up, first, second, realtime, interactive, fresh frame, background, the overflow that fit.
+  expect(result.model?.completed).toBe(8);
+  expect(result.model?.errors).toEqual({ SUPERSEDED: 1, ABORTED: 1, QUEUE_FULL: 1 });
+  expect(result.model?.stages.inference.total.count).toBe(8);
+  expect(result.model?.stages.endToEnd.total.p99).toBeGreaterThan(0);
+  expect(result.prometheus).toContain('inpage_requests_completed_total{model="movenet",modality="image",backend="wasm"} 8');
+  expect(result.measures).toBe(8 * 5);
+});

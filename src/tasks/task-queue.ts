@@ -1,0 +1,89 @@
+/**
+ * Where a task's requests meet the scheduler: a {@link DynamicBatcher} over the task's
+ * replicas, plus the metrics of every request (queue time from the batcher, worker
+ * stage times from the result, end-to-end from the main thread).
+ */
+import { AbortedError, InpageError } from '../errors';
+import type { MetricsRegistry } from '../metrics/registry';
+import type { StageTimings, TaskResult } from '../protocol';
+import { DynamicBatcher, type ScheduleOptions } from '../scheduler/batcher';
+import type { BatchPolicy, Modality } from '../scheduler/policy';
+
+/** Runs one batch of payloads on one replica; one result (with the batch's stage timings) per payload. */
+export type TaskBatchExecutor<P, R> = (payloads: readonly P[], replica: number) => Promise<readonly TaskResult<R>[]>;
+
+/** Scheduling options a task call accepts. */
+export type TaskCallOptions = ScheduleOptions;
+
+const zeroTimings: StageTimings = { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0, engineCalls: 0 };
+
+/** A task's queue: batching, priorities, deadlines, cancellation, metrics. */
+export class TaskQueue<P, R> {
+  private readonly batcher: DynamicBatcher<P, TaskResult<R>>;
+
+  constructor(
+    readonly name: string,
+    readonly modality: Modality,
+    backend: string,
+    policy: BatchPolicy,
+    replicas: number,
+    execute: TaskBatchExecutor<P, R>,
+    private readonly metrics: MetricsRegistry,
+  ) {
+    metrics.describe(name, modality, backend);
+    this.batcher = new DynamicBatcher(name, policy, execute, replicas, {
+      onQueueDepth: (depth) => metrics.queueDepth(name, depth),
+      onBatch: ({ units }) => metrics.batch(name, units),
+    });
+  }
+
+  /** Requests waiting. */
+  get queueDepth(): number {
+    return this.batcher.queueDepth;
+  }
+
+  /** The underlying batcher (for dashboards and tests). */
+  get scheduler(): DynamicBatcher<P, TaskResult<R>> {
+    return this.batcher;
+  }
+
+  /** Queue `payload` (worth `size` batch units) and resolve with its result. */
+  async run(payload: P, options: TaskCallOptions = {}, size = 1, detail: Readonly<Record<string, string | number>> = {}): Promise<R> {
+    const submittedAt = performance.now();
+    this.metrics.requestStarted(this.name);
+    try {
+      if (options.signal?.aborted === true) throw new AbortedError(`The request to "${this.name}" was aborted.`, { model: this.name });
+      const scheduled = await this.batcher.submit(payload, options, size);
+      const timings = scheduled.value.timings ?? zeroTimings;
+      this.metrics.requestFinished(
+        this.name,
+        {
+          queueMs: scheduled.queueMs,
+          preprocessMs: timings.preprocessMs,
+          inferenceMs: timings.inferenceMs,
+          postprocessMs: timings.postprocessMs,
+          endToEndMs: performance.now() - submittedAt,
+        },
+        submittedAt,
+        { ...detail, batch: scheduled.batchUnits, replica: scheduled.replica },
+      );
+      return scheduled.value.value;
+    } catch (error) {
+      this.metrics.requestFailed(this.name, error instanceof InpageError ? error.code : 'UNKNOWN');
+      throw error;
+    }
+  }
+
+  /** Refuse new requests and reject queued ones with `DISPOSED`. */
+  close(): void {
+    this.batcher.close(`Task "${this.name}" was disposed.`);
+  }
+}
+
+/** Per-task scheduling options, accepted when a task loads. */
+export interface SchedulingOptions {
+  /** Overrides of the modality's batching defaults. */
+  readonly batching?: Partial<BatchPolicy>;
+  /** Workers (each with its own session) serving the task. @default 1 */
+  readonly replicas?: number;
+}
