@@ -32,6 +32,10 @@ export interface HarnessHelpers {
 }
 
 const errorClasses: Record<string, unknown> = {
+  AbortedError: inpage.AbortedError,
+  DeadlineExceededError: inpage.DeadlineExceededError,
+  QueueFullError: inpage.QueueFullError,
+  SupersededError: inpage.SupersededError,
   BackendUnavailableError: inpage.BackendUnavailableError,
   DisposedError: inpage.DisposedError,
   InferenceError: inpage.InferenceError,

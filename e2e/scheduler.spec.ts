@@ -50,14 +50,13 @@ test('priorities, superseding and queue bounds act on real requests; metrics see
   const result = await harness.evaluate(async () => {
     const { caught } = window.harness;
     const runtime = window.inpage.createRuntime({ metrics: { userTiming: true } });
-    const pose = await runtime.pose({ backend: 'wasm', name: 'movenet', batching: { maxQueueSize: 5 } });
+    const pose = await runtime.pose({ backend: 'wasm', name: 'movenet', batching: { maxQueueSize: 5, maxInFlightPerReplica: 1 } });
     const photo = await (await fetch('/samples/astronaut.jpg')).blob();
     await pose.detect(photo); // warm up
     const order: string[] = [];
     const track = (label: string, p: Promise<unknown>) => p.then(() => order.push(label));
-    // One runs at once (idle model), one more fills the second in-flight slot; the rest queue.
+    // One batch in flight at a time here: the first runs at once (idle model), the rest queue.
     const first = track('first', pose.detect(photo));
-    const second = track('second', pose.detect(photo));
     const background = track('background', pose.detect(photo, { priority: 'background' }));
     const interactive = track('interactive', pose.detect(photo, { priority: 'interactive' }));
     const realtime = track('realtime', pose.detect(photo, { priority: 'realtime' }));
@@ -68,26 +67,52 @@ test('priorities, superseding and queue bounds act on real requests; metrics see
     controller.abort();
     // Four wait now (maxQueueSize 5): the first extra request fits, the second is refused.
     const overflow = await Promise.all([caught(pose.detect(photo)), caught(pose.detect(photo))]);
-    await Promise.all([first, second, background, interactive, realtime, fresh]);
+    await Promise.all([first, background, interactive, realtime, fresh]);
     const snapshot = runtime.metrics.snapshot();
     const prometheus = runtime.metrics.prometheus();
     const measures = performance.getEntriesByType('measure').filter((m) => m.name.startsWith('inpage:movenet:')).length;
     await runtime.dispose();
     return { order, stale: await stale, overflow, aborted: await aborted, model: snapshot.models.find((m) => m.name === 'movenet'), prometheus, measures };
   });
-  // The two in flight first; then realtime > interactive > (the camera frame, interactive) > background.
-  expect(result.order.slice(0, 2)).toEqual(['first', 'second']);
-  expect(result.order.indexOf('realtime')).toBeLessThan(result.order.indexOf('interactive'));
-  expect(result.order.indexOf('interactive')).toBeLessThan(result.order.indexOf('background'));
-  expect(result.stale).toMatchObject({ code: 'SUPERSEDED', name: 'SupersededError', isOwnClass: true });
+  // The one in flight first; then realtime > interactive > (the camera frame, interactive) > background.
+  expect(result.order[0]).toBe('first');
+  expect(result.order.indexOf('realtime'), result.order.join()).toBeLessThan(result.order.indexOf('interactive'));
+  expect(result.order.indexOf('interactive'), result.order.join()).toBeLessThan(result.order.indexOf('background'));
+  expect(result.stale, JSON.stringify(result)).toMatchObject({ code: 'SUPERSEDED', name: 'SupersededError', isOwnClass: true });
   expect(result.overflow[0]).toBeNull();
   expect(result.overflow[1]).toMatchObject({ code: 'QUEUE_FULL', name: 'QueueFullError' });
   expect(result.aborted).toMatchObject({ code: 'ABORTED' });
-  // Warm-up, first, second, realtime, interactive, fresh frame, background, the overflow that fit.
-  expect(result.model?.completed).toBe(8);
+  // Warm-up, first, realtime, interactive, fresh frame, background, the overflow that fit.
+  expect(result.model?.completed).toBe(7);
   expect(result.model?.errors).toEqual({ SUPERSEDED: 1, ABORTED: 1, QUEUE_FULL: 1 });
-  expect(result.model?.stages.inference.total.count).toBe(8);
+  expect(result.model?.stages.inference.total.count).toBe(7);
   expect(result.model?.stages.endToEnd.total.p99).toBeGreaterThan(0);
-  expect(result.prometheus).toContain('inpage_requests_completed_total{model="movenet",modality="image",backend="wasm"} 8');
-  expect(result.measures).toBe(8 * 5);
+  expect(result.prometheus).toContain('inpage_requests_completed_total{model="movenet",modality="image",backend="wasm"} 7');
+  expect(result.measures).toBe(7 * 5);
+});
+
+test('32 concurrent embed() calls are stacked into few model calls and equal one-by-one results', async ({ harness }) => {
+  const result = await harness.evaluate(async () => {
+    const runtime = window.inpage.createRuntime();
+    const encoder = await runtime.embeddings({ backend: 'wasm', name: 'use' });
+    const texts = Array.from(
+      { length: 32 },
+      (_, i) => `Request ${i}: ${['the weather is nice', 'book a flight', 'how old are you', 'the cat sleeps'][i % 4]}.`,
+    );
+    const concurrent = await Promise.all(texts.map((t) => encoder.embed(t).then(([v]) => [...(v ?? [])])));
+    const afterConcurrent = runtime.metrics.snapshot().models.find((m) => m.name === 'use');
+    const sequential: number[][] = [];
+    for (const t of texts) sequential.push([...((await encoder.embed(t))[0] ?? [])]);
+    await runtime.dispose();
+    return { concurrent, sequential, batches: afterConcurrent?.batchSizeCounts ?? {} };
+  });
+  const batchSizes = Object.keys(result.batches).map(Number);
+  expect(Math.max(...batchSizes)).toBeGreaterThan(1);
+  expect(Object.values(result.batches).reduce((a, b) => a + b, 0)).toBeLessThan(32);
+  result.concurrent.forEach((vector, i) => {
+    const reference = result.sequential[i] ?? [];
+    expect(vector).toHaveLength(512);
+    const maxDiff = Math.max(...vector.map((v, j) => Math.abs(v - (reference[j] ?? Number.NaN))));
+    expect(maxDiff, `text ${i}`).toBeLessThan(1e-4);
+  });
 });

@@ -246,8 +246,18 @@ export interface OcrTaskSpec extends TaskSpecBase {
   readonly detUrl: string;
   readonly clsUrl: string;
   readonly recUrl: string;
+  /** The recognition model's character list, one per line (`ppocr_keys_v1.txt`). */
   readonly keysUrl: string;
+  /** Largest accepted image, in pixels (width × height). */
   readonly maxImagePixels: number;
+  /** The detector sees the image scaled so its longer side is at most this (never upscaled). */
+  readonly maxSideLength: number;
+  /** DB box threshold: mean text probability a box needs, 0…1. */
+  readonly boxThreshold: number;
+  /** DB unclip ratio: how far boxes grow past the detector's shrunk text regions. */
+  readonly unclipRatio: number;
+  /** Lines read with a lower mean character probability are dropped, 0…1. */
+  readonly minConfidence: number;
 }
 
 /** Universal Sentence Encoder lite. */
@@ -267,7 +277,16 @@ export interface VadTaskSpec extends TaskSpecBase {
 /** A decoder-only language model with a KV cache (Optimum I/O names). */
 export interface GenerateTaskSpec extends TaskSpecBase {
   readonly kind: 'generate';
+  /** The decoder `.onnx`: `input_ids`, `attention_mask`, [`position_ids`], `past_key_values.{i}.key/value` → `logits`, `present.{i}.key/value`. */
   readonly modelUrl: string;
+  /** GPT-2 BPE vocabulary (`encoder.json`, a.k.a. `vocab.json`). */
+  readonly vocabUrl: string;
+  /** GPT-2 BPE merges (`vocab.bpe`, a.k.a. `merges.txt`). */
+  readonly mergesUrl: string;
+  /** Hugging Face `config.json`, read for sizes the graph leaves symbolic; must exist when given. Default: `config.json` next to the model, if there is one. */
+  readonly configUrl?: string;
+  /** Longest sequence the model takes (prompt + generated); overrides the config's `n_positions`. */
+  readonly maxContext?: number;
 }
 
 /** What a worker needs to set up a task. */
@@ -339,7 +358,7 @@ export interface OcrLine {
   readonly angle: 0 | 180;
 }
 
-/** What OCR read in one image, top to bottom. */
+/** What OCR read in one image, in reading order: rows top to bottom, each row left to right. */
 export interface OcrResult {
   readonly lines: readonly OcrLine[];
   readonly width: number;
@@ -394,9 +413,12 @@ export interface GenerateStep {
   readonly text: string;
   /** True when the session ended after this token; its cache is freed. */
   readonly done: boolean;
+  /** Why it ended (when `done`): `maxNewTokens` reached, the end-of-text token, or no position left in the model's context. */
   readonly finishReason?: 'length' | 'eos' | 'context';
   readonly promptTokens: number;
   readonly generatedTokens: number;
   /** Sequence length of the `input_ids` fed to produce this token. */
   readonly stepInputLength: number;
+  /** Generation sessions (and so KV caches) the task holds after this step, across all callers. */
+  readonly openSessions: number;
 }

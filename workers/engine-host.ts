@@ -30,6 +30,8 @@ interface Loaded {
   readonly engine: Engine;
   readonly inputs: readonly TensorSpec[];
   readonly rejectNaN: boolean;
+  /** The tail of this model's run chain: one engine call at a time per session. */
+  tail: Promise<unknown>;
 }
 
 const defaultPaths: EngineAssetPaths = { ortWasmPrefix: '/ort/', tfjsWasmPrefix: '/tfjs/', ortNumThreads: 0 };
@@ -94,7 +96,7 @@ export class EngineHost implements EngineWorkerApi {
       throw error;
     }
     const info: ModelInfo = { ...loadedInfo, inputs };
-    this.loaded.set(request.modelId, { engine, inputs, rejectNaN: request.rejectNaN });
+    this.loaded.set(request.modelId, { engine, inputs, rejectNaN: request.rejectNaN, tail: Promise.resolve() });
     return info;
   }
 
@@ -111,11 +113,17 @@ export class EngineHost implements EngineWorkerApi {
 
   /** Validate, then run on the model's engine; for tasks inside this worker (no transfer). */
   protected async runValidated(modelId: string, inputs: TensorMap): Promise<RunResult> {
-    const { engine, inputs: specs, rejectNaN } = this.get(modelId);
+    const loaded = this.get(modelId);
+    const { engine, inputs: specs, rejectNaN } = loaded;
     const validateStart = performance.now();
     validateInputs(modelId, specs, inputs, { rejectNaN });
     const validateMs = performance.now() - validateStart;
-    const result = await engine.run(modelId, inputs);
+    // Quirk: an ONNX Runtime Web session refuses a second run() while one is in flight
+    // ("Session already started", seen on WebGPU). The scheduler keeps two batches in
+    // flight per worker so the next is already here when one ends; they queue here.
+    const run = loaded.tail.then(() => engine.run(modelId, inputs));
+    loaded.tail = run.catch(() => undefined);
+    const result = await run;
     return { outputs: result.outputs, timings: { ...result.timings, prepareMs: result.timings.prepareMs + validateMs } };
   }
 

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-webgpu';
+import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { BackendUnavailableError, InferenceError, messageOf, ModelLoadError, ModelNotFoundError } from '../src/errors';
@@ -24,6 +24,34 @@ export function configureTfjs(paths: EngineAssetPaths): void {
   // defined" inside the blob worker, which then crashes ours). Use the single-threaded
   // SIMD build; on the 2-core machines we target, threads gained little anyway.
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+}
+
+/**
+ * Quirk (TF.js WebGPU on SwiftShader): graph models with dynamic shapes, such as USE-lite
+ * with its sparse input, read small int32 tensors back synchronously while they run (the
+ * converter's `dataSync` on shape, begin/end and axis parameters). TF.js's WebGPU backend
+ * reads synchronously through an OffscreenCanvas copy that here returns zeros for larger
+ * buffers and leaves the device broken ("Failed to execute 'mapAsync' on 'GPUBuffer': A
+ * valid external Instance reference no longer exists"). Two changes keep those reads on
+ * the CPU:
+ * - int32 weights keep their CPU copy when uploaded (TF.js drops it; it keeps both after
+ *   any read, so the state is one it knows). Weights are never written in place.
+ * - ops whose inputs all live on the CPU run there up to 65536 elements (TF.js: 1000), so
+ *   the shape arithmetic of a batch of a few thousand tokens never moves to the GPU.
+ */
+const webgpuCpuHandoffElements = 65_536;
+const pinnedOnCpu = new WeakSet<object>();
+
+function keepShapeArithmeticOnCpu(backend: WebGPUBackend): void {
+  const upload = backend.uploadToGPU.bind(backend);
+  backend.uploadToGPU = (dataId) => {
+    const data = backend.tensorMap.get(dataId);
+    const values = data?.values;
+    upload(dataId);
+    if (data !== undefined && values != null && pinnedOnCpu.has(dataId)) data.values = values;
+  };
+  const onCpu = backend.shouldExecuteOnCPU.bind(backend);
+  backend.shouldExecuteOnCPU = (inputs, sizeThreshold = webgpuCpuHandoffElements) => onCpu(inputs, sizeThreshold);
 }
 
 type GraphTensorInfo = GraphModel['inputs'][number];
@@ -108,6 +136,8 @@ export class TfjsEngine implements Engine {
         continue;
       }
       this.backend = name;
+      const active = tf.backend();
+      if (active instanceof WebGPUBackend) keepShapeArithmeticOnCpu(active);
       if (name !== order[0]) this.fallbackReason = reasons.join('; ');
       return name;
     }
@@ -156,6 +186,7 @@ export class TfjsEngine implements Engine {
       if (error instanceof ModelLoadError) throw error;
       throw new ModelLoadError(`Model "${modelId}" could not be loaded by TF.js: ${messageOf(error)}`, { model: modelId, backend, detail: messageOf(error) });
     }
+    if (backend === 'webgpu') for (const tensors of Object.values(model.weights)) for (const t of tensors) if (t.dtype === 'int32') pinnedOnCpu.add(t.dataId);
     this.models.set(modelId, model);
     return {
       modelId,

@@ -1,27 +1,329 @@
-/** Text generation with a KV cache: main-thread handle. Placeholder until the generation work item lands. */
-import type { LoadedTask, TaskLoader, TaskOptions } from './loaded-task';
+/**
+ * Text generation with a KV cache: a decoder-only ONNX model (Hugging Face Optimum I/O
+ * names) and the GPT-2 BPE tokenizer, both in a worker. The main thread streams the
+ * text piece by piece and keeps the timings: time to first token, tokens per second.
+ */
+import { AbortedError, InvalidInputError, InvalidOptionsError, throwIfAborted } from '../errors';
+import type { GenerateStartRequest, GenerateStep, StageTimings, TaskResult } from '../protocol';
+import { assertUsable, type CallOptions, type LoadedTask, type TaskLoader, type TaskOptions } from './loaded-task';
 
-/** Options for {@link Runtime.textGeneration}. */
+/**
+ * Options for {@link Runtime.textGeneration}. Sizes (layers, KV heads, head size,
+ * vocabulary) are read from the graph, so any Optimum decoder export with the GPT-2
+ * tokenizer loads.
+ *
+ * @example
+ * const generator = await runtime.textGeneration({ backend: 'wasm', modelUrl: '/models/decoder-gqa/decoder.onnx' });
+ * generator.facts; // { layers: 2, kvHeads: 2, headDim: 32, vocab: 50257, maxContext: 512, … }
+ */
 export interface TextGenerationOptions extends TaskOptions {
   /** The decoder `.onnx` (Optimum I/O names). @default `${modelBaseUrl}decoder/decoder.onnx` */
   readonly modelUrl?: string;
+  /** GPT-2 BPE vocabulary (`encoder.json` / `vocab.json`). @default `${modelBaseUrl}decoder/encoder.json` */
+  readonly vocabUrl?: string;
+  /** GPT-2 BPE merges (`vocab.bpe` / `merges.txt`). @default `${modelBaseUrl}decoder/vocab.bpe` */
+  readonly mergesUrl?: string;
+  /** Hugging Face `config.json`, for sizes the graph leaves symbolic. @default `config.json` next to the model, when there is one */
+  readonly configUrl?: string;
+  /** Longest sequence (prompt + generated) the model takes. @default the config's `n_positions` */
+  readonly maxContext?: number;
 }
 
-/** A loaded decoder. */
+/**
+ * Options for one {@link TextGenerator.generate} call. Invalid values throw
+ * `InvalidOptionsError` at once.
+ *
+ * @example
+ * generator.generate('Hello', { maxNewTokens: 16, temperature: 0.8, topK: 40, seed: 1, signal: controller.signal });
+ */
+export interface GenerateOptions extends CallOptions {
+  /** Stop after this many new tokens. @default 32 */
+  readonly maxNewTokens?: number;
+  /** 0 picks the most likely token (greedy); higher values sample more freely. @default 0 */
+  readonly temperature?: number;
+  /** Sample only among the `topK` most likely tokens; 0 = all. @default 0 */
+  readonly topK?: number;
+  /** Seed of the sampler: the same seed, prompt and options give the same text. @default 0 */
+  readonly seed?: number;
+  /** `false` re-runs the whole sequence for every token (a no-cache reference, much slower). @default true */
+  readonly useKvCache?: boolean;
+}
+
+/** One generated token, as the worker reported it. */
+export interface GeneratedToken {
+  readonly tokenId: number;
+  /** The text it added (empty while a multi-byte character is incomplete). */
+  readonly text: string;
+  /** Tokens fed to the model to produce it: the prompt length first, then 1 with the KV cache. */
+  readonly stepInputLength: number;
+  /** Generation sessions holding a KV cache in the task's worker after this step. */
+  readonly openSessions: number;
+  /** Where the step's time went, in the worker. */
+  readonly timings: StageTimings;
+  /** Milliseconds since `generate()` was called when this token arrived. */
+  readonly atMs: number;
+}
+
+/**
+ * The outcome of a finished generation.
+ *
+ * @example
+ * const { text, finishReason, timeToFirstTokenMs, tokensPerSecond } = await generator.generate('Hello, my name is').stats;
+ * // " Michele spared Stamp snake Stamp Chronicle predis''.", 'length', 9.4, 208.6 (fixture decoder, wasm)
+ */
+export interface GenerationStats {
+  /** All generated text. */
+  readonly text: string;
+  readonly tokenIds: readonly number[];
+  readonly promptTokens: number;
+  readonly generatedTokens: number;
+  /** `'length'` (maxNewTokens), `'eos'` (end-of-text token) or `'context'` (the model's context is full). */
+  readonly finishReason: 'length' | 'eos' | 'context';
+  /** From `generate()` to the first token: tokenisation, prefill, sampling, two worker hops. */
+  readonly timeToFirstTokenMs: number;
+  /** Decode speed: tokens after the first per second after the first (all tokens over the total time when only one). */
+  readonly tokensPerSecond: number;
+  readonly totalMs: number;
+  /** Every token with its step details. */
+  readonly steps: readonly GeneratedToken[];
+}
+
+/**
+ * A running generation: iterate it for text pieces as they arrive, or await `stats`.
+ * It runs whether or not anyone iterates; every iterator replays from the first piece.
+ *
+ * @example
+ * const run = generator.generate('Once upon a time', { maxNewTokens: 8 });
+ * for await (const piece of run) console.log(piece); // 'billion', ' camps', …
+ * run.steps.map((s) => s.stepInputLength);        // [4, 1, 1, 1, 1, 1, 1, 1]
+ */
+export interface TextGeneration extends AsyncIterable<string> {
+  /** Resolves when generation ends; rejects like the iterator (`ABORTED`, `INVALID_INPUT`, …). */
+  readonly stats: Promise<GenerationStats>;
+  /** Tokens generated so far (live). */
+  readonly steps: readonly GeneratedToken[];
+}
+
+function checkOptions(options: GenerateOptions, model: string): Omit<GenerateStartRequest, 'sessionId' | 'prompt'> {
+  const request = {
+    maxNewTokens: options.maxNewTokens ?? 32,
+    temperature: options.temperature ?? 0,
+    topK: options.topK ?? 0,
+    seed: options.seed ?? 0,
+    useKvCache: options.useKvCache ?? true,
+  };
+  const check = (input: keyof typeof request, expected: string, ok: boolean): void => {
+    const got = String(request[input]);
+    if (!ok) throw new InvalidOptionsError(`Expected \`${input}\` to be ${expected}, got ${got}.`, { model, input, expected, got });
+  };
+  check('maxNewTokens', 'an integer ≥ 1', Number.isInteger(request.maxNewTokens) && request.maxNewTokens >= 1);
+  check('temperature', 'a finite number ≥ 0', typeof request.temperature === 'number' && Number.isFinite(request.temperature) && request.temperature >= 0);
+  check('topK', 'an integer ≥ 0', Number.isInteger(request.topK) && request.topK >= 0);
+  check('seed', 'an integer', Number.isInteger(request.seed));
+  check('useKvCache', 'a boolean', typeof request.useKvCache === 'boolean');
+  return request;
+}
+
+/** Drives one session: start, then step until done or aborted; buffers pieces for iterators. */
+class GenerationRun implements TextGeneration {
+  readonly stats: Promise<GenerationStats>;
+  private readonly tokens: GeneratedToken[] = [];
+  private readonly pieces: string[] = [];
+  private finished = false;
+  /** Why the run failed, once it has (an abort sets it at once; the worker's cleanup follows). */
+  private failure: Error | undefined = undefined;
+  private wake: (() => void)[] = [];
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly task: LoadedTask,
+    private readonly request: GenerateStartRequest,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    const onAbort = (): void => this.fail(this.abortError());
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.stats = this.drive().then(
+      (stats) => {
+        this.finished = true;
+        this.failure = undefined; // an abort that lost the race to the last token changes nothing
+        this.notify();
+        return stats;
+      },
+      (error: unknown) => {
+        this.fail(error instanceof Error ? error : new Error(String(error)));
+        throw error;
+      },
+    );
+    this.stats.catch(() => undefined); // rejections surface through the iterator or `stats`; never unhandled
+    void this.stats.finally(() => signal?.removeEventListener('abort', onAbort)).catch(() => undefined);
+  }
+
+  get steps(): readonly GeneratedToken[] {
+    return this.tokens;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<string> {
+    for (let index = 0; ;) {
+      if (this.failure !== undefined) throw this.failure;
+      const piece = this.pieces[index];
+      if (piece !== undefined) {
+        index += 1;
+        yield piece;
+      } else if (this.finished) return;
+      else await new Promise<void>((resolve) => this.wake.push(resolve));
+    }
+  }
+
+  private abortError(): AbortedError {
+    const model = this.task.info.taskId;
+    return new AbortedError(`Generation on "${model}" was aborted.`, { model, detail: String(this.signal?.reason) });
+  }
+
+  private fail(error: Error): void {
+    if (this.failure === undefined && !this.finished) this.failure = error;
+    this.notify();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = [];
+    for (const resolve of wake) resolve();
+  }
+
+  private record(result: TaskResult<GenerateStep>): GenerateStep {
+    const step = result.value;
+    this.tokens.push({
+      tokenId: step.tokenId,
+      text: step.text,
+      stepInputLength: step.stepInputLength,
+      openSessions: step.openSessions,
+      timings: result.timings,
+      atMs: performance.now() - this.started,
+    });
+    if (step.text.length > 0 && this.failure === undefined) this.pieces.push(step.text);
+    this.notify();
+    return step;
+  }
+
+  private async drive(): Promise<GenerationStats> {
+    const { taskId } = this.task.info;
+    const { sessionId } = this.request;
+    throwIfAborted(this.signal, taskId);
+    let step = this.record(await this.task.call((api) => api.generateStart(taskId, this.request)));
+    while (!step.done) {
+      if (this.signal?.aborted === true) {
+        // Free the worker's KV cache before reporting the abort.
+        await this.task.callPlain((api) => api.generateEnd(taskId, sessionId));
+        throw this.abortError();
+      }
+      step = this.record(await this.task.call((api) => api.generateStep(taskId, sessionId)));
+    }
+    const totalMs = performance.now() - this.started;
+    const first = this.tokens[0]?.atMs ?? totalMs;
+    const last = this.tokens[this.tokens.length - 1]?.atMs ?? totalMs;
+    const generated = this.tokens.length;
+    return {
+      text: this.tokens.map((t) => t.text).join(''),
+      tokenIds: this.tokens.map((t) => t.tokenId),
+      promptTokens: step.promptTokens,
+      generatedTokens: step.generatedTokens,
+      finishReason: step.finishReason ?? 'length',
+      timeToFirstTokenMs: first,
+      tokensPerSecond: generated > 1 && last > first ? ((generated - 1) * 1000) / (last - first) : (generated * 1000) / totalMs,
+      totalMs,
+      steps: this.tokens,
+    };
+  }
+}
+
+/**
+ * A loaded decoder with its tokenizer.
+ *
+ * @example
+ * const generator = await runtime.textGeneration();
+ * const run = generator.generate('The page runs models', { maxNewTokens: 8 });
+ * for await (const piece of run) output.textContent += piece;
+ * const { timeToFirstTokenMs, tokensPerSecond } = await run.stats; // 7.1, 251.6 (fixture decoder, wasm)
+ */
 export class TextGenerator {
+  private sessionCounter = 0;
+
   /** @internal use `runtime.textGeneration()` */
   constructor(private readonly task: LoadedTask) {}
+
+  /** The backend the decoder runs on. */
+  get backend(): string {
+    return this.task.info.backend;
+  }
+
+  /**
+   * What the worker read from the graph (and config): `layers`, `kvHeads`, `headDim`,
+   * `vocab`, `maxContext`, `eosTokenId`, and where each size came from (`kvHeadsFrom` …).
+   *
+   * @example
+   * generator.facts; // { layers: 4, kvHeads: 4, headDim: 64, vocab: 50257, maxContext: 1024, … }
+   */
+  get facts(): Readonly<Record<string, string | number>> {
+    return this.task.info.facts;
+  }
+
+  /**
+   * Continue `prompt`. Returns at once; generation runs in the worker, one token per call,
+   * and stops at `maxNewTokens`, the end-of-text token, or the model's context.
+   * Aborting `signal` stops within one token, frees the session's KV cache, and makes
+   * the iterator and `stats` reject with `ABORTED`.
+   *
+   * @throws InvalidOptionsError at once for bad options; InvalidInputError for a prompt
+   *   that is not a non-empty string. A prompt longer than the context rejects the
+   *   iterator and `stats` with `INVALID_INPUT`.
+   *
+   * @example
+   * const run = generator.generate('Once upon a time', { maxNewTokens: 16, temperature: 0.8, topK: 40, seed: 1 });
+   * let text = '';
+   * for await (const piece of run) text += piece;
+   * (await run.stats).finishReason; // 'length'
+   */
+  generate(prompt: string, options: GenerateOptions = {}): TextGeneration {
+    assertUsable(this.task);
+    const model = this.task.info.taskId;
+    const settings = checkOptions(options, model);
+    if (typeof prompt !== 'string' || prompt.length === 0) {
+      throw new InvalidInputError('The prompt must be a non-empty string.', {
+        model,
+        input: 'prompt',
+        expected: 'a non-empty string',
+        got: typeof prompt === 'string' ? 'an empty string' : typeof prompt,
+      });
+    }
+    this.sessionCounter += 1;
+    const request: GenerateStartRequest = { sessionId: `${model}:${this.sessionCounter}`, prompt, ...settings };
+    return new GenerationRun(this.task, request, options.signal);
+  }
+
   /** Free the model. */
   dispose(): Promise<void> {
     return this.task.dispose();
   }
 }
 
-/** Load the generation task. */
+/**
+ * Load the generation task (what `runtime.textGeneration()` calls).
+ *
+ * @example
+ * const generator = await loadTextGeneration(runtime, { backend: 'wasm' });
+ */
 export async function loadTextGeneration(loader: TaskLoader, options: TextGenerationOptions = {}): Promise<TextGenerator> {
   const backend = options.backend ?? 'auto';
   const task = await loader.loadTask(
-    { kind: 'generate', backend, modelUrl: loader.resolveUrl(options.modelUrl ?? loader.modelUrl('decoder/decoder.onnx')) },
+    {
+      kind: 'generate',
+      backend,
+      modelUrl: loader.resolveUrl(options.modelUrl ?? loader.modelUrl('decoder/decoder.onnx')),
+      vocabUrl: loader.resolveUrl(options.vocabUrl ?? loader.modelUrl('decoder/encoder.json')),
+      mergesUrl: loader.resolveUrl(options.mergesUrl ?? loader.modelUrl('decoder/vocab.bpe')),
+      ...(options.configUrl === undefined ? {} : { configUrl: loader.resolveUrl(options.configUrl) }),
+      ...(options.maxContext === undefined ? {} : { maxContext: options.maxContext }),
+    },
     options.worker ?? 'text-onnx',
   );
   return new TextGenerator(task);

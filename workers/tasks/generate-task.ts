@@ -1,20 +1,237 @@
-/** Text generation with a KV cache: not implemented yet — owned by the generation work item. */
+/**
+ * Text generation with a KV cache (a decoder-only ONNX model with Optimum I/O names and
+ * the GPT-2 BPE tokenizer).
+ *
+ * `start` tokenises the prompt and prefills it in one run (empty past), then samples the
+ * first token; the run's `present.*` outputs stay in the worker as the session's cache.
+ * Each `step` feeds only the last token with that cache. With `useKvCache: false` every
+ * step re-runs the whole sequence instead: the no-cache reference. A session's cache is
+ * freed when it finishes, fails, or is ended.
+ */
+import { AbortedError, InferenceError, InvalidInputError, InvalidOptionsError, ModelLoadError, messageOf } from '../../src/errors';
 import type { GenerateStartRequest, GenerateStep, GenerateTaskSpec, TaskInfo, TaskResult } from '../../src/protocol';
-import type { TaskContext, WorkerTask } from './context';
+import { Gpt2Tokenizer } from './bpe';
+import { StageClock, taskBackend, type TaskContext, type WorkerTask } from './context';
+import { parseDecoderConfig, readDecoderLayout, type DecoderConfig, type DecoderLayout } from './generate-layout';
+import { decoderInputs, GenerateSession, presentOf } from './generate-session';
+
+async function fetchOk(url: string, what: string, model: string): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new ModelLoadError(`Could not fetch the ${what} of "${model}" from ${url}: ${messageOf(error)}`, { model, detail: messageOf(error) });
+  }
+  if (!response.ok)
+    throw new ModelLoadError(`Could not fetch the ${what} of "${model}" from ${url}: HTTP ${response.status}.`, { model, got: `HTTP ${response.status}` });
+  return response;
+}
+
+async function loadTokenizer(spec: GenerateTaskSpec): Promise<Gpt2Tokenizer> {
+  const [vocabulary, merges] = await Promise.all([
+    fetchOk(spec.vocabUrl, 'BPE vocabulary', spec.taskId).then((r): Promise<unknown> => r.json()),
+    fetchOk(spec.mergesUrl, 'BPE merges', spec.taskId).then((r) => r.text()),
+  ]);
+  const ids: Record<string, number> = {};
+  const bad = (): ModelLoadError =>
+    new ModelLoadError(`${spec.vocabUrl} is not a BPE vocabulary (a JSON object of token → id).`, { model: spec.taskId, input: 'vocabUrl' });
+  if (typeof vocabulary !== 'object' || vocabulary === null || Array.isArray(vocabulary)) throw bad();
+  for (const token of Object.keys(vocabulary)) {
+    const id: unknown = Reflect.get(vocabulary, token);
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) throw bad();
+    ids[token] = id;
+  }
+  return new Gpt2Tokenizer(ids, merges);
+}
+
+/** The model's `config.json`: the explicit URL must load; the default one may be absent. */
+async function loadConfig(spec: GenerateTaskSpec): Promise<DecoderConfig | undefined> {
+  if (spec.configUrl !== undefined) return parseDecoderConfig(await (await fetchOk(spec.configUrl, 'config.json', spec.taskId)).json());
+  try {
+    const response = await fetch(new URL('config.json', spec.modelUrl));
+    return response.ok ? parseDecoderConfig(await response.json()) : undefined;
+  } catch {
+    return undefined; // no config next to the model: the graph must say everything
+  }
+}
+
+function checkRequest(request: GenerateStartRequest, model: string): void {
+  const option = (input: string, expected: string, ok: boolean, got: unknown): void => {
+    if (!ok) throw new InvalidOptionsError(`Expected \`${input}\` to be ${expected}, got ${String(got)}.`, { model, input, expected, got: String(got) });
+  };
+  option('maxNewTokens', 'an integer ≥ 1', Number.isInteger(request.maxNewTokens) && request.maxNewTokens >= 1, request.maxNewTokens);
+  option('temperature', 'a finite number ≥ 0', Number.isFinite(request.temperature) && request.temperature >= 0, request.temperature);
+  option('topK', 'an integer ≥ 0', Number.isInteger(request.topK) && request.topK >= 0, request.topK);
+  option('seed', 'an integer', Number.isInteger(request.seed), request.seed);
+  option('useKvCache', 'a boolean', typeof request.useKvCache === 'boolean', request.useKvCache);
+  if (typeof request.prompt !== 'string' || request.prompt.length === 0) {
+    throw new InvalidInputError('The prompt is empty; give at least one character to continue from.', {
+      model,
+      input: 'prompt',
+      expected: 'a non-empty string',
+      got: typeof request.prompt === 'string' ? 'an empty string' : typeof request.prompt,
+    });
+  }
+}
 
 /** The worker side of the generation task. */
 export class GenerateWorkerTask implements WorkerTask {
   readonly kind = 'generate';
-  private constructor(readonly info: TaskInfo) {}
-  static async create(spec: GenerateTaskSpec, _context: TaskContext): Promise<GenerateWorkerTask> {
-    throw new Error(`generation task ${spec.taskId}: not implemented yet`);
+  private readonly sessions = new Map<string, GenerateSession>();
+
+  private constructor(
+    readonly info: TaskInfo,
+    private readonly context: TaskContext,
+    private readonly modelId: string,
+    private readonly layout: DecoderLayout,
+    private readonly tokenizer: Gpt2Tokenizer,
+  ) {}
+
+  static async create(spec: GenerateTaskSpec, context: TaskContext): Promise<GenerateWorkerTask> {
+    const started = performance.now();
+    const modelId = `${spec.taskId}/decoder`;
+    if (spec.maxContext !== undefined && !(Number.isInteger(spec.maxContext) && spec.maxContext >= 1)) {
+      throw new InvalidOptionsError(`Expected \`maxContext\` to be an integer ≥ 1, got ${spec.maxContext}.`, {
+        input: 'maxContext',
+        got: String(spec.maxContext),
+      });
+    }
+    const resources = Promise.all([loadTokenizer(spec), loadConfig(spec)]);
+    resources.catch(() => undefined); // awaited below; avoid an unhandled rejection while the model loads
+    const model = await context.loadModel({ modelId, format: 'onnx', source: { kind: 'url', url: spec.modelUrl }, backend: spec.backend });
+    try {
+      const [tokenizer, config] = await resources;
+      const layout = readDecoderLayout(model, config, spec.maxContext);
+      if (tokenizer.vocabularySize > layout.vocab) {
+        throw new ModelLoadError(`The tokenizer has ${tokenizer.vocabularySize} tokens but model "${modelId}" only ${layout.vocab} logits.`, {
+          model: modelId,
+          expected: `≤ ${layout.vocab} tokens`,
+          got: String(tokenizer.vocabularySize),
+        });
+      }
+      const info: TaskInfo = {
+        taskId: spec.taskId,
+        kind: 'generate',
+        backend: taskBackend([model]),
+        models: [model],
+        loadMs: performance.now() - started,
+        facts: {
+          layers: layout.layers,
+          kvHeads: layout.kvHeads,
+          headDim: layout.headDim,
+          vocab: layout.vocab,
+          maxContext: layout.maxContext,
+          ...(layout.heads === undefined ? {} : { heads: layout.heads }),
+          eosTokenId: layout.eosTokenId,
+          tokenizerVocab: tokenizer.vocabularySize,
+          kvHeadsFrom: layout.sources.kvHeads,
+          headDimFrom: layout.sources.headDim,
+          vocabFrom: layout.sources.vocab,
+          maxContextFrom: layout.sources.maxContext,
+        },
+      };
+      return new GenerateWorkerTask(info, context, modelId, layout, tokenizer);
+    } catch (error) {
+      await context.releaseModel(modelId);
+      throw error;
+    }
   }
-  async start(_request: GenerateStartRequest): Promise<TaskResult<GenerateStep>> {
-    throw new Error('not implemented');
+
+  /** Generation sessions holding a KV cache right now. */
+  get openSessions(): number {
+    return this.sessions.size;
   }
-  async step(_sessionId: string): Promise<TaskResult<GenerateStep>> {
-    throw new Error('not implemented');
+
+  /** Tokenise and prefill the prompt, sample the first token. */
+  async start(request: GenerateStartRequest): Promise<TaskResult<GenerateStep>> {
+    const clock = new StageClock();
+    checkRequest(request, this.modelId);
+    if (this.sessions.has(request.sessionId)) {
+      throw new InvalidOptionsError(`A generation session "${request.sessionId}" is already running.`, { model: this.modelId, input: 'sessionId' });
+    }
+    const prompt = await clock.pre(() => this.tokenizer.encode(request.prompt));
+    const { maxContext } = this.layout;
+    if (prompt.length > maxContext) {
+      throw new InvalidInputError(`The prompt is ${prompt.length} tokens, longer than the model's context of ${maxContext}; shorten it.`, {
+        model: this.modelId,
+        input: 'prompt',
+        expected: `≤ ${maxContext} tokens`,
+        got: `${prompt.length} tokens`,
+      });
+    }
+    const session = new GenerateSession(request, prompt, this.layout, this.tokenizer);
+    this.sessions.set(request.sessionId, session);
+    return this.advance(session, clock);
   }
-  async end(_sessionId: string): Promise<void> {}
-  async release(): Promise<void> {}
+
+  /** Generate a session's next token from its cache (or from scratch without one). */
+  async step(sessionId: string): Promise<TaskResult<GenerateStep>> {
+    const session = this.sessions.get(sessionId);
+    if (session === undefined) {
+      throw new InvalidInputError(`No generation session "${sessionId}" is running (it finished, was ended, or never started).`, {
+        model: this.modelId,
+        input: 'sessionId',
+        got: sessionId,
+      });
+    }
+    if (session.busy)
+      throw new InvalidOptionsError(`Session "${sessionId}" is already running a step; await it first.`, { model: this.modelId, input: 'sessionId' });
+    return this.advance(session, new StageClock());
+  }
+
+  /** End a session early and free its cache. Unknown ids are ignored. */
+  async end(sessionId: string): Promise<void> {
+    const session = this.sessions.get(sessionId);
+    if (session === undefined) return;
+    session.cache = undefined;
+    this.sessions.delete(sessionId);
+  }
+
+  private async advance(session: GenerateSession, clock: StageClock): Promise<TaskResult<GenerateStep>> {
+    const { sessionId } = session.request;
+    session.busy = true;
+    try {
+      const { ids, pastLength } = session.nextInput();
+      const inputs = await clock.pre(() => decoderInputs(this.layout, ids, pastLength, session.request.useKvCache ? session.cache : undefined));
+      const result = await clock.infer(() => this.context.runModel(this.modelId, inputs));
+      if (this.sessions.get(sessionId) !== session) throw new AbortedError(`Session "${sessionId}" was ended while its step ran.`, { model: this.modelId });
+      const value = await clock.post((): GenerateStep => {
+        const logits = result.outputs.logits;
+        if (logits?.dtype !== 'float32' || logits.data.length !== ids.length * this.layout.vocab) {
+          throw new InferenceError(`Model "${this.modelId}" returned logits of an unexpected shape.`, {
+            model: this.modelId,
+            expected: `float32 [1, ${ids.length}, ${this.layout.vocab}]`,
+            got: logits === undefined ? 'none' : `${logits.dtype} [${logits.dims.join(', ')}]`,
+          });
+        }
+        if (session.request.useKvCache) session.cache = presentOf(result.outputs);
+        const { tokenId, text, finishReason } = session.advance(logits.data, ids.length);
+        if (finishReason !== undefined) this.sessions.delete(sessionId);
+        return {
+          sessionId,
+          tokenId,
+          text,
+          done: finishReason !== undefined,
+          ...(finishReason === undefined ? {} : { finishReason }),
+          promptTokens: session.promptTokens,
+          generatedTokens: session.generatedTokens,
+          stepInputLength: ids.length,
+          openSessions: this.sessions.size,
+        };
+      });
+      return { value, timings: clock.timings() };
+    } catch (error) {
+      // A failed step leaves no half-updated cache behind: the session is over.
+      if (this.sessions.get(sessionId) === session) this.sessions.delete(sessionId);
+      session.cache = undefined;
+      throw error;
+    } finally {
+      session.busy = false;
+    }
+  }
+
+  async release(): Promise<void> {
+    this.sessions.clear();
+    await this.context.releaseModel(this.modelId);
+  }
 }

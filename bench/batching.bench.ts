@@ -1,0 +1,195 @@
+/**
+ * Scheduler benchmarks, measured side by side in one run (wasm; webgpu too unless
+ * BENCH_BACKENDS says otherwise):
+ * - batching: throughput and p95 at concurrency 1, 8, 32 with the batcher vs with
+ *   `maxBatchSize: 1`, and against the raw engine called directly at the same batch size;
+ * - overhead: a lone VAD frame through the runtime vs the session call inside the worker;
+ * - isolation: interactive p99 while a background flood saturates the model, with and
+ *   without priorities.
+ *
+ *   npx playwright test -c bench/playwright.config.ts batching   (writes bench/results/batching.{json,md})
+ */
+import { chromium, test } from '@playwright/test';
+import { writeReport, type Row } from './support';
+
+const backends = (process.env.BENCH_BACKENDS ?? 'wasm,webgpu').split(',').filter((b): b is 'wasm' | 'webgpu' => b === 'wasm' || b === 'webgpu');
+const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+
+test('batching, overhead and isolation', async ({ page }) => {
+  await page.goto('/e2e/harness.html');
+  await page.locator('#status', { hasText: 'ready' }).waitFor();
+  const rows: Row[] = [];
+  for (const backend of backends) {
+    const measured = await page.evaluate(
+      async ({ backend, seconds }) => {
+        const { createRuntime, tensor } = window.inpage;
+        const q = (values: number[], p: number) => {
+          const sorted = [...values].sort((a, b) => a - b);
+          return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
+        };
+        const { samples } = await window.harness.loadWav('/samples/speech-16k.wav');
+        const frameAt = (i: number) => samples.slice((i * 512) % (samples.length - 512), ((i * 512) % (samples.length - 512)) + 512);
+        /** Closed loop: `concurrency` clients each send their next request when the last answers, for `seconds`. */
+        const closedLoop = async (concurrency: number, send: (client: number, i: number) => Promise<unknown>) => {
+          const latencies: number[] = [];
+          const end = performance.now() + seconds * 1000;
+          const start = performance.now();
+          await Promise.all(
+            Array.from({ length: concurrency }, async (_, client) => {
+              for (let i = 0; performance.now() < end; i += 1) {
+                const t = performance.now();
+                await send(client, i);
+                latencies.push(performance.now() - t);
+              }
+            }),
+          );
+          const elapsed = (performance.now() - start) / 1000;
+          return { throughput: latencies.length / elapsed, p95: q(latencies, 0.95), p50: q(latencies, 0.5), count: latencies.length };
+        };
+        const results: { model: string; concurrency: number; mode: string; throughput: number; p95: number; p50: number }[] = [];
+
+        // ── VAD: concurrent streams ────────────────────────────────────────────
+        for (const mode of ['batched', 'maxBatchSize 1'] as const) {
+          const runtime = createRuntime();
+          const vad = await runtime.vad({ backend, batching: mode === 'batched' ? {} : { maxBatchSize: 1 } });
+          for (const concurrency of [1, 8, 32]) {
+            const streams = Array.from({ length: concurrency }, () => vad.stream({ call: { timeoutMs: 0 } }));
+            await closedLoop(concurrency, (c, i) => streams[c]?.push(frameAt(i)) ?? Promise.resolve()); // warm up at this concurrency
+            const r = await closedLoop(concurrency, (c, i) => streams[c]?.push(frameAt(i)) ?? Promise.resolve());
+            results.push({ model: 'vad', concurrency, mode, ...r });
+          }
+          await runtime.dispose();
+        }
+        // Raw engine at the same batch size: the ideal the batcher approaches.
+        {
+          const runtime = createRuntime();
+          const raw = await runtime.load({ format: 'onnx', source: '/models/silero_vad_v5.onnx', backend });
+          for (const concurrency of [1, 8, 32]) {
+            const call = () =>
+              raw.run({
+                input: tensor('float32', [concurrency, 576], new Float32Array(concurrency * 576)),
+                state: tensor('float32', [2, concurrency, 128], new Float32Array(concurrency * 256)),
+                sr: tensor('int64', [], BigInt64Array.of(16000n)),
+              });
+            await call();
+            const r = await closedLoop(1, call);
+            results.push({ model: 'vad', concurrency, mode: 'raw engine (ideal)', throughput: r.throughput * concurrency, p95: r.p95, p50: r.p50 });
+          }
+          await runtime.dispose();
+        }
+
+        // ── Pose: fixed batch 1, same queue ────────────────────────────────────
+        const photo = await (await fetch('/samples/astronaut.jpg')).blob();
+        for (const mode of ['batched', 'maxBatchSize 1'] as const) {
+          const runtime = createRuntime();
+          const pose = await runtime.pose({ backend, batching: mode === 'batched' ? {} : { maxBatchSize: 1 } });
+          await pose.detect(photo);
+          for (const concurrency of [1, 8]) {
+            const r = await closedLoop(concurrency, () => pose.detect(photo));
+            results.push({ model: 'pose', concurrency, mode, ...r });
+          }
+          await runtime.dispose();
+        }
+
+        // ── Overhead: a lone frame, runtime round trip vs the session call in the worker ──
+        const overhead = await (async () => {
+          const runtime = createRuntime();
+          const vad = await runtime.vad({ backend });
+          const stream = vad.stream({ call: { timeoutMs: 0 } });
+          for (let i = 0; i < 20; i += 1) await stream.push(frameAt(i));
+          const roundTrip: number[] = [];
+          for (let i = 0; i < 200; i += 1) {
+            const t = performance.now();
+            await stream.push(frameAt(i));
+            roundTrip.push(performance.now() - t);
+          }
+          const snapshot = runtime.metrics.snapshot().models.find((m) => m.name === vad.name);
+          await runtime.dispose();
+          return { roundTripMedian: q(roundTrip, 0.5), workerInferenceMedian: snapshot?.stages.inference.window.p50 ?? Number.NaN };
+        })();
+
+        // ── Isolation: interactive p99 under a background flood ────────────────
+        const isolation = async (priorities: boolean) => {
+          const runtime = createRuntime();
+          const vad = await runtime.vad({ backend, batching: { maxBatchSize: 8 } });
+          const idleStream = vad.stream({ call: { priority: 'interactive', timeoutMs: 0 } });
+          const idle: number[] = [];
+          for (let i = 0; i < 60; i += 1) {
+            const t = performance.now();
+            await idleStream.push(frameAt(i));
+            idle.push(performance.now() - t);
+          }
+          let flooding = true;
+          const flood = Array.from({ length: 64 }, async () => {
+            const s = vad.stream({ call: { priority: priorities ? 'background' : 'interactive', timeoutMs: 0 } });
+            for (let i = 0; flooding; i += 1) await s.push(frameAt(i));
+          });
+          const loaded: number[] = [];
+          const interactive = vad.stream({ call: { priority: 'interactive', timeoutMs: 0 } });
+          for (let i = 0; i < 60; i += 1) {
+            const t = performance.now();
+            await interactive.push(frameAt(i));
+            loaded.push(performance.now() - t);
+          }
+          flooding = false;
+          await Promise.all(flood);
+          await runtime.dispose();
+          return { idleP99: q(idle, 0.99), loadedP99: q(loaded, 0.99) };
+        };
+        return { results, overhead, withPriorities: await isolation(true), withoutPriorities: await isolation(false) };
+      },
+      { backend, seconds },
+    );
+    const byKey = new Map(measured.results.map((r) => [`${r.model}/${r.concurrency}/${r.mode}`, r]));
+    for (const r of measured.results.filter((x) => x.mode === 'batched')) {
+      const single = byKey.get(`${r.model}/${r.concurrency}/maxBatchSize 1`);
+      const ideal = byKey.get(`${r.model}/${r.concurrency}/raw engine (ideal)`);
+      rows.push({
+        backend,
+        model: r.model,
+        concurrency: r.concurrency,
+        'batched req/s': r.throughput,
+        'maxBatchSize 1 req/s': single?.throughput ?? Number.NaN,
+        'throughput ×': r.throughput / (single?.throughput ?? Number.NaN),
+        'batched p95 ms': r.p95,
+        'maxBatchSize 1 p95 ms': single?.p95 ?? Number.NaN,
+        'p95 ×': r.p95 / (single?.p95 ?? Number.NaN),
+        'raw engine req/s (ideal)': ideal?.throughput ?? '',
+        'of ideal': ideal === undefined ? '' : r.throughput / ideal.throughput,
+      });
+    }
+    rows.push({
+      backend,
+      model: 'vad (lone frame)',
+      concurrency: 1,
+      'runtime round trip median ms': measured.overhead.roundTripMedian,
+      'session call in worker median ms': measured.overhead.workerInferenceMedian,
+      'added ms': measured.overhead.roundTripMedian - measured.overhead.workerInferenceMedian,
+    });
+    rows.push({
+      backend,
+      model: 'vad (isolation)',
+      concurrency: 64,
+      'interactive idle p99 ms': measured.withPriorities.idleP99,
+      'under flood p99 ms (priorities)': measured.withPriorities.loadedP99,
+      '× idle (priorities)': measured.withPriorities.loadedP99 / measured.withPriorities.idleP99,
+      'under flood p99 ms (no priorities)': measured.withoutPriorities.loadedP99,
+      '× idle (no priorities)': measured.withoutPriorities.loadedP99 / measured.withoutPriorities.idleP99,
+    });
+  }
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });
+  const version = browser.version();
+  await browser.close();
+  writeReport({
+    name: 'batching',
+    title: 'Scheduler: batching, overhead, isolation',
+    environment: {
+      browser: `Chromium ${version}`,
+      webgpu: 'SwiftShader (CPU)',
+      cores: 2,
+      secondsPerPoint: seconds,
+      command: 'npx playwright test -c bench/playwright.config.ts batching',
+    },
+    rows,
+  });
+});

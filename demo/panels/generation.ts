@@ -1,0 +1,36 @@
+/** Generation panel: streaming tokens from the KV-cache decoder, with TTFT and tokens/s. */
+import type { Runtime, TextGenerator } from '../../src/index';
+import { element, ms, setText, showError } from '../ui';
+
+let task: TextGenerator | undefined;
+let controller: AbortController | undefined;
+
+/** Load the generation task on `backend`. */
+export async function loadGenerationPanel(runtime: Runtime, backend: 'auto' | 'webgpu' | 'wasm'): Promise<void> {
+  task = await runtime.textGeneration({ backend });
+  setText('gen-backend', task.backend);
+}
+
+/** Generate from the prompt, streaming tokens into the page. */
+export async function runGenerationPanel(): Promise<void> {
+  if (task === undefined) return;
+  showError('gen-error', undefined);
+  controller?.abort();
+  controller = new AbortController();
+  const output = element('gen-output', HTMLElement);
+  output.textContent = '';
+  try {
+    const prompt = element('gen-prompt', HTMLTextAreaElement).value;
+    const run = task.generate(prompt, { maxNewTokens: 24, temperature: 0.8, topK: 40, seed: 7, signal: controller.signal });
+    for await (const piece of run) output.textContent += piece;
+    const stats = await run.stats;
+    setText('gen-latency', `first token ${ms(stats.timeToFirstTokenMs)}, ${stats.tokensPerSecond.toFixed(1)} tokens/s, ${stats.promptTokens} prompt tokens`);
+  } catch (error) {
+    showError('gen-error', error);
+  }
+}
+
+/** Stop the running generation. */
+export function stopGeneration(): void {
+  controller?.abort();
+}

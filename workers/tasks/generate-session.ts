@@ -1,0 +1,110 @@
+/**
+ * One generation session in the worker: its tokens so far, its KV cache (the last run's
+ * `present.*` outputs, fed back as `past_key_values.*`), its sampler and its
+ * detokeniser; plus the decoder inputs each run needs.
+ */
+import type { GenerateStartRequest, Tensor, TensorMap } from '../../src/protocol';
+import { tensor } from '../../src/tensor';
+import type { DecoderLayout } from './generate-layout';
+import { IncrementalDetokenizer, type TokenBytes } from './generate-detokenizer';
+import { sampleToken, seededRandom } from './sampling';
+
+/** Why a session stopped. */
+export type FinishReason = 'length' | 'eos' | 'context';
+
+/**
+ * The decoder inputs for one run, batch 1: `ids` at positions `pastLength…`, attending
+ * to everything before them. `past` holds the previous run's `present.*` outputs; when
+ * it is absent the caches are empty (`[1, kvHeads, 0, headDim]`).
+ */
+export function decoderInputs(layout: DecoderLayout, ids: readonly number[], pastLength: number, past: TensorMap | undefined): TensorMap {
+  const total = pastLength + ids.length;
+  const inputs: TensorMap = {
+    input_ids: tensor(
+      'int64',
+      [1, ids.length],
+      BigInt64Array.from(ids, (id) => BigInt(id)),
+    ),
+    attention_mask: tensor('int64', [1, total], new BigInt64Array(total).fill(1n)),
+  };
+  if (layout.hasPositionIds)
+    inputs.position_ids = tensor(
+      'int64',
+      [1, ids.length],
+      BigInt64Array.from(ids, (_, i) => BigInt(pastLength + i)),
+    );
+  if (layout.hasCacheBranch) inputs.use_cache_branch = tensor('bool', [1], Uint8Array.of(pastLength > 0 ? 1 : 0));
+  const empty = (): Tensor => tensor('float32', [1, layout.kvHeads, 0, layout.headDim], new Float32Array(0));
+  for (let layer = 0; layer < layout.layers; layer++) {
+    for (const part of ['key', 'value']) {
+      inputs[`past_key_values.${layer}.${part}`] = past?.[`present.${layer}.${part}`] ?? empty();
+    }
+  }
+  return inputs;
+}
+
+/** The KV cache part of a run's outputs (everything but the logits). */
+export function presentOf(outputs: TensorMap): TensorMap {
+  const cache: TensorMap = {};
+  for (const [name, value] of Object.entries(outputs)) if (name.startsWith('present.')) cache[name] = value;
+  return cache;
+}
+
+/** What one sampled token did to a session. */
+export interface Advance {
+  readonly tokenId: number;
+  readonly text: string;
+  readonly finishReason?: FinishReason;
+}
+
+/** A running generation. */
+export class GenerateSession {
+  /** Prompt tokens, then generated ones. */
+  readonly tokens: number[];
+  readonly promptTokens: number;
+  generatedTokens = 0;
+  /** The KV cache covering `tokens` except the last one (which the next step feeds). */
+  cache: TensorMap | undefined;
+  /** A step is running; sessions advance one step at a time. */
+  busy = false;
+  private readonly random: () => number;
+  private readonly detokenizer: IncrementalDetokenizer;
+
+  constructor(
+    readonly request: GenerateStartRequest,
+    prompt: readonly number[],
+    private readonly layout: DecoderLayout,
+    tokenBytes: TokenBytes,
+  ) {
+    this.tokens = [...prompt];
+    this.promptTokens = prompt.length;
+    this.random = seededRandom(request.seed);
+    this.detokenizer = new IncrementalDetokenizer(tokenBytes);
+  }
+
+  /** The next run's token ids and past length: only the last token with a cache, else everything. */
+  nextInput(): { readonly ids: readonly number[]; readonly pastLength: number } {
+    if (this.cache === undefined || !this.request.useKvCache) return { ids: [...this.tokens], pastLength: 0 };
+    return { ids: this.tokens.slice(-1), pastLength: this.tokens.length - 1 };
+  }
+
+  /** Sample from the last row of `logits` ([1, seq, vocab]), append the token and say whether to stop. */
+  advance(logits: Float32Array, sequenceLength: number): Advance {
+    const { vocab, eosTokenId, maxContext } = this.layout;
+    const row = logits.subarray((sequenceLength - 1) * vocab, sequenceLength * vocab);
+    const tokenId = sampleToken(row, this.request, this.random);
+    this.tokens.push(tokenId);
+    this.generatedTokens += 1;
+    let finishReason: FinishReason | undefined;
+    if (tokenId === eosTokenId) finishReason = 'eos';
+    else if (this.generatedTokens >= this.request.maxNewTokens) finishReason = 'length';
+    // The next step would feed this token at position tokens.length - 1: past the table.
+    else if (this.tokens.length > maxContext) finishReason = 'context';
+    let text = tokenId === eosTokenId ? '' : this.detokenizer.push(tokenId);
+    if (finishReason !== undefined) {
+      text += this.detokenizer.flush();
+      this.cache = undefined;
+    }
+    return finishReason === undefined ? { tokenId, text } : { tokenId, text, finishReason };
+  }
+}

