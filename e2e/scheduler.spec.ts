@@ -116,3 +116,24 @@ test('32 concurrent embed() calls are stacked into few model calls and equal one
     expect(maxDiff, `text ${i}`).toBeLessThan(1e-4);
   });
 });
+
+test('generation reports time to first token, inter-token latency and token counts to the metrics', async ({ harness }) => {
+  const result = await harness.evaluate(async () => {
+    const runtime = window.inpage.createRuntime();
+    const generator = await runtime.textGeneration({ backend: 'wasm', name: 'decoder' });
+    const stats = await generator.generate('The page runs models in', { maxNewTokens: 6 }).stats;
+    const model = runtime.metrics.snapshot().models.find((m) => m.name === 'decoder');
+    const prometheus = runtime.metrics.prometheus();
+    await runtime.dispose();
+    return { stats: { promptTokens: stats.promptTokens, generatedTokens: stats.generatedTokens, ttft: stats.timeToFirstTokenMs }, model, prometheus };
+  });
+  const generation = result.model?.generation;
+  expect(result.model?.completed).toBe(1);
+  expect(generation?.timeToFirstTokenMs.total.count).toBe(1);
+  expect(Math.abs((generation?.timeToFirstTokenMs.total.p50 ?? 0) - result.stats.ttft) / result.stats.ttft).toBeLessThanOrEqual(0.01);
+  expect(generation?.interTokenMs.total.count).toBe(result.stats.generatedTokens - 1);
+  expect(generation?.promptTokens.total.max).toBe(result.stats.promptTokens);
+  expect(generation?.outputTokens.total.max).toBe(6);
+  expect(generation?.tokensPerSecond.total.p50).toBeGreaterThan(0);
+  expect(result.prometheus).toContain('inpage_time_to_first_token_ms_count{model="decoder",modality="text",backend="wasm"} 1');
+});

@@ -3,7 +3,8 @@
  * names) and the GPT-2 BPE tokenizer, both in a worker. The main thread streams the
  * text piece by piece and keeps the timings: time to first token, tokens per second.
  */
-import { AbortedError, InvalidInputError, InvalidOptionsError, throwIfAborted } from '../errors';
+import { AbortedError, InpageError, InvalidInputError, InvalidOptionsError, throwIfAborted } from '../errors';
+import type { MetricsRegistry } from '../metrics/registry';
 import type { GenerateStartRequest, GenerateStep, StageTimings, TaskResult } from '../protocol';
 import { assertUsable, type CallOptions, type LoadedTask, type TaskLoader, type TaskOptions } from './loaded-task';
 
@@ -17,6 +18,8 @@ import { assertUsable, type CallOptions, type LoadedTask, type TaskLoader, type 
  * generator.facts; // { layers: 2, kvHeads: 2, headDim: 32, vocab: 50257, maxContext: 512, … }
  */
 export interface TextGenerationOptions extends TaskOptions {
+  /** Name in metrics. @default the task id (`generate-1` …) */
+  readonly name?: string;
   /** The decoder `.onnx` (Optimum I/O names). @default `${modelBaseUrl}decoder/decoder.onnx` */
   readonly modelUrl?: string;
   /** GPT-2 BPE vocabulary (`encoder.json` / `vocab.json`). @default `${modelBaseUrl}decoder/encoder.json` */
@@ -249,7 +252,14 @@ export class TextGenerator {
   private sessionCounter = 0;
 
   /** @internal use `runtime.textGeneration()` */
-  constructor(private readonly task: LoadedTask) {}
+  constructor(
+    private readonly task: LoadedTask,
+    private readonly metrics: MetricsRegistry,
+    /** The name this generator reports metrics under. */
+    readonly name: string,
+  ) {
+    metrics.describe(name, 'text', task.info.backend);
+  }
 
   /** The backend the decoder runs on. */
   get backend(): string {
@@ -297,7 +307,34 @@ export class TextGenerator {
     }
     this.sessionCounter += 1;
     const request: GenerateStartRequest = { sessionId: `${model}:${this.sessionCounter}`, prompt, ...settings };
-    return new GenerationRun(this.task, request, options.signal);
+    const run = new GenerationRun(this.task, request, options.signal);
+    this.observe(run);
+    return run;
+  }
+
+  /** Feed a run's outcome to the runtime's metrics: stage times, TTFT, inter-token gaps, token counts. */
+  private observe(run: TextGeneration): void {
+    const submittedAt = performance.now();
+    this.metrics.requestStarted(this.name);
+    run.stats.then(
+      (stats) => {
+        const sum = (stage: 'preprocessMs' | 'inferenceMs' | 'postprocessMs'): number => stats.steps.reduce((total, step) => total + step.timings[stage], 0);
+        this.metrics.requestFinished(
+          this.name,
+          { queueMs: 0, preprocessMs: sum('preprocessMs'), inferenceMs: sum('inferenceMs'), postprocessMs: sum('postprocessMs'), endToEndMs: stats.totalMs },
+          submittedAt,
+          { tokens: stats.generatedTokens },
+        );
+        this.metrics.generation(this.name, {
+          timeToFirstTokenMs: stats.timeToFirstTokenMs,
+          interTokenMs: stats.steps.slice(1).map((step, i) => step.atMs - (stats.steps[i]?.atMs ?? step.atMs)),
+          tokensPerSecond: stats.tokensPerSecond,
+          promptTokens: stats.promptTokens,
+          outputTokens: stats.generatedTokens,
+        });
+      },
+      (error: unknown) => this.metrics.requestFailed(this.name, error instanceof InpageError ? error.code : 'UNKNOWN'),
+    );
   }
 
   /** Free the model. */
@@ -326,5 +363,5 @@ export async function loadTextGeneration(loader: TaskLoader, options: TextGenera
     },
     options.worker ?? 'text-onnx',
   );
-  return new TextGenerator(task);
+  return new TextGenerator(task, loader.metrics, options.name ?? task.info.taskId);
 }

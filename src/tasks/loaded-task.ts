@@ -5,6 +5,7 @@
 import type { Remote } from 'comlink';
 import { DisposedError } from '../errors';
 import type { BackendPreference, TaskInfo, TaskResult, TaskSpec, WorkerApi } from '../protocol';
+import type { MetricsRegistry } from '../metrics/registry';
 import type { Modality } from '../scheduler/policy';
 import type { SchedulingOptions, TaskBatchExecutor, TaskQueue } from './task-queue';
 
@@ -34,6 +35,8 @@ export interface TaskLoader {
     replicas: number,
     execute: TaskBatchExecutor<P, R>,
   ): TaskQueue<P, R>;
+  /** The runtime's metrics, for tasks that record outside a queue (generation). */
+  readonly metrics: MetricsRegistry;
   /** Resolve a model file name against the runtime's model base URL. */
   modelUrl(file: string): string;
   /** Resolve any URL against the page. */
