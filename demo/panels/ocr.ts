@@ -4,16 +4,20 @@ import { chosenFile, element, ms, setText, showError, timed } from '../ui';
 
 let task: OcrTask | undefined;
 
+/** The sample's lines. */
+export const sampleLines = ['The quick brown fox', 'jumps over the lazy dog', 'Inference in the page 2026'];
+
 /** A sample image with known text, rendered here (so its text is known exactly). */
 export async function renderTextSample(): Promise<Blob> {
-  const canvas = new OffscreenCanvas(640, 200);
+  const canvas = new OffscreenCanvas(512, 160);
   const context = canvas.getContext('2d');
   if (context === null) throw new Error('no 2d context');
   context.fillStyle = '#fff';
-  context.fillRect(0, 0, 640, 200);
-  context.fillStyle = '#111';
-  context.font = '36px sans-serif';
-  ['Inference runs in the page', 'on WebGPU or WASM', 'nothing leaves the device'].forEach((line, i) => context.fillText(line, 24, 52 + i * 56));
+  context.fillRect(0, 0, 512, 160);
+  context.fillStyle = '#000';
+  context.font = '32px Arial, sans-serif';
+  context.textBaseline = 'middle';
+  sampleLines.forEach((line, i) => context.fillText(line, 16, 30 + i * 50));
   return canvas.convertToBlob({ type: 'image/png' });
 }
 
