@@ -78,6 +78,39 @@ test('batching, overhead and isolation', async ({ page }) => {
           await runtime.dispose();
         }
 
+        // ── Sentence embeddings: concurrent single-text calls ─────────────────
+        const sentences = Array.from({ length: 64 }, (_, i) => `Sentence ${i} about ${['weather', 'travel', 'cooking', 'music'][i % 4]} and the page.`);
+        for (const mode of ['batched', 'maxBatchSize 1'] as const) {
+          const runtime = createRuntime();
+          const encoder = await runtime.embeddings({ backend, batching: mode === 'batched' ? {} : { maxBatchSize: 1 } });
+          await encoder.embed(sentences.slice(0, 8));
+          for (const concurrency of [1, 8, 32]) {
+            const r = await closedLoop(concurrency, (c, i) => encoder.embed(sentences[(c * 7 + i) % sentences.length] ?? 'x'));
+            results.push({ model: 'embeddings', concurrency, mode, ...r });
+          }
+          await runtime.dispose();
+        }
+        {
+          const runtime = createRuntime();
+          const encoder = await runtime.embeddings({ backend, batching: { maxBatchSize: 64 } });
+          for (const concurrency of [1, 8, 32]) {
+            const batch = sentences.slice(0, concurrency);
+            await encoder.embedDetailed(batch);
+            const inference: number[] = [];
+            for (let i = 0; i < 5; i += 1) inference.push((await encoder.embedDetailed(batch)).timings.inferenceMs);
+            const perCall = q(inference, 0.5);
+            results.push({
+              model: 'embeddings',
+              concurrency,
+              mode: 'raw engine (ideal)',
+              throughput: (concurrency * 1000) / perCall,
+              p95: q(inference, 0.95),
+              p50: perCall,
+            });
+          }
+          await runtime.dispose();
+        }
+
         // ── Pose: fixed batch 1, same queue ────────────────────────────────────
         const photo = await (await fetch('/samples/astronaut.jpg')).blob();
         for (const mode of ['batched', 'maxBatchSize 1'] as const) {
@@ -113,8 +146,9 @@ test('batching, overhead and isolation', async ({ page }) => {
           const runtime = createRuntime();
           const vad = await runtime.vad({ backend, batching: { maxBatchSize: 8 } });
           const idleStream = vad.stream({ call: { priority: 'interactive', timeoutMs: 0 } });
+          for (let i = 0; i < 30; i += 1) await idleStream.push(frameAt(i)); // warm up (JIT, first-run kernels)
           const idle: number[] = [];
-          for (let i = 0; i < 60; i += 1) {
+          for (let i = 0; i < 300; i += 1) {
             const t = performance.now();
             await idleStream.push(frameAt(i));
             idle.push(performance.now() - t);
@@ -126,7 +160,7 @@ test('batching, overhead and isolation', async ({ page }) => {
           });
           const loaded: number[] = [];
           const interactive = vad.stream({ call: { priority: 'interactive', timeoutMs: 0 } });
-          for (let i = 0; i < 60; i += 1) {
+          for (let i = 0; i < 300; i += 1) {
             const t = performance.now();
             await interactive.push(frameAt(i));
             loaded.push(performance.now() - t);
