@@ -1,33 +1,5 @@
 /** Drawing MoveNet keypoints and a skeleton over the image they came from. */
-
-/** MoveNet's 17 keypoints, in output order. */
-export const keypointNames = [
-  'nose',
-  'leftEye',
-  'rightEye',
-  'leftEar',
-  'rightEar',
-  'leftShoulder',
-  'rightShoulder',
-  'leftElbow',
-  'rightElbow',
-  'leftWrist',
-  'rightWrist',
-  'leftHip',
-  'rightHip',
-  'leftKnee',
-  'rightKnee',
-  'leftAnkle',
-  'rightAnkle',
-] as const;
-
-/** One keypoint in image pixels. */
-export interface Keypoint {
-  readonly name: (typeof keypointNames)[number];
-  readonly x: number;
-  readonly y: number;
-  readonly score: number;
-}
+import type { Keypoint } from '../src/index';
 
 const bones: ReadonlyArray<readonly [number, number]> = [
   [0, 1],

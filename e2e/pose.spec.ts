@@ -2,29 +2,11 @@
  * MoveNet Lightning (TF.js graph) in a worker, on WebGPU and on WASM: finds the
  * astronaut's upper body with an anatomically sensible layout.
  */
+import type { KeypointName } from '../src/index';
+import { keypointNames as names } from '../src/tasks/keypoints';
 import { backends, expect, test } from './fixtures/page';
 
-// MoveNet's 17 keypoints, in output order.
-const names = [
-  'nose',
-  'leftEye',
-  'rightEye',
-  'leftEar',
-  'rightEar',
-  'leftShoulder',
-  'rightShoulder',
-  'leftElbow',
-  'rightElbow',
-  'leftWrist',
-  'rightWrist',
-  'leftHip',
-  'rightHip',
-  'leftKnee',
-  'rightKnee',
-  'leftAnkle',
-  'rightAnkle',
-] as const;
-type Name = (typeof names)[number];
+type Name = KeypointName;
 
 for (const backend of backends) {
   test(`MoveNet finds the person on ${backend}`, async ({ harness }) => {

@@ -24,6 +24,7 @@ export type { DetailedRunResult, Model, RunOptions } from './model';
 // ── Tasks ────────────────────────────────────────────────────────────────────
 export { PoseTask } from './tasks/pose';
 export type { PoseOptions } from './tasks/pose';
+export { keypointNames } from './tasks/keypoints';
 export { OcrTask } from './tasks/ocr';
 export type { DetailedOcrResult, OcrOptions } from './tasks/ocr';
 export { cosineSimilarity, EmbeddingTask } from './tasks/embeddings';

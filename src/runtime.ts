@@ -188,7 +188,11 @@ function checkDescriptor(descriptor: ModelDescriptor): void {
       got: String(descriptor.format),
     });
   }
-  const backend = descriptor.backend ?? 'auto';
+  checkBackend(descriptor.backend ?? 'auto');
+}
+
+/** Throw `INVALID_OPTIONS` unless `backend` is one of {@link backends} (callers may pass anything at run time). */
+function checkBackend(backend: BackendPreference): void {
   if (!backends.includes(backend)) {
     throw new InvalidOptionsError(`Unknown backend "${String(backend)}".`, { input: 'backend', expected: backends.join(' | '), got: String(backend) });
   }
@@ -236,14 +240,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
 
   async loadTask(spec: TaskSpecWithoutId, workerKey: string): Promise<LoadedTask> {
     if (this.isDisposed) throw new DisposedError('This runtime was disposed; create a new one with createRuntime().');
-    const backends: readonly string[] = ['webgpu', 'wasm', 'cpu', 'auto'];
-    if (!backends.includes(spec.backend)) {
-      throw new InvalidOptionsError(`Unknown backend "${String(spec.backend)}".`, {
-        input: 'backend',
-        expected: backends.join(' | '),
-        got: String(spec.backend),
-      });
-    }
+    checkBackend(spec.backend);
     this.taskCounter += 1;
     const taskId = `${spec.kind}-${this.taskCounter}`;
     const client = this.workerFor(workerKey);
@@ -264,10 +261,6 @@ class RuntimeImpl implements Runtime, TaskLoader {
         return state.disposed;
       },
       call: (fn) => {
-        if (state.disposed) return Promise.reject(new DisposedError(`Task "${taskId}" was disposed; load it again.`, { model: taskId }));
-        return client.call(fn);
-      },
-      callPlain: (fn) => {
         if (state.disposed) return Promise.reject(new DisposedError(`Task "${taskId}" was disposed; load it again.`, { model: taskId }));
         return client.call(fn);
       },

@@ -221,8 +221,8 @@ export class DynamicBatcher<P, R> {
     this.checkIdle();
   }
 
-  private batchUnits(available: number): number {
-    const target = Math.min(this.targetBatchSize, this.policy.maxBatchSize);
+  /** Units to take now: up to `target`, cut to the largest preferred size that fits. */
+  private batchUnits(available: number, target: number): number {
     const n = Math.min(available, target);
     const preferred = this.policy.preferredBatchSizes.filter((s) => s <= n);
     return preferred.length > 0 ? (preferred[preferred.length - 1] ?? n) : n;
@@ -232,7 +232,7 @@ export class DynamicBatcher<P, R> {
   private pump(): void {
     while (this.queue.length > 0 && this.closed === undefined) {
       const now = performance.now();
-      const head = this.queue.ordered(now)[0];
+      const head = this.queue.head(now);
       if (head === undefined) return;
       const replica = this.router.pick(head.stickyKey);
       if (replica === undefined) return; // every slot busy: a finishing batch pumps again
@@ -244,7 +244,7 @@ export class DynamicBatcher<P, R> {
         this.arm((oldest?.enqueuedAt ?? now) + this.policy.maxQueueDelayMs);
         return;
       }
-      const units = this.batchUnits(this.queue.unitCount);
+      const units = this.batchUnits(this.queue.unitCount, target);
       const batch = this.queue.take(now, units, (item) => {
         const bound = this.router.stickyReplica(item.stickyKey);
         return bound === undefined || bound === replica.index;

@@ -66,6 +66,19 @@ export class RequestQueue<T extends QueuedItem> {
     return priorityRank[item.priority] - (now - item.enqueuedAt) / this.agingMs;
   }
 
+  /** The request that runs next at `now` (one scan; no sort). */
+  head(now: number): T | undefined {
+    let best: T | undefined;
+    for (const item of this.items) if (best === undefined || this.before(item, best, now)) best = item;
+    return best;
+  }
+
+  private before(a: T, b: T, now: number): boolean {
+    const byRank = this.effectiveRank(a, now) - this.effectiveRank(b, now);
+    if (byRank !== 0) return byRank < 0;
+    return a.enqueuedAt - b.enqueuedAt < 0 || (a.enqueuedAt === b.enqueuedAt && a.id < b.id);
+  }
+
   /** All requests in run order at `now`. */
   ordered(now: number): T[] {
     return [...this.items].sort((a, b) => this.effectiveRank(a, now) - this.effectiveRank(b, now) || a.enqueuedAt - b.enqueuedAt || a.id - b.id);

@@ -6,6 +6,7 @@ import { InvalidInputError, InvalidOptionsError, throwIfAborted } from '../error
 import type { StageTimings, TaskResult } from '../protocol';
 import { describeValue } from '../tensor';
 import { assertUsable, type CallOptions, type LoadedTask, type TaskLoader, type TaskOptions } from './loaded-task';
+import { firstReplica, ReplicatedTask } from './replicated-task';
 import type { TaskQueue } from './task-queue';
 
 /** Options for {@link Runtime.embeddings}. */
@@ -101,35 +102,18 @@ export function cosineSimilarity(a: Float32Array, b: Float32Array): number {
  * EmbeddingTask.cosineSimilarity(a, b); // 0.846 (a paraphrase)
  * EmbeddingTask.cosineSimilarity(a, c); // far lower: unrelated sentences score 0.08–0.30
  */
-export class EmbeddingTask {
+export class EmbeddingTask extends ReplicatedTask<readonly string[], DetailedEmbeddings> {
   /** Length of every embedding. */
   static readonly dimensions = 512;
 
   /** @internal use `runtime.embeddings()` */
-  constructor(
-    private readonly replicas: readonly LoadedTask[],
-    private readonly queue: TaskQueue<readonly string[], DetailedEmbeddings>,
-  ) {}
-
-  private get task(): LoadedTask {
-    const first = this.replicas[0];
-    if (first === undefined) throw new Error('embedding task has no replicas');
-    return first;
-  }
-
-  /** The name this task reports metrics under. */
-  get name(): string {
-    return this.queue.name;
+  constructor(replicas: readonly LoadedTask[], queue: TaskQueue<readonly string[], DetailedEmbeddings>) {
+    super(replicas, queue);
   }
 
   /** Cosine similarity of two embeddings; see {@link cosineSimilarity}. */
   static cosineSimilarity(a: Float32Array, b: Float32Array): number {
     return cosineSimilarity(a, b);
-  }
-
-  /** The backend the encoder runs on. */
-  get backend(): string {
-    return this.task.info.backend;
   }
 
   /**
@@ -159,12 +143,6 @@ export class EmbeddingTask {
     // Concurrent calls are stacked by the scheduler into one model call; each text is a unit.
     return this.queue.run([...batch], options, batch.length);
   }
-
-  /** Free the model(s); queued requests reject with `DISPOSED`. */
-  async dispose(): Promise<void> {
-    this.queue.close();
-    await Promise.all(this.replicas.map((task) => task.dispose()));
-  }
 }
 
 /** Load the embedding task. */
@@ -183,8 +161,7 @@ export async function loadEmbeddings(loader: TaskLoader, options: EmbeddingOptio
     options.worker ?? `text-tfjs:${backend}`,
     options.replicas ?? 1,
   );
-  const first = replicas[0];
-  if (first === undefined) throw new Error('no embedding replica loaded');
+  const first = firstReplica(replicas);
   const queue = loader.createQueue<readonly string[], DetailedEmbeddings>(
     options.name ?? first.info.taskId,
     'text',

@@ -216,7 +216,7 @@ class GenerationRun implements TextGeneration {
     while (!step.done) {
       if (this.signal?.aborted === true) {
         // Free the worker's KV cache before reporting the abort.
-        await this.task.callPlain((api) => api.generateEnd(taskId, sessionId));
+        await this.task.call((api) => api.generateEnd(taskId, sessionId));
         throw this.abortError();
       }
       step = this.record(await this.task.call((api) => api.generateStep(taskId, sessionId)));

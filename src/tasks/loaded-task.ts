@@ -4,7 +4,7 @@
  */
 import type { Remote } from 'comlink';
 import { DisposedError } from '../errors';
-import type { BackendPreference, TaskInfo, TaskResult, TaskSpec, WorkerApi } from '../protocol';
+import type { BackendPreference, TaskInfo, TaskSpec, WorkerApi } from '../protocol';
 import type { MetricsRegistry } from '../metrics/registry';
 import type { Modality } from '../scheduler/policy';
 import type { SchedulingOptions, TaskBatchExecutor, TaskQueue } from './task-queue';
@@ -14,9 +14,7 @@ export interface LoadedTask {
   readonly info: TaskInfo;
   readonly disposed: boolean;
   /** Call the task's worker; rejects with `DISPOSED` after disposal. */
-  call<T>(fn: (api: Remote<WorkerApi>) => Promise<TaskResult<T>>): Promise<TaskResult<T>>;
-  /** Like `call`, for worker methods that return no stage timings. */
-  callPlain<T>(fn: (api: Remote<WorkerApi>) => Promise<T>): Promise<T>;
+  call<T>(fn: (api: Remote<WorkerApi>) => Promise<T>): Promise<T>;
   dispose(): Promise<void>;
 }
 

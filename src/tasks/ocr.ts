@@ -10,6 +10,7 @@ import { InvalidOptionsError } from '../errors';
 import type { OcrResult, OcrTaskSpec, StageTimings, TaskResult } from '../protocol';
 import { prepareImage, type ImageInput, type PreparedImage } from './image-input';
 import { assertUsable, type CallOptions, type LoadedTask, type TaskLoader, type TaskOptions } from './loaded-task';
+import { firstReplica, ReplicatedTask } from './replicated-task';
 import type { TaskQueue } from './task-queue';
 
 /** Options for {@link Runtime.ocr}. */
@@ -58,28 +59,14 @@ export interface DetailedOcrResult {
  * //    box: [{ x: 16.1, y: 12.1 }, { x: 304.9, y: 12.1 }, { x: 304.9, y: 49.9 }, { x: 16.1, y: 49.9 }] },
  * //  { text: 'jumps over the lazy dog', confidence: 0.989, … }, { text: 'Inference in the page 2026', … }]
  */
-export class OcrTask {
+export class OcrTask extends ReplicatedTask<PreparedImage, TaskResult<OcrResult>> {
   /** @internal use `runtime.ocr()` */
   constructor(
-    private readonly replicas: readonly LoadedTask[],
-    private readonly queue: TaskQueue<PreparedImage, TaskResult<OcrResult>>,
+    replicas: readonly LoadedTask[],
+    queue: TaskQueue<PreparedImage, TaskResult<OcrResult>>,
     private readonly loader: TaskLoader,
-  ) {}
-
-  private get first(): LoadedTask {
-    const first = this.replicas[0];
-    if (first === undefined) throw new Error('OCR task has no replicas');
-    return first;
-  }
-
-  /** The backend the three models run on. */
-  get backend(): string {
-    return this.first.info.backend;
-  }
-
-  /** The name this task reports metrics under. */
-  get name(): string {
-    return this.queue.name;
+  ) {
+    super(replicas, queue);
   }
 
   /**
@@ -103,17 +90,11 @@ export class OcrTask {
    * timings.engineCalls; // 3: detection, orientation, recognition (every box in one batch)
    */
   async readDetailed(image: ImageInput, options: CallOptions = {}): Promise<DetailedOcrResult> {
-    assertUsable(this.first);
+    assertUsable(this.task);
     const started = performance.now();
     const prepared = await prepareImage(image, this.name, (url) => this.loader.resolveUrl(url));
     const answer = await this.queue.run(prepared, options);
     return { result: answer.value, timings: answer.timings, roundTripMs: performance.now() - started };
-  }
-
-  /** Free the models; queued requests reject with `DISPOSED`. */
-  async dispose(): Promise<void> {
-    this.queue.close();
-    await Promise.all(this.replicas.map((task) => task.dispose()));
   }
 }
 
@@ -149,8 +130,7 @@ export async function loadOcr(loader: TaskLoader, options: OcrOptions = {}): Pro
     minConfidence: checkRange('minConfidence', options.minConfidence ?? 0.5, 0, 1),
   };
   const replicas = await loader.loadReplicas(spec, options.worker ?? `image-onnx:${backend}`, options.replicas ?? 1);
-  const first = replicas[0];
-  if (first === undefined) throw new Error('no OCR replica loaded');
+  const first = firstReplica(replicas);
   const queue = loader.createQueue<PreparedImage, TaskResult<OcrResult>>(
     options.name ?? first.info.taskId,
     'image',

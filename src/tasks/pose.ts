@@ -7,6 +7,7 @@ import { transfer } from 'comlink';
 import type { PoseResult, TaskResult } from '../protocol';
 import { prepareImage, type ImageInput, type PreparedImage } from './image-input';
 import { assertUsable, type CallOptions, type LoadedTask, type TaskLoader, type TaskOptions } from './loaded-task';
+import { firstReplica, ReplicatedTask } from './replicated-task';
 import type { TaskQueue } from './task-queue';
 
 /** Options for {@link Runtime.pose}. */
@@ -27,28 +28,14 @@ export interface PoseOptions extends TaskOptions {
  * const { keypoints } = await pose.detect(document.querySelector('img')!);
  * // [{ name: 'nose', x: 222.4, y: 121.0, score: 0.53 }, …]
  */
-export class PoseTask {
+export class PoseTask extends ReplicatedTask<PreparedImage, PoseResult> {
   /** @internal use `runtime.pose()` */
   constructor(
-    private readonly replicas: readonly LoadedTask[],
-    private readonly queue: TaskQueue<PreparedImage, PoseResult>,
+    replicas: readonly LoadedTask[],
+    queue: TaskQueue<PreparedImage, PoseResult>,
     private readonly loader: TaskLoader,
-  ) {}
-
-  private get first(): LoadedTask {
-    const first = this.replicas[0];
-    if (first === undefined) throw new Error('pose task has no replicas');
-    return first;
-  }
-
-  /** The backend MoveNet runs on. */
-  get backend(): string {
-    return this.first.info.backend;
-  }
-
-  /** The name this task reports metrics under. */
-  get name(): string {
-    return this.queue.name;
+  ) {
+    super(replicas, queue);
   }
 
   /**
@@ -56,15 +43,9 @@ export class PoseTask {
    * queued is replaced by the next one.
    */
   async detect(image: ImageInput, options: CallOptions = {}): Promise<PoseResult> {
-    assertUsable(this.first);
+    assertUsable(this.task);
     const prepared = await prepareImage(image, this.name, (url) => this.loader.resolveUrl(url));
     return this.queue.run(prepared, options);
-  }
-
-  /** Free the model(s); queued requests reject with `DISPOSED`. */
-  async dispose(): Promise<void> {
-    this.queue.close();
-    await Promise.all(this.replicas.map((task) => task.dispose()));
   }
 }
 
@@ -81,8 +62,7 @@ export async function loadPose(loader: TaskLoader, options: PoseOptions = {}): P
     options.worker ?? `image-tfjs:${backend}`,
     options.replicas ?? 1,
   );
-  const first = replicas[0];
-  if (first === undefined) throw new Error('no pose replica loaded');
+  const first = firstReplica(replicas);
   const queue = loader.createQueue<PreparedImage, PoseResult>(
     options.name ?? first.info.taskId,
     'image',

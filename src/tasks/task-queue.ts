@@ -3,7 +3,7 @@
  * replicas, plus the metrics of every request (queue time from the batcher, worker
  * stage times from the result, end-to-end from the main thread).
  */
-import { AbortedError, InpageError } from '../errors';
+import { InpageError } from '../errors';
 import type { MetricsRegistry } from '../metrics/registry';
 import type { StageTimings, TaskResult } from '../protocol';
 import { DynamicBatcher, type ScheduleOptions } from '../scheduler/batcher';
@@ -52,7 +52,6 @@ export class TaskQueue<P, R> {
     const submittedAt = performance.now();
     this.metrics.requestStarted(this.name);
     try {
-      if (options.signal?.aborted === true) throw new AbortedError(`The request to "${this.name}" was aborted.`, { model: this.name });
       const scheduled = await this.batcher.submit(payload, options, size);
       const timings = scheduled.value.timings ?? zeroTimings;
       this.metrics.requestFinished(

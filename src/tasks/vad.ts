@@ -10,6 +10,7 @@ import { describeValue } from '../tensor';
 import { toMono16k, type AudioInput } from './audio-input';
 import { assertUsable, type CallOptions, type LoadedTask, type TaskLoader, type TaskOptions } from './loaded-task';
 import { segmentsOf, SpeechSegmenter, type SegmenterOptions, type SpeechSegment, type VadEvent } from './speech-segmenter';
+import { firstReplica, ReplicatedTask } from './replicated-task';
 import type { TaskQueue } from './task-queue';
 
 const frameSamples = 512;
@@ -205,28 +206,14 @@ export class VadStream {
  * const vad = await runtime.vad();
  * const { segments } = await vad.detect(file); // [{ startMs: 1024, endMs: 3872 }, …]
  */
-export class VadTask {
+export class VadTask extends ReplicatedTask<VadPayload, VadAnswer> {
   /** @internal use `runtime.vad()` */
   constructor(
-    private readonly replicas: readonly LoadedTask[],
-    private readonly queue: TaskQueue<VadPayload, VadAnswer>,
+    replicas: readonly LoadedTask[],
+    queue: TaskQueue<VadPayload, VadAnswer>,
     private readonly options: SegmenterOptions,
-  ) {}
-
-  private get task(): LoadedTask {
-    const first = this.replicas[0];
-    if (first === undefined) throw new Error('VAD task has no replicas');
-    return first;
-  }
-
-  /** The backend Silero runs on. */
-  get backend(): string {
-    return this.task.info.backend;
-  }
-
-  /** The name this task reports metrics under. */
-  get name(): string {
-    return this.queue.name;
+  ) {
+    super(replicas, queue);
   }
 
   /** The scheduler queue (depth, batch sizes) for dashboards and tests. */
@@ -256,12 +243,6 @@ export class VadTask {
       durationMs: (probabilities.length * frameSamples * 1000) / 16000,
     };
   }
-
-  /** Free the model(s); queued requests reject with `DISPOSED`. */
-  async dispose(): Promise<void> {
-    this.queue.close();
-    await Promise.all(this.replicas.map((task) => task.dispose()));
-  }
 }
 
 /** Load the VAD task. */
@@ -272,8 +253,7 @@ export async function loadVad(loader: TaskLoader, options: VadOptions = {}): Pro
     options.worker ?? 'audio-onnx',
     options.replicas ?? 1,
   );
-  const first = replicas[0];
-  if (first === undefined) throw new Error('no VAD replica loaded');
+  const first = firstReplica(replicas);
   const queue = loader.createQueue<VadPayload, VadAnswer>(
     options.name ?? first.info.taskId,
     'audio',

@@ -5,7 +5,7 @@
  * {@link maxCropsPerCall} boxes per call), so an image costs three engine calls.
  */
 import { InferenceError, messageOf, ModelLoadError } from '../../src/errors';
-import type { ImageSource, ModelInfo, OcrLine, OcrResult, OcrTaskSpec, TaskInfo, TaskResult } from '../../src/protocol';
+import type { ImageSource, ModelInfo, OcrLine, OcrResult, OcrTaskSpec, RunResult, TaskInfo, TaskResult } from '../../src/protocol';
 import { tensor } from '../../src/tensor';
 import { StageClock, taskBackend, type TaskContext, type WorkerTask } from './context';
 import { decodeImage, drawToPixels } from './image';
@@ -161,27 +161,31 @@ export class OcrWorkerTask implements WorkerTask {
     });
   }
 
+  /** Draw `quads` as one `[n, 3, 48, tensorWidth]` batch and run `modelId` on it: one engine call. */
+  private async runCrops(
+    bitmap: ImageBitmap,
+    quads: readonly Quad[],
+    widths: readonly number[],
+    tensorWidth: number,
+    modelId: string,
+    clock: StageClock,
+  ): Promise<RunResult> {
+    const input = await clock.pre(() => cropTensor(drawCrops(bitmap, quads, widths, cropHeight, tensorWidth), widths, cropHeight, tensorWidth));
+    return clock.infer(() => this.context.runModel(modelId, { x: tensor('float32', [quads.length, 3, cropHeight, tensorWidth], input) }));
+  }
+
   /** For each crop: is it upside down? One classifier call per {@link maxCropsPerCall} crops. */
   private async classify(bitmap: ImageBitmap, quads: readonly Quad[], clock: StageClock): Promise<boolean[]> {
     const rotated: boolean[] = [];
     for (const chunk of chunks(quads.map((quad, index) => ({ quad, index })))) {
       const widths = chunk.map(({ quad }) => cropWidth(quad, cropHeight, classifierWidth));
-      const input = await clock.pre(() =>
-        cropTensor(
-          drawCrops(
-            bitmap,
-            chunk.map(({ quad }) => quad),
-            widths,
-            cropHeight,
-            classifierWidth,
-          ),
-          widths,
-          cropHeight,
-          classifierWidth,
-        ),
-      );
-      const result = await clock.infer(() =>
-        this.context.runModel(this.models.cls, { x: tensor('float32', [chunk.length, 3, cropHeight, classifierWidth], input) }),
+      const result = await this.runCrops(
+        bitmap,
+        chunk.map(({ quad }) => quad),
+        widths,
+        classifierWidth,
+        this.models.cls,
+        clock,
       );
       await clock.post(() => {
         const scores = Object.values(result.outputs)[0];
@@ -205,22 +209,13 @@ export class OcrWorkerTask implements WorkerTask {
     for (const chunk of chunks(entries)) {
       const widths = chunk.map(({ width }) => width);
       const tensorWidth = batchWidth(widths, minRecognitionWidth, maxRecognitionWidth);
-      const input = await clock.pre(() =>
-        cropTensor(
-          drawCrops(
-            bitmap,
-            chunk.map(({ quad }) => quad),
-            widths,
-            cropHeight,
-            tensorWidth,
-          ),
-          widths,
-          cropHeight,
-          tensorWidth,
-        ),
-      );
-      const result = await clock.infer(() =>
-        this.context.runModel(this.models.rec, { x: tensor('float32', [chunk.length, 3, cropHeight, tensorWidth], input) }),
+      const result = await this.runCrops(
+        bitmap,
+        chunk.map(({ quad }) => quad),
+        widths,
+        tensorWidth,
+        this.models.rec,
+        clock,
       );
       await clock.post(() => {
         const scores = Object.values(result.outputs)[0];

@@ -3,31 +3,11 @@
  * run, and map the 17 keypoints back into the image's own pixel coordinates.
  */
 import { InferenceError } from '../../src/errors';
-import type { ImageSource, Keypoint, KeypointName, PoseResult, PoseTaskSpec, TaskInfo, TaskResult } from '../../src/protocol';
+import type { ImageSource, Keypoint, PoseResult, PoseTaskSpec, TaskInfo, TaskResult } from '../../src/protocol';
+import { keypointNames } from '../../src/tasks/keypoints';
 import { tensor } from '../../src/tensor';
 import { StageClock, taskBackend, type TaskContext, type WorkerTask } from './context';
 import { decodeImage } from './image';
-
-/** MoveNet's keypoints in output order. */
-export const keypointNames: readonly KeypointName[] = [
-  'nose',
-  'leftEye',
-  'rightEye',
-  'leftEar',
-  'rightEar',
-  'leftShoulder',
-  'rightShoulder',
-  'leftElbow',
-  'rightElbow',
-  'leftWrist',
-  'rightWrist',
-  'leftHip',
-  'rightHip',
-  'leftKnee',
-  'rightKnee',
-  'leftAnkle',
-  'rightAnkle',
-];
 
 const inputSize = 192;
 
