@@ -8,6 +8,11 @@
  * two sides apart.
  */
 
+import type { CacheEventSink } from './cache/events';
+
+/** Request priority classes, most urgent first. */
+export type Priority = 'realtime' | 'interactive' | 'background';
+
 /** Element types a tensor can carry across the boundary. `bool` travels as a `Uint8Array` of 0/1. */
 export type TensorDType = 'float32' | 'int32' | 'int64' | 'uint8' | 'int8' | 'bool';
 
@@ -140,6 +145,32 @@ export interface EngineAssetPaths {
   readonly ortNumThreads: number;
 }
 
+/** How a worker caches (resolved from the runtime's `cache` option; see `src/cache/config.ts`). */
+export interface WorkerCacheConfig {
+  /** Model files in IndexedDB, verified by SHA-256. */
+  readonly weights: {
+    readonly enabled: boolean;
+    /** LRU byte budget across models. */
+    readonly budgetBytes: number;
+    /** Check each stored file's SHA-256 when it is read back. */
+    readonly verifyOnRead: boolean;
+    /** Ask the server whether a stored file changed (`If-None-Match`) before using it. */
+    readonly revalidate: boolean;
+  };
+  /** Key/value blocks of prompt prefixes for text generation. */
+  readonly kvPrefix: {
+    readonly enabled: boolean;
+    /** Tokens per block (prefixes are reused in whole blocks). */
+    readonly blockTokens: number;
+    /** In-worker LRU budget, bytes. */
+    readonly memoryBytes: number;
+    /** Also keep blocks in IndexedDB (survives reloads). */
+    readonly persist: boolean;
+    /** IndexedDB LRU budget, bytes. */
+    readonly budgetBytes: number;
+  };
+}
+
 /**
  * The one interface every engine implements, and the worker exposes.
  *
@@ -160,7 +191,7 @@ export interface Engine {
 /** The engine part of the worker API: the engine plus one-time setup and introspection. */
 export interface EngineWorkerApi extends Engine {
   /** Configure asset paths; call once before the first `load`. */
-  configure(paths: EngineAssetPaths): Promise<void>;
+  configure(paths: EngineAssetPaths, cache?: WorkerCacheConfig, events?: CacheEventSink): Promise<void>;
   /** Describe the worker's environment (WebGPU adapter, isolation, cores). */
   environment(): Promise<WorkerEnvironment>;
   /** Release every session; the worker can then be terminated. */
@@ -173,16 +204,17 @@ export interface WorkerApi extends EngineWorkerApi {
   loadTask(spec: TaskSpec): Promise<TaskInfo>;
   /** Free a task and its models. Unknown ids are ignored. */
   releaseTask(taskId: string): Promise<void>;
+  // `priority` (the batch's most urgent class) orders engine calls waiting in the worker.
   /** MoveNet on one image. */
-  pose(taskId: string, image: ImageSource): Promise<TaskResult<PoseResult>>;
+  pose(taskId: string, image: ImageSource, priority?: Priority): Promise<TaskResult<PoseResult>>;
   /** PP-OCR on one image. */
-  ocr(taskId: string, image: ImageSource): Promise<TaskResult<OcrResult>>;
+  ocr(taskId: string, image: ImageSource, priority?: Priority): Promise<TaskResult<OcrResult>>;
   /** Embed a batch of texts in one model call. */
-  embed(taskId: string, texts: readonly string[]): Promise<TaskResult<EmbedResult>>;
+  embed(taskId: string, texts: readonly string[], priority?: Priority): Promise<TaskResult<EmbedResult>>;
   /** One VAD frame for each of B streams, in one model call. */
-  vadFrames(taskId: string, request: VadFramesRequest): Promise<TaskResult<VadFramesResult>>;
+  vadFrames(taskId: string, request: VadFramesRequest, priority?: Priority): Promise<TaskResult<VadFramesResult>>;
   /** Speech probability of every 512-sample frame of a 16 kHz clip, state carried across. */
-  vadClip(taskId: string, samples: Float32Array): Promise<TaskResult<Float32Array>>;
+  vadClip(taskId: string, samples: Float32Array, priority?: Priority): Promise<TaskResult<Float32Array>>;
   /** Tokenise and prefill a prompt; returns the first generated token. */
   generateStart(taskId: string, request: GenerateStartRequest): Promise<TaskResult<GenerateStep>>;
   /** Generate the next token of a session from its KV cache. */

@@ -26,6 +26,7 @@ import type {
   TfjsGraphArtifacts,
   WorkerEnvironment,
 } from './protocol';
+import { resolveCacheConfig, type CacheConfig, type CacheOptions } from './cache/config';
 import { installErrorTransfer } from './wire-errors';
 import { WorkerClient } from './worker-client';
 
@@ -51,6 +52,8 @@ export interface RuntimeOptions {
   readonly ortNumThreads?: number;
   /** Live metrics: sliding window size, User Timing entries. */
   readonly metrics?: MetricsOptions;
+  /** IndexedDB caches: model weights, embeddings, KV prefixes. Each on by default; `false` turns one off. */
+  readonly cache?: CacheOptions;
   /**
    * Create a session worker. Override to load the worker from your own URL (CSP,
    * custom bundling). @default a module worker built from `workers/session-worker.ts`
@@ -209,6 +212,8 @@ class RuntimeImpl implements Runtime, TaskLoader {
   readonly metrics: MetricsRegistry;
   private readonly createWorker: (name: string) => Worker;
   private isDisposed = false;
+  /** Every cache's settings. */
+  readonly cacheConfig: CacheConfig;
 
   constructor(options: RuntimeOptions) {
     const threads = options.ortNumThreads ?? 0;
@@ -227,6 +232,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
     };
     this.modelBase = prefix(options.modelBaseUrl ?? 'models/', base);
     this.metrics = new MetricsRegistry(options.metrics);
+    this.cacheConfig = resolveCacheConfig(options.cache);
     this.createWorker = options.createWorker ?? defaultWorker;
   }
 
@@ -332,9 +338,17 @@ class RuntimeImpl implements Runtime, TaskLoader {
   private workerFor(key: string): WorkerClient {
     let client = this.workers.get(key);
     if (client === undefined || client.closed) {
-      client = new WorkerClient(key, this.createWorker(key), this.paths, (dead) => {
-        if (this.workers.get(key) === dead) this.workers.delete(key);
-      });
+      const { weights, kvPrefix } = this.cacheConfig;
+      client = new WorkerClient(
+        key,
+        this.createWorker(key),
+        this.paths,
+        { weights, kvPrefix },
+        (event) => this.metrics.cacheEvent(event),
+        (dead) => {
+          if (this.workers.get(key) === dead) this.workers.delete(key);
+        },
+      );
       this.workers.set(key, client);
     }
     return client;

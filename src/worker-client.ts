@@ -4,9 +4,10 @@
  * with `WORKER_CRASHED` instead of leaving them hanging, and refusing calls after
  * termination with `DISPOSED`.
  */
-import { releaseProxy, wrap, type Remote } from 'comlink';
+import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
 import { DisposedError, WorkerCrashedError, type InpageError } from './errors';
-import type { EngineAssetPaths, WorkerApi } from './protocol';
+import type { CacheEventSink } from './cache/events';
+import type { EngineAssetPaths, WorkerApi, WorkerCacheConfig } from './protocol';
 
 interface PendingCall {
   readonly reject: (error: InpageError) => void;
@@ -22,7 +23,14 @@ export class WorkerClient {
   private readonly onFailure: (client: WorkerClient) => void;
   private readonly configured: Promise<void>;
 
-  constructor(name: string, worker: Worker, paths: EngineAssetPaths, onFailure: (client: WorkerClient) => void) {
+  constructor(
+    name: string,
+    worker: Worker,
+    paths: EngineAssetPaths,
+    cache: WorkerCacheConfig,
+    cacheEvents: CacheEventSink,
+    onFailure: (client: WorkerClient) => void,
+  ) {
     this.name = name;
     this.worker = worker;
     this.onFailure = onFailure;
@@ -36,7 +44,7 @@ export class WorkerClient {
     worker.addEventListener('messageerror', () => {
       this.fail(new WorkerCrashedError(`Worker "${name}" received a message it could not deserialize.`));
     });
-    this.configured = this.call((api) => api.configure(paths));
+    this.configured = this.call((api) => api.configure(paths, cache, proxy(cacheEvents)));
   }
 
   /** True once the worker crashed or was terminated. */

@@ -7,6 +7,7 @@
  * TF.js and vice versa.
  */
 import { transfer } from 'comlink';
+import { ignoreCacheEvents, type CacheEventSink } from '../src/cache/events';
 import { InvalidOptionsError, ModelNotFoundError } from '../src/errors';
 import type {
   Backend,
@@ -15,24 +16,33 @@ import type {
   LoadRequest,
   ModelFormat,
   ModelInfo,
+  Priority,
   RunResult,
   TensorMap,
   TensorSpec,
   EngineWorkerApi,
+  WorkerCacheConfig,
   WorkerEnvironment,
 } from '../src/protocol';
 import { transferablesOf } from '../src/tensor';
 import { applyShapeOverrides } from '../src/signature';
 import { validateInputs } from '../src/validate';
+import { RunGate } from './run-gate';
 import { probeWebGpu } from './webgpu-probe';
 
 interface Loaded {
   readonly engine: Engine;
   readonly inputs: readonly TensorSpec[];
   readonly rejectNaN: boolean;
-  /** The tail of this model's run chain: one engine call at a time per session. */
-  tail: Promise<unknown>;
+  /** One engine call at a time per session, most urgent first. */
+  readonly gate: RunGate;
 }
+
+/** Caches off: what a worker does until `configure` says otherwise. */
+const disabledCaches: WorkerCacheConfig = {
+  weights: { enabled: false, budgetBytes: 0, verifyOnRead: true, revalidate: false },
+  kvPrefix: { enabled: false, blockTokens: 16, memoryBytes: 0, persist: false, budgetBytes: 0 },
+};
 
 const defaultPaths: EngineAssetPaths = { ortWasmPrefix: '/ort/', tfjsWasmPrefix: '/tfjs/', ortNumThreads: 0 };
 
@@ -53,15 +63,24 @@ const importEngine: EngineFactory = (format, paths) =>
 /** Implements the worker API over the two engines. */
 export class EngineHost implements EngineWorkerApi {
   private paths: EngineAssetPaths = defaultPaths;
+  /** How this worker caches (set by `configure`). */
+  protected cacheConfig: WorkerCacheConfig = disabledCaches;
+  /** Where this worker's cache events go (the main thread's metrics). */
+  protected cacheEvents: CacheEventSink = ignoreCacheEvents;
   private readonly engines = new Map<ModelFormat, Promise<Engine>>();
   private readonly loaded = new Map<string, Loaded>();
 
   /** @param createEngine builds engines (tests pass a fake). @default lazy import of the real engines */
   constructor(private readonly createEngine: EngineFactory = importEngine) {}
 
-  async configure(paths: EngineAssetPaths): Promise<void> {
+  async configure(paths: EngineAssetPaths, cache: WorkerCacheConfig = disabledCaches, events: CacheEventSink = ignoreCacheEvents): Promise<void> {
     if (this.engines.size > 0) throw new InvalidOptionsError('configure() must be called before the first model loads.');
     this.paths = paths;
+    this.cacheConfig = cache;
+    // A comlink proxy returns a promise per call; a lost event must never fail a load.
+    this.cacheEvents = (event) => {
+      void Promise.resolve(events(event)).catch(() => undefined);
+    };
   }
 
   async environment(): Promise<WorkerEnvironment> {
@@ -96,7 +115,7 @@ export class EngineHost implements EngineWorkerApi {
       throw error;
     }
     const info: ModelInfo = { ...loadedInfo, inputs };
-    this.loaded.set(request.modelId, { engine, inputs, rejectNaN: request.rejectNaN, tail: Promise.resolve() });
+    this.loaded.set(request.modelId, { engine, inputs, rejectNaN: request.rejectNaN, gate: new RunGate() });
     return info;
   }
 
@@ -112,7 +131,7 @@ export class EngineHost implements EngineWorkerApi {
   }
 
   /** Validate, then run on the model's engine; for tasks inside this worker (no transfer). */
-  protected async runValidated(modelId: string, inputs: TensorMap): Promise<RunResult> {
+  protected async runValidated(modelId: string, inputs: TensorMap, priority?: Priority): Promise<RunResult> {
     const loaded = this.get(modelId);
     const { engine, inputs: specs, rejectNaN } = loaded;
     const validateStart = performance.now();
@@ -121,9 +140,7 @@ export class EngineHost implements EngineWorkerApi {
     // Quirk: an ONNX Runtime Web session refuses a second run() while one is in flight
     // ("Session already started", seen on WebGPU). The scheduler keeps two batches in
     // flight per worker so the next is already here when one ends; they queue here.
-    const run = loaded.tail.then(() => engine.run(modelId, inputs));
-    loaded.tail = run.catch(() => undefined);
-    const result = await run;
+    const result = await loaded.gate.run(() => engine.run(modelId, inputs), priority);
     return { outputs: result.outputs, timings: { ...result.timings, prepareMs: result.timings.prepareMs + validateMs } };
   }
 

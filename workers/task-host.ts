@@ -12,6 +12,7 @@ import type {
   ImageSource,
   OcrResult,
   PoseResult,
+  Priority,
   TaskInfo,
   TaskKind,
   TaskResult,
@@ -19,6 +20,7 @@ import type {
   VadFramesRequest,
   VadFramesResult,
   WorkerApi,
+  WorkerCacheConfig,
 } from '../src/protocol';
 import type { TaskContext } from './tasks/context';
 import { EmbedWorkerTask } from './tasks/embed-task';
@@ -49,10 +51,15 @@ export class TaskHost extends EngineHost implements WorkerApi {
 
   constructor(createEngine?: EngineFactory) {
     super(createEngine);
+    const cacheConfig = (): WorkerCacheConfig => this.cacheConfig; // read at use: `configure` sets it after construction
     this.context = {
       loadModel: (request) => this.load({ rejectNaN: false, shapes: {}, ...request }),
-      runModel: (modelId, inputs) => this.runValidated(modelId, inputs),
+      runModel: (modelId, inputs, priority) => this.runValidated(modelId, inputs, priority),
       releaseModel: (modelId) => this.release(modelId),
+      get cache() {
+        return cacheConfig();
+      },
+      cacheEvents: (event) => this.cacheEvents(event),
     };
   }
 
@@ -116,32 +123,32 @@ export class TaskHost extends EngineHost implements WorkerApi {
     await super.releaseAll();
   }
 
-  async pose(taskId: string, image: ImageSource): Promise<TaskResult<PoseResult>> {
-    return this.task('pose', taskId).detect(image);
+  async pose(taskId: string, image: ImageSource, priority?: Priority): Promise<TaskResult<PoseResult>> {
+    return this.task('pose', taskId).detect(image, priority);
   }
 
-  async ocr(taskId: string, image: ImageSource): Promise<TaskResult<OcrResult>> {
-    return this.task('ocr', taskId).read(image);
+  async ocr(taskId: string, image: ImageSource, priority?: Priority): Promise<TaskResult<OcrResult>> {
+    return this.task('ocr', taskId).read(image, priority);
   }
 
-  async embed(taskId: string, texts: readonly string[]): Promise<TaskResult<EmbedResult>> {
-    const result = await this.task('embed', taskId).embed(texts);
+  async embed(taskId: string, texts: readonly string[], priority?: Priority): Promise<TaskResult<EmbedResult>> {
+    const result = await this.task('embed', taskId).embed(texts, priority);
     return transfer(
       result,
       result.value.embeddings.map((e) => e.buffer).filter((b) => b instanceof ArrayBuffer),
     );
   }
 
-  async vadFrames(taskId: string, request: VadFramesRequest): Promise<TaskResult<VadFramesResult>> {
-    const result = await this.task('vad', taskId).frames(request);
+  async vadFrames(taskId: string, request: VadFramesRequest, priority?: Priority): Promise<TaskResult<VadFramesResult>> {
+    const result = await this.task('vad', taskId).frames(request, priority);
     return transfer(
       result,
       [result.value.probabilities.buffer, result.value.state.buffer].filter((b) => b instanceof ArrayBuffer),
     );
   }
 
-  async vadClip(taskId: string, samples: Float32Array): Promise<TaskResult<Float32Array>> {
-    const result = await this.task('vad', taskId).clip(samples);
+  async vadClip(taskId: string, samples: Float32Array, priority?: Priority): Promise<TaskResult<Float32Array>> {
+    const result = await this.task('vad', taskId).clip(samples, priority);
     return transfer(result, result.value.buffer instanceof ArrayBuffer ? [result.value.buffer] : []);
   }
 

@@ -52,5 +52,16 @@ export function prometheusText(snapshot: MetricsSnapshot): string {
     lines.push('# HELP inpage_inter_token_ms Inter-token latency over the window.', '# TYPE inpage_inter_token_ms summary');
     for (const m of generating) if (m.generation) lines.push(...summaryLines('inpage_inter_token_ms', base(m), m.generation.interTokenMs.window));
   }
+  const caches = snapshot.caches;
+  const counter = (name: string, help: string, value: (c: (typeof caches)[number]) => number): void => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
+    for (const c of caches) lines.push(`${name}{cache="${label(c.name)}"} ${number(value(c))}`);
+  };
+  counter('inpage_cache_hits_total', 'Cache lookups answered from the cache.', (c) => c.hits);
+  counter('inpage_cache_misses_total', 'Cache lookups that missed.', (c) => c.misses);
+  counter('inpage_cache_written_bytes_total', 'Bytes written into the cache.', (c) => c.bytesWritten);
+  counter('inpage_cache_evictions_total', 'Entries evicted for room.', (c) => c.evictions);
+  counter('inpage_cache_integrity_failures_total', 'Stored entries that failed their hash or size check.', (c) => c.integrityFailures);
+  counter('inpage_cache_warnings_total', 'Degradations (no room, storage unavailable).', (c) => c.warnings);
   return `${lines.join('\n')}\n`;
 }

@@ -5,6 +5,8 @@
  * per request). Read it as a snapshot, a subscription, Prometheus text, or User Timing
  * entries in the DevTools Performance panel.
  */
+import type { CacheEvent } from '../cache/events';
+import { CacheCounters } from './cache-metrics';
 import { prometheusText } from './prometheus';
 import { LatencySeries, WindowedSketch } from './window';
 import type { QuantileSketch } from './sketch';
@@ -93,6 +95,7 @@ export class MetricsRegistry {
   private readonly startedAt = performance.now();
   private readonly slotMs: number;
   private readonly slots: number;
+  private readonly cacheCounters = new CacheCounters();
   /** Whether stage timings are also emitted as User Timing measures. */
   userTiming: boolean;
 
@@ -213,6 +216,11 @@ export class MetricsRegistry {
     };
   }
 
+  /** Count a cache event (hit, miss, store, eviction, integrity failure, warning). */
+  cacheEvent(event: CacheEvent): void {
+    this.cacheCounters.record(event);
+  }
+
   /** Every metric, now. */
   snapshot(): MetricsSnapshot {
     const now = performance.now();
@@ -226,7 +234,7 @@ export class MetricsRegistry {
         members.reduce((max, m) => Math.max(max, m.maxQueueDepth), 0),
       );
     });
-    return { takenAt: now, uptimeMs: now - this.startedAt, windowMs: this.slotMs * this.slots, models, modalities };
+    return { takenAt: now, uptimeMs: now - this.startedAt, windowMs: this.slotMs * this.slots, models, modalities, caches: this.cacheCounters.snapshot() };
   }
 
   /**

@@ -49,6 +49,27 @@ export interface SeriesMetrics {
   readonly generation?: GenerationMetrics;
 }
 
+/** Counters of one cache since start. */
+export interface CacheMetrics {
+  readonly name: string;
+  readonly hits: number;
+  /** Hits by the level that answered (`memory`, `indexeddb`, `revalidated`). */
+  readonly hitsByTier: Readonly<Record<string, number>>;
+  readonly misses: number;
+  /** hits / (hits + misses); 0 before any lookup. */
+  readonly hitRate: number;
+  readonly stores: number;
+  readonly bytesWritten: number;
+  readonly evictions: number;
+  readonly bytesEvicted: number;
+  readonly deletes: number;
+  /** Stored entries that failed their hash or size check (dropped, then re-fetched). */
+  readonly integrityFailures: number;
+  /** Degradations (no room, storage unavailable); the last one's message. */
+  readonly warnings: number;
+  readonly lastWarning?: string;
+}
+
 /** A point-in-time view of every metric. */
 export interface MetricsSnapshot {
   /** `performance.now()` when taken. */
@@ -57,4 +78,6 @@ export interface MetricsSnapshot {
   readonly windowMs: number;
   readonly models: readonly SeriesMetrics[];
   readonly modalities: readonly SeriesMetrics[];
+  /** Weights, embeddings, results and KV-prefix caches. */
+  readonly caches: readonly CacheMetrics[];
 }

@@ -85,6 +85,31 @@ describe('DynamicBatcher', () => {
     expect(engine.batches.map((b) => b.payloads[0])).toEqual([0, 3, 2, 4, 1]);
   });
 
+  it('sends work more urgent than everything in flight through the express slot, and tells the executor its priority', async () => {
+    const batches: { payloads: number[]; priority: string }[] = [];
+    const execute: BatchExecutor<number, number> = (payloads, _replica, { priority }) => {
+      batches.push({ payloads: [...payloads], priority });
+      return new Promise((resolve) => setTimeout(() => resolve(payloads), 10));
+    };
+    const batcher = new DynamicBatcher('m', policy({ maxBatchSize: 1, maxInFlightPerReplica: 2 }), execute);
+    for (let n = 0; n < 4; n += 1) void batcher.submit(n, { priority: 'background' });
+    expect(batcher.inFlight).toBe(2); // two slots; background never takes the express slot
+    void batcher.submit(10, { priority: 'interactive' });
+    expect(batcher.inFlight).toBe(3); // at once, beside two background batches
+    void batcher.submit(11, { priority: 'interactive' }); // the express slot is taken by an equal class: waits
+    expect(batcher.inFlight).toBe(3);
+    expect(batches).toEqual([
+      { payloads: [0], priority: 'background' },
+      { payloads: [1], priority: 'background' },
+      { payloads: [10], priority: 'interactive' },
+    ]);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(batches.slice(3).map((b) => b.payloads[0])).toEqual([11, 2]);
+    await vi.advanceTimersByTimeAsync(30);
+    expect(batcher.inFlight).toBe(0);
+    expect(batcher.replicas()[0]?.ranks).toEqual([]);
+  });
+
   it('ages waiting requests so background work is not starved', async () => {
     const engine = fakeEngine(() => 10);
     const batcher = new DynamicBatcher('m', policy({ maxBatchSize: 1, maxInFlightPerReplica: 1, agingMs: 30 }), engine.execute);

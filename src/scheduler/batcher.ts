@@ -9,7 +9,7 @@
 import type { InpageError } from '../errors';
 import { AbortedError, DeadlineExceededError, DisposedError, QueueFullError, SupersededError, type InpageErrorCode } from '../errors';
 import { BatchSizer } from './batch-sizer';
-import type { BatchPolicy, Priority } from './policy';
+import { priorityRank, type BatchPolicy, type Priority } from './policy';
 import { RequestQueue, type QueuedItem } from './request-queue';
 import { Router, type ReplicaState } from './router';
 
@@ -39,8 +39,14 @@ export interface Scheduled<R> {
   readonly replica: number;
 }
 
+/** What an executor learns about the batch it runs. */
+export interface BatchContext {
+  /** The most urgent class in the batch: the worker runs waiting engine calls in this order. */
+  readonly priority: Priority;
+}
+
 /** Runs one batch on one replica; returns one result per payload, in order. */
-export type BatchExecutor<P, R> = (payloads: readonly P[], replica: number) => Promise<readonly R[]>;
+export type BatchExecutor<P, R> = (payloads: readonly P[], replica: number, batch: BatchContext) => Promise<readonly R[]>;
 
 /** What the batcher reports, for metrics. */
 export interface BatcherObserver {
@@ -234,7 +240,7 @@ export class DynamicBatcher<P, R> {
       const now = performance.now();
       const head = this.queue.head(now);
       if (head === undefined) return;
-      const replica = this.router.pick(head.stickyKey);
+      const replica = this.router.pick(head.stickyKey, priorityRank[head.priority]);
       if (replica === undefined) return; // every slot busy: a finishing batch pumps again
       const oldest = this.queue.oldest();
       const waited = oldest === undefined ? 0 : now - oldest.enqueuedAt;
@@ -271,7 +277,9 @@ export class DynamicBatcher<P, R> {
   private async run(batch: Pending<P, R>[], replica: ReplicaState, dispatchedAt: number): Promise<void> {
     // Deadlines apply while waiting; an abort still releases its caller while the batch runs.
     for (const item of batch) item.clearDeadline();
-    replica.inFlight += 1;
+    const rank = Math.min(...batch.map((item) => priorityRank[item.priority]));
+    const priority = batch.find((item) => priorityRank[item.priority] === rank)?.priority ?? this.policy.defaultPriority;
+    this.router.begin(replica, rank);
     const units = batch.reduce((sum, item) => sum + item.size, 0);
     const started = performance.now();
     let results: readonly R[] | undefined;
@@ -280,13 +288,14 @@ export class DynamicBatcher<P, R> {
       results = await this.execute(
         batch.map((item) => item.payload),
         replica.index,
+        { priority },
       );
       if (results.length !== batch.length) throw new Error(`executor returned ${results.length} results for ${batch.length} requests`);
     } catch (error) {
       failure = error;
     }
     const serviceMs = performance.now() - started;
-    replica.inFlight -= 1;
+    this.router.end(replica, rank);
     if (failure === undefined) {
       this.router.record(replica, serviceMs);
       this.sizer.record(units, serviceMs);

@@ -3,9 +3,9 @@
  * overridden per model; invalid values fail at once with an exact message.
  */
 import { InvalidOptionsError } from '../errors';
+import type { Priority } from '../protocol';
 
-/** Request priority classes, most urgent first. */
-export type Priority = 'realtime' | 'interactive' | 'background';
+export type { Priority };
 
 /** Rank of each priority (lower runs first). */
 export const priorityRank: Record<Priority, number> = { realtime: 0, interactive: 1, background: 2 };

@@ -2,12 +2,19 @@
  * Replica routing: send a batch to the replica with the least expected wait
  * (batches in flight × its measured service time), honouring sticky keys so that a
  * conversation returns to the worker that holds its KV cache.
+ *
+ * Each replica takes `maxInFlight` batches, plus one express slot for a batch more
+ * urgent than everything it is running: an interactive request arriving while two
+ * background batches are in flight goes out at once, and the worker (which runs waiting
+ * engine calls most urgent first) starts it right after the batch already running.
  */
 
 /** One replica's load, as the router sees it. */
 export interface ReplicaState {
   readonly index: number;
   inFlight: number;
+  /** Priority rank of each batch in flight (0 = realtime … 2 = background). */
+  readonly ranks: number[];
   /** Exponentially weighted mean service time of its batches, ms (undefined until measured). */
   serviceMs: number | undefined;
 }
@@ -23,7 +30,7 @@ export class Router {
     count: number,
     private readonly maxInFlight: number,
   ) {
-    this.replicas = Array.from({ length: count }, (_, index) => ({ index, inFlight: 0, serviceMs: undefined }));
+    this.replicas = Array.from({ length: count }, (_, index) => ({ index, inFlight: 0, ranks: [], serviceMs: undefined }));
   }
 
   /** Expected wait before a new batch would start on `replica`, ms. */
@@ -38,19 +45,25 @@ export class Router {
     return key === undefined ? undefined : this.sticky.get(key);
   }
 
+  /** Can `replica` take a batch of priority `rank` now: a free slot, or the express slot for work more urgent than all it runs. */
+  private accepts(replica: ReplicaState, rank: number): boolean {
+    if (replica.inFlight < this.maxInFlight) return true;
+    return replica.inFlight === this.maxInFlight && replica.ranks.every((r) => r > rank);
+  }
+
   /**
-   * The best replica with a free slot for a batch led by a request with `stickyKey`
-   * (binding the key on first use), or undefined when none can take it now.
+   * The best replica with a free slot for a batch of priority `rank` led by a request
+   * with `stickyKey` (binding the key on first use), or undefined when none can take it now.
    */
-  pick(stickyKey: string | undefined): ReplicaState | undefined {
+  pick(stickyKey: string | undefined, rank = 1): ReplicaState | undefined {
     const bound = this.stickyReplica(stickyKey);
     if (bound !== undefined) {
       const replica = this.replicas[bound];
-      return replica !== undefined && replica.inFlight < this.maxInFlight ? replica : undefined;
+      return replica !== undefined && this.accepts(replica, rank) ? replica : undefined;
     }
     let best: ReplicaState | undefined;
     for (const replica of this.replicas) {
-      if (replica.inFlight >= this.maxInFlight) continue;
+      if (!this.accepts(replica, rank)) continue;
       if (best === undefined || this.expectedWait(replica) < this.expectedWait(best)) best = replica;
     }
     if (best !== undefined && stickyKey !== undefined) this.sticky.set(stickyKey, best.index);
@@ -60,6 +73,19 @@ export class Router {
   /** Forget a sticky binding (the session ended). */
   release(stickyKey: string): void {
     this.sticky.delete(stickyKey);
+  }
+
+  /** A batch of priority `rank` starts on `replica`. */
+  begin(replica: ReplicaState, rank: number): void {
+    replica.inFlight += 1;
+    replica.ranks.push(rank);
+  }
+
+  /** A batch of priority `rank` on `replica` ended. */
+  end(replica: ReplicaState, rank: number): void {
+    replica.inFlight -= 1;
+    const at = replica.ranks.indexOf(rank);
+    if (at >= 0) replica.ranks.splice(at, 1);
   }
 
   /** Record a finished batch's service time on its replica. */

@@ -3,7 +3,7 @@
  * 512-d vectors out. Tokenisation runs in the worker; a batch of texts is one model call.
  */
 import { InvalidInputError, InvalidOptionsError, throwIfAborted } from '../errors';
-import type { StageTimings, TaskResult } from '../protocol';
+import type { Priority, StageTimings, TaskResult } from '../protocol';
 import { describeValue } from '../tensor';
 import { assertUsable, type CallOptions, type LoadedTask, type TaskLoader, type TaskOptions } from './loaded-task';
 import { firstReplica, ReplicatedTask } from './replicated-task';
@@ -168,16 +168,20 @@ export async function loadEmbeddings(loader: TaskLoader, options: EmbeddingOptio
     first.info.backend,
     options,
     replicas.length,
-    (payloads, replica) => executeEmbedBatch(replicas[replica] ?? first, payloads),
+    (payloads, replica, { priority }) => executeEmbedBatch(replicas[replica] ?? first, payloads, priority),
   );
   return new EmbeddingTask(replicas, queue);
 }
 
 /** Run the texts of several requests as one model call and split the vectors back per request. */
-export async function executeEmbedBatch(task: LoadedTask, payloads: readonly (readonly string[])[]): Promise<TaskResult<DetailedEmbeddings>[]> {
+export async function executeEmbedBatch(
+  task: LoadedTask,
+  payloads: readonly (readonly string[])[],
+  priority?: Priority,
+): Promise<TaskResult<DetailedEmbeddings>[]> {
   const taskId = task.info.taskId;
   const all = payloads.flat();
-  const result = await task.call((api) => api.embed(taskId, all));
+  const result = await task.call((api) => api.embed(taskId, all, priority));
   let offset = 0;
   return payloads.map((texts) => {
     const embeddings = result.value.embeddings.slice(offset, offset + texts.length);

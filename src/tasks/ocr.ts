@@ -138,11 +138,11 @@ export async function loadOcr(loader: TaskLoader, options: OcrOptions = {}): Pro
     // One image per worker call: the batching that pays happens inside it, across the image's boxes.
     { ...options, batching: { ...options.batching, maxBatchSize: 1, preferredBatchSizes: [] } },
     replicas.length,
-    async (payloads, replica) => {
+    async (payloads, replica, { priority }) => {
       const task = replicas[replica] ?? first;
       const results: TaskResult<TaskResult<OcrResult>>[] = [];
       for (const { source, transfer: transferables } of payloads) {
-        const answer = await task.call((api) => api.ocr(task.info.taskId, transfer(source, transferables)));
+        const answer = await task.call((api) => api.ocr(task.info.taskId, transfer(source, transferables), priority));
         results.push({ value: answer, timings: answer.timings });
       }
       return results;

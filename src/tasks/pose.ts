@@ -70,11 +70,11 @@ export async function loadPose(loader: TaskLoader, options: PoseOptions = {}): P
     // MoveNet's graph has a fixed batch of 1: requests run one by one through the queue.
     { ...options, batching: { ...options.batching, maxBatchSize: 1, preferredBatchSizes: [] } },
     replicas.length,
-    async (payloads, replica) => {
+    async (payloads, replica, { priority }) => {
       const task = replicas[replica] ?? first;
       const results: TaskResult<PoseResult>[] = [];
       for (const { source, transfer: transferables } of payloads)
-        results.push(await task.call((api) => api.pose(task.info.taskId, transfer(source, transferables))));
+        results.push(await task.call((api) => api.pose(task.info.taskId, transfer(source, transferables), priority)));
       return results;
     },
   );

@@ -6,11 +6,11 @@
 import { InpageError } from '../errors';
 import type { MetricsRegistry } from '../metrics/registry';
 import type { StageTimings, TaskResult } from '../protocol';
-import { DynamicBatcher, type ScheduleOptions } from '../scheduler/batcher';
+import { DynamicBatcher, type BatchContext, type ScheduleOptions } from '../scheduler/batcher';
 import type { BatchPolicy, Modality } from '../scheduler/policy';
 
 /** Runs one batch of payloads on one replica; one result (with the batch's stage timings) per payload. */
-export type TaskBatchExecutor<P, R> = (payloads: readonly P[], replica: number) => Promise<readonly TaskResult<R>[]>;
+export type TaskBatchExecutor<P, R> = (payloads: readonly P[], replica: number, batch: BatchContext) => Promise<readonly TaskResult<R>[]>;
 
 /** Scheduling options a task call accepts. */
 export type TaskCallOptions = ScheduleOptions;

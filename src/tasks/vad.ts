@@ -5,7 +5,7 @@
  */
 import { transfer } from 'comlink';
 import { InvalidInputError, throwIfAborted } from '../errors';
-import type { StageTimings, TaskResult } from '../protocol';
+import type { Priority, StageTimings, TaskResult } from '../protocol';
 import { describeValue } from '../tensor';
 import { toMono16k, type AudioInput } from './audio-input';
 import { assertUsable, type CallOptions, type LoadedTask, type TaskLoader, type TaskOptions } from './loaded-task';
@@ -38,7 +38,7 @@ export type VadAnswer =
  * Run a batch: all frames (of different streams) stacked along the batch dimension in
  * one engine call, states interleaved into `[2, B, 128]` and split back; clips one by one.
  */
-export async function executeVadBatch(task: LoadedTask, payloads: readonly VadPayload[]): Promise<TaskResult<VadAnswer>[]> {
+export async function executeVadBatch(task: LoadedTask, payloads: readonly VadPayload[], priority?: Priority): Promise<TaskResult<VadAnswer>[]> {
   const taskId = task.info.taskId;
   const results: (TaskResult<VadAnswer> | undefined)[] = payloads.map(() => undefined);
   const frameIndexes = payloads.flatMap((p, i) => (p.kind === 'frame' ? [i] : []));
@@ -52,7 +52,7 @@ export async function executeVadBatch(task: LoadedTask, payloads: readonly VadPa
       frames.set(payload.frame, b * (contextSamples + frameSamples));
       for (let layer = 0; layer < 2; layer += 1) state.set(payload.state.subarray(layer * 128, (layer + 1) * 128), (layer * batch + b) * 128);
     });
-    const answer = await task.call((api) => api.vadFrames(taskId, transfer({ frames, state, batch }, [frames.buffer, state.buffer])));
+    const answer = await task.call((api) => api.vadFrames(taskId, transfer({ frames, state, batch }, [frames.buffer, state.buffer]), priority));
     frameIndexes.forEach((index, b) => {
       const next = new Float32Array(256);
       for (let layer = 0; layer < 2; layer += 1) next.set(answer.value.state.subarray((layer * batch + b) * 128, (layer * batch + b + 1) * 128), layer * 128);
@@ -62,7 +62,7 @@ export async function executeVadBatch(task: LoadedTask, payloads: readonly VadPa
   for (const [index, payload] of payloads.entries()) {
     if (payload.kind !== 'clip') continue;
     const samples = payload.samples;
-    const answer = await task.call((api) => api.vadClip(taskId, transfer(samples, [samples.buffer])));
+    const answer = await task.call((api) => api.vadClip(taskId, transfer(samples, [samples.buffer]), priority));
     results[index] = { value: { kind: 'clip', probabilities: answer.value }, timings: answer.timings };
   }
   const empty: StageTimings = { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0, engineCalls: 0 };
@@ -260,7 +260,7 @@ export async function loadVad(loader: TaskLoader, options: VadOptions = {}): Pro
     first.info.backend,
     options,
     replicas.length,
-    (payloads, replica) => executeVadBatch(replicas[replica] ?? first, payloads),
+    (payloads, replica, { priority }) => executeVadBatch(replicas[replica] ?? first, payloads, priority),
   );
   return new VadTask(replicas, queue, options);
 }

@@ -2,7 +2,21 @@
  * What a worker-side task gets from its host: loading, running (validated) and
  * releasing models in the same worker, plus a stopwatch for stage timings.
  */
-import type { Backend, BackendPreference, Dim, ModelFormat, ModelInfo, ModelSource, RunResult, StageTimings, TaskInfo, TensorMap } from '../../src/protocol';
+import type {
+  Backend,
+  BackendPreference,
+  Dim,
+  ModelFormat,
+  ModelInfo,
+  ModelSource,
+  Priority,
+  RunResult,
+  StageTimings,
+  TaskInfo,
+  TensorMap,
+  WorkerCacheConfig,
+} from '../../src/protocol';
+import type { CacheEventSink } from '../../src/cache/events';
 
 /** A model a task wants loaded. */
 export interface TaskModelRequest {
@@ -16,9 +30,13 @@ export interface TaskModelRequest {
 /** The host's services for tasks. */
 export interface TaskContext {
   loadModel(request: TaskModelRequest): Promise<ModelInfo>;
-  /** Validated run; bad input throws `InvalidInputError` before the engine is called. */
-  runModel(modelId: string, inputs: TensorMap): Promise<RunResult>;
+  /** Validated run; bad input throws `InvalidInputError` before the engine is called. Waiting runs go most urgent first. */
+  runModel(modelId: string, inputs: TensorMap, priority?: Priority): Promise<RunResult>;
   releaseModel(modelId: string): Promise<void>;
+  /** How this worker caches (the runtime's `cache` option). */
+  readonly cache: WorkerCacheConfig;
+  /** Report cache hits, misses, stores, evictions … to the main thread's metrics. */
+  readonly cacheEvents: CacheEventSink;
 }
 
 /** Every worker-side task: its description and how to free it. */

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InvalidInputError, ModelLoadError } from '../../src/errors';
 import type { EmbedTaskSpec, ModelInfo, RunResult, TensorMap } from '../../src/protocol';
 import { tensor } from '../../src/tensor';
+import { testCacheConfig } from './test-context';
 import type { TaskContext } from './context';
 import { EmbedWorkerTask, packTokens, splitAndNormalise } from './embed-task';
 
@@ -22,6 +23,8 @@ function fakeContext(inputNames = ['indices', 'values']): { context: TaskContext
   const runs: TensorMap[] = [];
   const released: string[] = [];
   const context: TaskContext = {
+    cache: { ...testCacheConfig },
+    cacheEvents: () => undefined,
     async loadModel(request): Promise<ModelInfo> {
       return {
         modelId: request.modelId,

@@ -9,7 +9,7 @@
  * length are normalised here anyway.
  */
 import { InferenceError, messageOf, ModelLoadError } from '../../src/errors';
-import type { EmbedResult, EmbedTaskSpec, TaskInfo, TaskResult } from '../../src/protocol';
+import type { EmbedResult, EmbedTaskSpec, Priority, TaskInfo, TaskResult } from '../../src/protocol';
 import { assertTexts } from '../../src/tasks/embeddings';
 import { tensor } from '../../src/tensor';
 import { StageClock, taskBackend, type TaskContext, type WorkerTask } from './context';
@@ -116,7 +116,7 @@ export class EmbedWorkerTask implements WorkerTask {
   }
 
   /** Embed every text in one model call; `tokenCounts` are before the 128-token cut. */
-  async embed(texts: readonly string[]): Promise<TaskResult<EmbedResult>> {
+  async embed(texts: readonly string[], priority?: Priority): Promise<TaskResult<EmbedResult>> {
     assertTexts(texts, this.info.taskId);
     const clock = new StageClock();
     const { batch, tokenCounts } = await clock.pre(() => {
@@ -125,7 +125,7 @@ export class EmbedWorkerTask implements WorkerTask {
     });
     const rows = batch.values.length;
     const result = await clock.infer(() =>
-      this.context.runModel(this.modelId, { indices: tensor('int32', [rows, 2], batch.indices), values: tensor('int32', [rows], batch.values) }),
+      this.context.runModel(this.modelId, { indices: tensor('int32', [rows, 2], batch.indices), values: tensor('int32', [rows], batch.values) }, priority),
     );
     const embeddings = await clock.post(() => {
       const output = result.outputs[this.outputName];

@@ -5,6 +5,7 @@ import { encode } from 'gpt-3-encoder';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Dim, GenerateStartRequest, GenerateTaskSpec, ModelInfo, RunResult, Tensor, TensorMap, TensorSpec } from '../../src/protocol';
 import { tensor } from '../../src/tensor';
+import { testCacheConfig } from './test-context';
 import type { TaskContext } from './context';
 import { GenerateWorkerTask } from './generate-task';
 
@@ -37,6 +38,8 @@ function fakeDecoder(options: { layers: number; kvHeads: Dim; headDim: Dim; eosA
   const info: ModelInfo = { modelId: 'generate-1/decoder', format: 'onnx', backend: 'wasm', inputs, outputs, loadMs: 1 };
   const released: string[] = [];
   const context: TaskContext = {
+    cache: { ...testCacheConfig },
+    cacheEvents: () => undefined,
     loadModel: async () => info,
     releaseModel: async (modelId) => void released.push(modelId),
     runModel: async (_modelId, feeds: TensorMap): Promise<RunResult> => {

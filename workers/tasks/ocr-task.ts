@@ -5,7 +5,7 @@
  * {@link maxCropsPerCall} boxes per call), so an image costs three engine calls.
  */
 import { InferenceError, messageOf, ModelLoadError } from '../../src/errors';
-import type { ImageSource, ModelInfo, OcrLine, OcrResult, OcrTaskSpec, RunResult, TaskInfo, TaskResult } from '../../src/protocol';
+import type { ImageSource, ModelInfo, OcrLine, OcrResult, OcrTaskSpec, Priority, RunResult, TaskInfo, TaskResult } from '../../src/protocol';
 import { tensor } from '../../src/tensor';
 import { StageClock, taskBackend, type TaskContext, type WorkerTask } from './context';
 import { decodeImage, drawToPixels } from './image';
@@ -102,19 +102,20 @@ export class OcrWorkerTask implements WorkerTask {
   }
 
   /** Read every line of text in `image`, in reading order. */
-  async read(image: ImageSource): Promise<TaskResult<OcrResult>> {
+  async read(image: ImageSource, priority?: Priority): Promise<TaskResult<OcrResult>> {
     const clock = new StageClock();
     const bitmap = await clock.pre(() => decodeImage(image, this.spec.maxImagePixels, this.info.taskId));
     try {
       const { width, height } = bitmap;
-      const boxes = await this.detect(bitmap, clock);
+      const boxes = await this.detect(bitmap, clock, priority);
       if (boxes.length === 0) return { value: { lines: [], width, height }, timings: clock.timings() };
       const upright = boxes.map(uprightQuad);
-      const rotated = await this.classify(bitmap, upright, clock);
+      const rotated = await this.classify(bitmap, upright, clock, priority);
       const decoded = await this.recognise(
         bitmap,
         upright.map((quad, i) => (rotated[i] === true ? rotateQuad(quad, 2) : quad)),
         clock,
+        priority,
       );
       const lines = await clock.post(() => {
         const read: OcrLine[] = [];
@@ -133,11 +134,11 @@ export class OcrWorkerTask implements WorkerTask {
   }
 
   /** Text boxes in image pixels, in reading order. */
-  private async detect(bitmap: ImageBitmap, clock: StageClock): Promise<Quad[]> {
+  private async detect(bitmap: ImageBitmap, clock: StageClock, priority?: Priority): Promise<Quad[]> {
     const layout = detLayout(bitmap.width, bitmap.height, this.spec.maxSideLength);
     const input = await clock.pre(() => detTensor(drawToPixels(bitmap, layout.contentWidth, layout.contentHeight), layout));
     const result = await clock.infer(() =>
-      this.context.runModel(this.models.det, { x: tensor('float32', [1, 3, layout.inputHeight, layout.inputWidth], input) }),
+      this.context.runModel(this.models.det, { x: tensor('float32', [1, 3, layout.inputHeight, layout.inputWidth], input) }, priority),
     );
     return clock.post(() => {
       const map = Object.values(result.outputs)[0];
@@ -169,13 +170,14 @@ export class OcrWorkerTask implements WorkerTask {
     tensorWidth: number,
     modelId: string,
     clock: StageClock,
+    priority?: Priority,
   ): Promise<RunResult> {
     const input = await clock.pre(() => cropTensor(drawCrops(bitmap, quads, widths, cropHeight, tensorWidth), widths, cropHeight, tensorWidth));
-    return clock.infer(() => this.context.runModel(modelId, { x: tensor('float32', [quads.length, 3, cropHeight, tensorWidth], input) }));
+    return clock.infer(() => this.context.runModel(modelId, { x: tensor('float32', [quads.length, 3, cropHeight, tensorWidth], input) }, priority));
   }
 
   /** For each crop: is it upside down? One classifier call per {@link maxCropsPerCall} crops. */
-  private async classify(bitmap: ImageBitmap, quads: readonly Quad[], clock: StageClock): Promise<boolean[]> {
+  private async classify(bitmap: ImageBitmap, quads: readonly Quad[], clock: StageClock, priority?: Priority): Promise<boolean[]> {
     const rotated: boolean[] = [];
     for (const chunk of chunks(quads.map((quad, index) => ({ quad, index })))) {
       const widths = chunk.map(({ quad }) => cropWidth(quad, cropHeight, classifierWidth));
@@ -186,6 +188,7 @@ export class OcrWorkerTask implements WorkerTask {
         classifierWidth,
         this.models.cls,
         clock,
+        priority,
       );
       await clock.post(() => {
         const scores = Object.values(result.outputs)[0];
@@ -202,7 +205,7 @@ export class OcrWorkerTask implements WorkerTask {
   }
 
   /** Read each crop. Crops are grouped by width so each batch pads little; results come back in input order. */
-  private async recognise(bitmap: ImageBitmap, quads: readonly Quad[], clock: StageClock): Promise<DecodedText[]> {
+  private async recognise(bitmap: ImageBitmap, quads: readonly Quad[], clock: StageClock, priority?: Priority): Promise<DecodedText[]> {
     const decoded: DecodedText[] = [];
     const entries = quads.map((quad, index) => ({ quad, index, width: cropWidth(quad, cropHeight, maxRecognitionWidth) }));
     entries.sort((a, b) => a.width - b.width);
@@ -216,6 +219,7 @@ export class OcrWorkerTask implements WorkerTask {
         tensorWidth,
         this.models.rec,
         clock,
+        priority,
       );
       await clock.post(() => {
         const scores = Object.values(result.outputs)[0];

@@ -3,7 +3,7 @@
  * run, and map the 17 keypoints back into the image's own pixel coordinates.
  */
 import { InferenceError } from '../../src/errors';
-import type { ImageSource, Keypoint, PoseResult, PoseTaskSpec, TaskInfo, TaskResult } from '../../src/protocol';
+import type { ImageSource, Keypoint, PoseResult, PoseTaskSpec, Priority, TaskInfo, TaskResult } from '../../src/protocol';
 import { keypointNames } from '../../src/tasks/keypoints';
 import { tensor } from '../../src/tensor';
 import { StageClock, taskBackend, type TaskContext, type WorkerTask } from './context';
@@ -60,7 +60,7 @@ export class PoseWorkerTask implements WorkerTask {
     return new PoseWorkerTask(info, spec, context, modelId, model.inputs[0]?.name ?? 'input');
   }
 
-  async detect(image: ImageSource): Promise<TaskResult<PoseResult>> {
+  async detect(image: ImageSource, priority?: Priority): Promise<TaskResult<PoseResult>> {
     const clock = new StageClock();
     const { pixels, box, width, height } = await clock.pre(async () => {
       const bitmap = await decodeImage(image, this.spec.maxImagePixels, this.info.taskId);
@@ -82,7 +82,9 @@ export class PoseWorkerTask implements WorkerTask {
       }
       return { pixels, box, width, height };
     });
-    const result = await clock.infer(() => this.context.runModel(this.modelId, { [this.inputName]: tensor('int32', [1, inputSize, inputSize, 3], pixels) }));
+    const result = await clock.infer(() =>
+      this.context.runModel(this.modelId, { [this.inputName]: tensor('int32', [1, inputSize, inputSize, 3], pixels) }, priority),
+    );
     const value = await clock.post(() => {
       const raw = Object.values(result.outputs)[0];
       if (raw?.dtype !== 'float32' || raw.data.length !== keypointNames.length * 3)

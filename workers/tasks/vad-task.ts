@@ -4,7 +4,7 @@
  * one session safely and frames of different streams batch into one call.
  */
 import { InferenceError, InvalidInputError } from '../../src/errors';
-import type { TaskInfo, TaskResult, VadFramesRequest, VadFramesResult, VadTaskSpec } from '../../src/protocol';
+import type { Priority, TaskInfo, TaskResult, VadFramesRequest, VadFramesResult, VadTaskSpec } from '../../src/protocol';
 import { tensor } from '../../src/tensor';
 import { StageClock, taskBackend, type TaskContext, type WorkerTask } from './context';
 
@@ -47,12 +47,16 @@ export class VadWorkerTask implements WorkerTask {
     return new VadWorkerTask(info, context, modelId);
   }
 
-  private async runBatch(frames: Float32Array, state: Float32Array, batch: number): Promise<VadFramesResult> {
-    const out = await this.context.runModel(this.modelId, {
-      input: tensor('float32', [batch, contextSamples + frameSamples], frames),
-      state: tensor('float32', [2, batch, 128], state),
-      sr: { ...this.sampleRate, data: BigInt64Array.of(16000n) },
-    });
+  private async runBatch(frames: Float32Array, state: Float32Array, batch: number, priority?: Priority): Promise<VadFramesResult> {
+    const out = await this.context.runModel(
+      this.modelId,
+      {
+        input: tensor('float32', [batch, contextSamples + frameSamples], frames),
+        state: tensor('float32', [2, batch, 128], state),
+        sr: { ...this.sampleRate, data: BigInt64Array.of(16000n) },
+      },
+      priority,
+    );
     const { output, stateN } = out.outputs;
     if (output?.dtype !== 'float32' || stateN?.dtype !== 'float32')
       throw new InferenceError('Silero VAD returned unexpected outputs.', { model: this.modelId });
@@ -60,7 +64,7 @@ export class VadWorkerTask implements WorkerTask {
   }
 
   /** One frame for each of `batch` streams, in one call. */
-  async frames(request: VadFramesRequest): Promise<TaskResult<VadFramesResult>> {
+  async frames(request: VadFramesRequest, priority?: Priority): Promise<TaskResult<VadFramesResult>> {
     const { frames, state, batch } = request;
     if (!Number.isInteger(batch) || batch < 1) {
       throw new InvalidInputError(`VAD batch must be a positive integer, got ${batch}.`, {
@@ -71,12 +75,12 @@ export class VadWorkerTask implements WorkerTask {
       });
     }
     const clock = new StageClock();
-    const value = await clock.infer(() => this.runBatch(frames, state, batch));
+    const value = await clock.infer(() => this.runBatch(frames, state, batch, priority));
     return { value, timings: clock.timings() };
   }
 
   /** Every frame of one clip, in order, carrying context and state. */
-  async clip(samples: Float32Array): Promise<TaskResult<Float32Array>> {
+  async clip(samples: Float32Array, priority?: Priority): Promise<TaskResult<Float32Array>> {
     if (samples.length === 0)
       throw new InvalidInputError('The audio clip is empty (0 samples).', {
         model: this.modelId,
@@ -96,7 +100,7 @@ export class VadWorkerTask implements WorkerTask {
         buffer.set(samples.subarray(start, Math.min(samples.length, start + frameSamples)), contextSamples);
         return buffer;
       });
-      const result = await clock.infer(() => this.runBatch(frame, state, 1));
+      const result = await clock.infer(() => this.runBatch(frame, state, 1, priority));
       probabilities[i] = result.probabilities[0] ?? 0;
       state = new Float32Array(result.state);
     }

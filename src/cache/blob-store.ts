@@ -1,0 +1,235 @@
+/**
+ * The one narrow interface every persistent cache uses: an LRU byte-budgeted store of
+ * binary entries in IndexedDB (through idb-keyval custom stores), usable on the main
+ * thread and in workers.
+ *
+ * An entry is a metadata record (`m:<id>`) plus its parts (`d:<id>:<n>`), stored as
+ * `Blob`s (Chromium keeps large Blobs as files, outside the database's memory). Parts and
+ * metadata are written in one transaction, so an entry is either whole or absent: a tab
+ * that dies mid-write leaves nothing torn. Sizes are recorded per part so a truncated
+ * part is caught on read.
+ *
+ * Budget: before a write, least-recently-used entries are evicted until the entry fits
+ * `budgetBytes`; if the browser still refuses (`QuotaExceededError`), more are evicted
+ * and the write retried; if there is still no room the write is skipped with a
+ * `warning` event and `put` returns false. Callers go on without the cache.
+ */
+import { createStore, delMany, promisifyRequest, setMany, type UseStore } from 'idb-keyval';
+import type { CacheEventSink, CacheName } from './events';
+
+/** What is known about one stored entry. */
+export interface StoredEntry<X> {
+  readonly id: string;
+  /** Model the entry belongs to (per-model delete and listings). */
+  readonly model: string;
+  /** Total bytes of its parts. */
+  readonly bytes: number;
+  /** Bytes of each part, in order. */
+  readonly partBytes: readonly number[];
+  readonly createdAt: number;
+  /** `Date.now()` of the last read or write. */
+  lastUsed: number;
+  /** Cache-specific data (a hash, an ETag, a token count …). */
+  readonly extra: X;
+}
+
+/** Options of one store. */
+export interface BlobStoreOptions {
+  /** The cache this store backs (names its database and its events). */
+  readonly cache: CacheName;
+  /** Byte budget across entries; LRU entries are evicted past it. */
+  readonly budgetBytes: number;
+  /** Where hits, stores, evictions and warnings are reported. */
+  readonly events?: CacheEventSink;
+  /** Database name. @default `inpage-${cache}` */
+  readonly databaseName?: string;
+}
+
+type Part = Blob | ArrayBuffer | ArrayBufferView;
+
+const metaKey = (id: string): string => `m:${id}`;
+const partKey = (id: string, n: number): string => `d:${id}:${n}`;
+const metaRange = (): IDBKeyRange => IDBKeyRange.bound('m:', 'm:\uffff');
+
+function sizeOf(part: Part): number {
+  return part instanceof Blob ? part.size : part.byteLength;
+}
+
+function toBlob(part: Part): Blob {
+  if (part instanceof Blob) return part;
+  if (part instanceof ArrayBuffer) return new Blob([part]);
+  return new Blob([new Uint8Array(part.buffer as ArrayBuffer, part.byteOffset, part.byteLength)]);
+}
+
+/** True for the browser's "no room" failures. */
+export function isQuotaError(error: unknown): boolean {
+  return error instanceof DOMException && error.name === 'QuotaExceededError';
+}
+
+/** An LRU, byte-budgeted store of binary entries in IndexedDB. */
+export class BlobStore<X> {
+  readonly cache: CacheName;
+  budgetBytes: number;
+  private readonly store: UseStore;
+  private readonly events: CacheEventSink;
+
+  constructor(options: BlobStoreOptions) {
+    this.cache = options.cache;
+    this.budgetBytes = options.budgetBytes;
+    this.events = options.events ?? (() => undefined);
+    this.store = createStore(options.databaseName ?? `inpage-${options.cache}`, 'entries');
+  }
+
+  /** Every entry's metadata, least recently used first. */
+  async list(): Promise<StoredEntry<X>[]> {
+    const metas = await this.store('readonly', (store) => promisifyRequest(store.getAll(metaRange()) as IDBRequest<StoredEntry<X>[]>));
+    return metas.sort((a, b) => a.lastUsed - b.lastUsed);
+  }
+
+  /** Entries and bytes stored. */
+  async usage(): Promise<{ entries: number; bytes: number }> {
+    const metas = await this.list();
+    return { entries: metas.length, bytes: metas.reduce((sum, m) => sum + m.bytes, 0) };
+  }
+
+  /** An entry's metadata, without reading its parts. */
+  async meta(id: string): Promise<StoredEntry<X> | undefined> {
+    return this.store('readonly', (store) => promisifyRequest(store.get(metaKey(id)) as IDBRequest<StoredEntry<X> | undefined>));
+  }
+
+  /**
+   * An entry and its parts, or undefined. A part that is missing or not its recorded
+   * size makes the whole entry count as corrupt: it is deleted and undefined returned
+   * (with an `integrity-failure` event). Marks the entry used.
+   */
+  async get(id: string): Promise<{ entry: StoredEntry<X>; parts: Blob[] } | undefined> {
+    const found = await this.store('readonly', async (store) => {
+      const entry = await promisifyRequest(store.get(metaKey(id)) as IDBRequest<StoredEntry<X> | undefined>);
+      if (entry === undefined) return undefined;
+      const parts = await Promise.all(entry.partBytes.map((_, n) => promisifyRequest(store.get(partKey(id, n)) as IDBRequest<unknown>)));
+      return { entry, parts };
+    });
+    if (found === undefined) return undefined;
+    const { entry, parts } = found;
+    const blobs: Blob[] = [];
+    for (const [n, part] of parts.entries()) {
+      if (!(part instanceof Blob) || part.size !== entry.partBytes[n]) {
+        await this.drop(id, entry.partBytes.length);
+        this.events({
+          cache: this.cache,
+          kind: 'integrity-failure',
+          key: id,
+          bytes: entry.bytes,
+          message: `part ${n} of "${id}" is ${part instanceof Blob ? `${part.size} bytes, expected ${entry.partBytes[n]}` : 'missing'}`,
+        });
+        return undefined;
+      }
+      blobs.push(part);
+    }
+    void this.touch(entry);
+    return { entry, parts: blobs };
+  }
+
+  private async touch(entry: StoredEntry<X>): Promise<void> {
+    entry.lastUsed = Date.now();
+    try {
+      await this.store('readwrite', (store) => promisifyRequest(store.put(entry, metaKey(entry.id))));
+    } catch {
+      // Recency is advisory: a failed touch only makes the entry look older.
+    }
+  }
+
+  /**
+   * Store an entry (replacing any with the same id), evicting LRU entries to fit the
+   * budget and retrying on quota errors. Returns false (with a `warning`) when there is
+   * no room even after evicting everything else.
+   */
+  async put(id: string, model: string, parts: readonly Part[], extra: X): Promise<boolean> {
+    const partBytes = parts.map(sizeOf);
+    const bytes = partBytes.reduce((a, b) => a + b, 0);
+    const now = Date.now();
+    const entry: StoredEntry<X> = { id, model, bytes, partBytes, createdAt: now, lastUsed: now, extra };
+    if (bytes > this.budgetBytes) {
+      this.events({
+        cache: this.cache,
+        kind: 'warning',
+        key: id,
+        bytes,
+        message: `"${id}" (${bytes} bytes) is larger than the ${this.cache} budget (${this.budgetBytes} bytes); not cached`,
+      });
+      return false;
+    }
+    const previous = await this.meta(id);
+    if (previous !== undefined) await this.drop(id, previous.partBytes.length);
+    await this.evictFor(bytes, id);
+    const records: [IDBValidKey, unknown][] = [...parts.map((part, n): [IDBValidKey, unknown] => [partKey(id, n), toBlob(part)]), [metaKey(id), entry]];
+    for (;;) {
+      try {
+        await setMany(records, this.store);
+        this.events({ cache: this.cache, kind: 'store', key: id, bytes });
+        return true;
+      } catch (error) {
+        if (!isQuotaError(error)) throw error;
+        // The browser's quota is tighter than our budget: evict the oldest and retry.
+        const evicted = await this.evictOldest(id);
+        if (!evicted) {
+          this.events({
+            cache: this.cache,
+            kind: 'warning',
+            key: id,
+            bytes,
+            message: `no room for "${id}" (${bytes} bytes) even after evicting every other entry: ${String(error)}`,
+          });
+          return false;
+        }
+      }
+    }
+  }
+
+  /** Evict LRU entries (never `keep`) until `incoming` more bytes fit the budget. */
+  private async evictFor(incoming: number, keep: string): Promise<void> {
+    const metas = (await this.list()).filter((m) => m.id !== keep);
+    let total = metas.reduce((sum, m) => sum + m.bytes, 0);
+    for (const meta of metas) {
+      if (total + incoming <= this.budgetBytes) return;
+      await this.drop(meta.id, meta.partBytes.length);
+      total -= meta.bytes;
+      this.events({ cache: this.cache, kind: 'evict', key: meta.id, bytes: meta.bytes });
+    }
+  }
+
+  private async evictOldest(keep: string): Promise<boolean> {
+    const oldest = (await this.list()).find((m) => m.id !== keep);
+    if (oldest === undefined) return false;
+    await this.drop(oldest.id, oldest.partBytes.length);
+    this.events({ cache: this.cache, kind: 'evict', key: oldest.id, bytes: oldest.bytes });
+    return true;
+  }
+
+  private async drop(id: string, parts: number): Promise<void> {
+    await delMany([metaKey(id), ...Array.from({ length: parts }, (_, n) => partKey(id, n))], this.store);
+  }
+
+  /** Delete one entry. */
+  async delete(id: string): Promise<boolean> {
+    const meta = await this.meta(id);
+    if (meta === undefined) return false;
+    await this.drop(id, meta.partBytes.length);
+    this.events({ cache: this.cache, kind: 'delete', key: id, bytes: meta.bytes });
+    return true;
+  }
+
+  /** Delete every entry of `model`; returns how many. */
+  async deleteModel(model: string): Promise<number> {
+    const metas = (await this.list()).filter((m) => m.model === model);
+    for (const meta of metas) await this.delete(meta.id);
+    return metas.length;
+  }
+
+  /** Delete everything. */
+  async clear(): Promise<void> {
+    const { bytes } = await this.usage();
+    await this.store('readwrite', (store) => promisifyRequest(store.clear()));
+    this.events({ cache: this.cache, kind: 'delete', key: '*', bytes });
+  }
+}
