@@ -71,7 +71,7 @@ test('task latency per backend', async ({ page }) => {
           await measure(
             `embed (${variant}, batch of 8 sentences)`,
             async () => {
-              const embeddings = await runtime.embeddings({ backend, variant });
+              const embeddings = await runtime.embeddings({ backend, variant, cache: false });
               const sentences = Array.from({ length: 8 }, (_, i) => `Sentence number ${i} about running models inside the page.`);
               return () => embeddings.embed(sentences);
             },

@@ -75,7 +75,7 @@ for (const backend of backends) {
     const result = await harness.evaluate(
       async ({ backend, sentences }) => {
         const runtime = window.inpage.createRuntime();
-        const encoder = await runtime.embeddings({ backend });
+        const encoder = await runtime.embeddings({ backend, cache: false });
         const texts = [...sentences, 'Numbers like 10:30 and naïve café — ünïcödé 😹.', 'word '.repeat(200)];
         const started = performance.now();
         const batched = await encoder.embedDetailed(texts);

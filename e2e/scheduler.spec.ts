@@ -94,7 +94,7 @@ test('priorities, superseding and queue bounds act on real requests; metrics see
 test('32 concurrent embed() calls are stacked into few model calls and equal one-by-one results', async ({ harness }) => {
   const result = await harness.evaluate(async () => {
     const runtime = window.inpage.createRuntime();
-    const encoder = await runtime.embeddings({ backend: 'wasm', name: 'use' });
+    const encoder = await runtime.embeddings({ backend: 'wasm', name: 'use', cache: false });
     const texts = Array.from(
       { length: 32 },
       (_, i) => `Request ${i}: ${['the weather is nice', 'book a flight', 'how old are you', 'the cat sleeps'][i % 4]}.`,

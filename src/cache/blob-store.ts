@@ -130,6 +130,81 @@ export class BlobStore<X> {
     return { entry, parts: blobs };
   }
 
+  /**
+   * Several single-part entries in one transaction (small values: embeddings); missing or
+   * corrupt ones come back undefined (corrupt ones are dropped, with an event). Marks hits used.
+   */
+  async getMany(ids: readonly string[]): Promise<({ entry: StoredEntry<X>; part: Blob } | undefined)[]> {
+    const found = await this.store('readonly', (store) =>
+      Promise.all(
+        ids.map(async (id) => {
+          const entry = await promisifyRequest(store.get(metaKey(id)) as IDBRequest<StoredEntry<X> | undefined>);
+          if (entry === undefined) return undefined;
+          const part = await promisifyRequest(store.get(partKey(id, 0)) as IDBRequest<unknown>);
+          return { entry, part };
+        }),
+      ),
+    );
+    const out: ({ entry: StoredEntry<X>; part: Blob } | undefined)[] = [];
+    const used: StoredEntry<X>[] = [];
+    for (const item of found) {
+      if (item === undefined) {
+        out.push(undefined);
+        continue;
+      }
+      const { entry, part } = item;
+      if (entry.partBytes.length !== 1 || !(part instanceof Blob) || part.size !== entry.partBytes[0]) {
+        await this.drop(entry.id, entry.partBytes.length);
+        this.events({ cache: this.cache, kind: 'integrity-failure', key: entry.id, bytes: entry.bytes, message: `"${entry.id}" is damaged` });
+        out.push(undefined);
+        continue;
+      }
+      entry.lastUsed = Date.now();
+      used.push(entry);
+      out.push({ entry, part });
+    }
+    if (used.length > 0)
+      void setMany(
+        used.map((e): [IDBValidKey, unknown] => [metaKey(e.id), e]),
+        this.store,
+      ).catch(() => undefined);
+    return out;
+  }
+
+  /**
+   * Store several single-part entries in one transaction, with one eviction pass (small
+   * values written in bulk, off the hot path). Returns false, with a warning, when the
+   * browser has no room even after evicting.
+   */
+  async putMany(items: readonly { id: string; model: string; part: Part; extra: X }[]): Promise<boolean> {
+    if (items.length === 0) return true;
+    const now = Date.now();
+    const entries = items.map(({ id, model, part, extra }): { entry: StoredEntry<X>; blob: Blob } => {
+      const bytes = sizeOf(part);
+      return { entry: { id, model, bytes, partBytes: [bytes], createdAt: now, lastUsed: now, extra }, blob: toBlob(part) };
+    });
+    const bytes = entries.reduce((sum, e) => sum + e.entry.bytes, 0);
+    const ids = new Set(items.map((i) => i.id));
+    await this.evictFor(bytes, ids);
+    const records = entries.flatMap(({ entry, blob }): [IDBValidKey, unknown][] => [
+      [partKey(entry.id, 0), blob],
+      [metaKey(entry.id), entry],
+    ]);
+    for (;;) {
+      try {
+        await setMany(records, this.store);
+        this.events({ cache: this.cache, kind: 'store', key: `${items.length} entries`, bytes });
+        return true;
+      } catch (error) {
+        if (!isQuotaError(error)) throw error;
+        if (!(await this.evictOldest(ids))) {
+          this.events({ cache: this.cache, kind: 'warning', bytes, message: `no room for ${items.length} entries (${bytes} bytes): ${String(error)}` });
+          return false;
+        }
+      }
+    }
+  }
+
   private async touch(entry: StoredEntry<X>): Promise<void> {
     entry.lastUsed = Date.now();
     try {
@@ -161,7 +236,7 @@ export class BlobStore<X> {
     }
     const previous = await this.meta(id);
     if (previous !== undefined) await this.drop(id, previous.partBytes.length);
-    await this.evictFor(bytes, id);
+    await this.evictFor(bytes, new Set([id]));
     const records: [IDBValidKey, unknown][] = [...parts.map((part, n): [IDBValidKey, unknown] => [partKey(id, n), toBlob(part)]), [metaKey(id), entry]];
     for (;;) {
       try {
@@ -171,7 +246,7 @@ export class BlobStore<X> {
       } catch (error) {
         if (!isQuotaError(error)) throw error;
         // The browser's quota is tighter than our budget: evict the oldest and retry.
-        const evicted = await this.evictOldest(id);
+        const evicted = await this.evictOldest(new Set([id]));
         if (!evicted) {
           this.events({
             cache: this.cache,
@@ -186,9 +261,9 @@ export class BlobStore<X> {
     }
   }
 
-  /** Evict LRU entries (never `keep`) until `incoming` more bytes fit the budget. */
-  private async evictFor(incoming: number, keep: string): Promise<void> {
-    const metas = (await this.list()).filter((m) => m.id !== keep);
+  /** Evict LRU entries (never those in `keep`) until `incoming` more bytes fit the budget. */
+  private async evictFor(incoming: number, keep: ReadonlySet<string>): Promise<void> {
+    const metas = (await this.list()).filter((m) => !keep.has(m.id));
     let total = metas.reduce((sum, m) => sum + m.bytes, 0);
     for (const meta of metas) {
       if (total + incoming <= this.budgetBytes) return;
@@ -198,8 +273,8 @@ export class BlobStore<X> {
     }
   }
 
-  private async evictOldest(keep: string): Promise<boolean> {
-    const oldest = (await this.list()).find((m) => m.id !== keep);
+  private async evictOldest(keep: ReadonlySet<string>): Promise<boolean> {
+    const oldest = (await this.list()).find((m) => !keep.has(m.id));
     if (oldest === undefined) return false;
     await this.drop(oldest.id, oldest.partBytes.length);
     this.events({ cache: this.cache, kind: 'evict', key: oldest.id, bytes: oldest.bytes });
@@ -208,6 +283,17 @@ export class BlobStore<X> {
 
   private async drop(id: string, parts: number): Promise<void> {
     await delMany([metaKey(id), ...Array.from({ length: parts }, (_, n) => partKey(id, n))], this.store);
+  }
+
+  /**
+   * Drop an entry the caller found bad (e.g. its hash no longer matches), reporting an
+   * `integrity-failure` with `message` instead of a `delete`.
+   */
+  async invalidate(id: string, message: string): Promise<void> {
+    const meta = await this.meta(id);
+    if (meta === undefined) return;
+    await this.drop(id, meta.partBytes.length);
+    this.events({ cache: this.cache, kind: 'integrity-failure', key: id, bytes: meta.bytes, message });
   }
 
   /** Delete one entry. */

@@ -46,7 +46,8 @@ describe('DynamicBatcher', () => {
 
   it('sends a full batch at once and a partial batch after maxQueueDelayMs', async () => {
     const engine = fakeEngine(() => 100);
-    const batcher = new DynamicBatcher('m', policy({ maxQueueDelayMs: 5, maxInFlightPerReplica: 2 }), engine.execute);
+    // Two replicas, so the partial batch has an idle replica to go to (no pipelining hold).
+    const batcher = new DynamicBatcher('m', policy({ maxQueueDelayMs: 5, maxInFlightPerReplica: 2 }), engine.execute, 2);
     void batcher.submit(0); // idle → alone
     for (const n of [1, 2, 3, 4]) void batcher.submit(n); // full batch of 4 → at once
     expect(engine.batches.map((b) => b.payloads)).toEqual([[0], [1, 2, 3, 4]]);
@@ -60,6 +61,33 @@ describe('DynamicBatcher', () => {
     expect(engine.batches).toHaveLength(3);
     await vi.advanceTimersByTimeAsync(1);
     expect(engine.batches.map((b) => b.payloads).slice(3)).toEqual([[6, 7]]);
+    expect(engine.batches.map((b) => b.replica).slice(2)).toEqual([0, 1]);
+  });
+
+  it('holds the next batch for a busy replica until just before it is free, so the batch grows', async () => {
+    const engine = fakeEngine(() => 100);
+    const batcher = new DynamicBatcher('m', policy({ maxBatchSize: 8, maxQueueDelayMs: 5, maxInFlightPerReplica: 2, pipelineLeadMs: 2 }), engine.execute);
+    // Measure the service time of a lone request (100 ms); the target stays the maximum.
+    void batcher.submit(-1);
+    await vi.advanceTimersByTimeAsync(100);
+    void batcher.submit(-2);
+    await vi.advanceTimersByTimeAsync(100);
+    engine.batches.length = 0;
+    void batcher.submit(0); // idle → at once; expected to end at +100 ms
+    for (let t = 0; t < 70; t += 10) {
+      void batcher.submit(100 + t);
+      await vi.advanceTimersByTimeAsync(10);
+    }
+    await vi.advanceTimersByTimeAsync(10);
+    // Seven requests arrived over 70 ms, past maxQueueDelayMs; none left early (they would only wait in the worker).
+    expect(engine.batches.map((b) => b.payloads)).toEqual([[0]]);
+    await vi.advanceTimersByTimeAsync(10); // +90 ms: within the lead (2 ms + 10% of the 100 ms service time) → out
+    expect(engine.batches.map((b) => b.payloads.length)).toEqual([1, 7]);
+    // A full batch never waits, busy replica or not.
+    for (let n = 0; n < 8; n += 1) void batcher.submit(200 + n);
+    expect(engine.batches.map((b) => b.payloads.length)).toEqual([1, 7]); // two in flight: no free slot
+    await vi.advanceTimersByTimeAsync(20); // the first ends → a slot → the full batch goes at once
+    expect(engine.batches.map((b) => b.payloads.length)).toEqual([1, 7, 8]);
   });
 
   it('cuts batches to the largest preferred size that fits', async () => {

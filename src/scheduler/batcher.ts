@@ -246,9 +246,21 @@ export class DynamicBatcher<P, R> {
       const waited = oldest === undefined ? 0 : now - oldest.enqueuedAt;
       const target = Math.min(this.targetBatchSize, this.policy.maxBatchSize);
       const idle = this.router.inFlight === 0;
-      if (this.queue.unitCount < target && waited < this.policy.maxQueueDelayMs && !idle) {
+      const full = this.queue.unitCount >= target;
+      if (!full && waited < this.policy.maxQueueDelayMs && !idle) {
         this.arm((oldest?.enqueuedAt ?? now) + this.policy.maxQueueDelayMs);
         return;
+      }
+      // Late pipelining: a replica that is still running a batch gets the next one only when
+      // it is full, more urgent than what runs (express), or the replica is about to be
+      // free. Sent earlier it would only wait in the worker, while here it keeps growing.
+      const express = replica.inFlight >= this.policy.maxInFlightPerReplica;
+      if (!full && !express && replica.inFlight > 0 && replica.freeAt !== undefined) {
+        const sendAt = replica.freeAt - this.policy.pipelineLeadMs - 0.1 * (replica.serviceMs ?? 0);
+        if (sendAt > now + 0.25) {
+          this.arm(sendAt);
+          return;
+        }
       }
       const units = this.batchUnits(this.queue.unitCount, target);
       const batch = this.queue.take(now, units, (item) => {
@@ -279,7 +291,7 @@ export class DynamicBatcher<P, R> {
     for (const item of batch) item.clearDeadline();
     const rank = Math.min(...batch.map((item) => priorityRank[item.priority]));
     const priority = batch.find((item) => priorityRank[item.priority] === rank)?.priority ?? this.policy.defaultPriority;
-    this.router.begin(replica, rank);
+    this.router.begin(replica, rank, performance.now(), this.sizer.serviceTime(batch.reduce((sum, item) => sum + item.size, 0)));
     const units = batch.reduce((sum, item) => sum + item.size, 0);
     const started = performance.now();
     let results: readonly R[] | undefined;

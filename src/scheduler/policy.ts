@@ -33,6 +33,12 @@ export interface BatchPolicy {
   readonly agingMs: number;
   /** Batches in flight per replica (2 keeps a worker busy across the round trip). */
   readonly maxInFlightPerReplica: number;
+  /**
+   * A replica still running a batch is sent its next (non-full) batch this long before it
+   * is expected to be free (plus 10% of its mean service time), so the batch grows meanwhile
+   * instead of waiting in the worker. 0 = only just in time.
+   */
+  readonly pipelineLeadMs: number;
 }
 
 /**
@@ -55,6 +61,7 @@ export const modalityDefaults: Record<Modality, BatchPolicy> = {
     defaultTimeoutMs: 0,
     agingMs: 1000,
     maxInFlightPerReplica: 2,
+    pipelineLeadMs: 2,
   },
   text: {
     maxBatchSize: 64,
@@ -66,6 +73,7 @@ export const modalityDefaults: Record<Modality, BatchPolicy> = {
     defaultTimeoutMs: 0,
     agingMs: 2000,
     maxInFlightPerReplica: 2,
+    pipelineLeadMs: 2,
   },
   audio: {
     maxBatchSize: 32,
@@ -77,6 +85,7 @@ export const modalityDefaults: Record<Modality, BatchPolicy> = {
     defaultTimeoutMs: 500,
     agingMs: 500,
     maxInFlightPerReplica: 2,
+    pipelineLeadMs: 2,
   },
 };
 
@@ -110,6 +119,7 @@ export function resolvePolicy(modality: Modality, overrides: Partial<BatchPolicy
   numberAtLeast('defaultTimeoutMs', policy.defaultTimeoutMs, 0);
   numberAtLeast('agingMs', policy.agingMs, 1);
   integerAtLeast('maxInFlightPerReplica', policy.maxInFlightPerReplica, 1);
+  numberAtLeast('pipelineLeadMs', policy.pipelineLeadMs, 0);
   if (!(policy.defaultPriority in priorityRank)) {
     throw new InvalidOptionsError(`Expected \`defaultPriority\` to be realtime | interactive | background, got ${String(policy.defaultPriority)}.`, {
       input: 'defaultPriority',

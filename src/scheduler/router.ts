@@ -15,6 +15,8 @@ export interface ReplicaState {
   inFlight: number;
   /** Priority rank of each batch in flight (0 = realtime … 2 = background). */
   readonly ranks: number[];
+  /** When the replica is expected to be free of the batches it runs (`performance.now()` ms); undefined when unknown. */
+  freeAt: number | undefined;
   /** Exponentially weighted mean service time of its batches, ms (undefined until measured). */
   serviceMs: number | undefined;
 }
@@ -30,7 +32,7 @@ export class Router {
     count: number,
     private readonly maxInFlight: number,
   ) {
-    this.replicas = Array.from({ length: count }, (_, index) => ({ index, inFlight: 0, ranks: [], serviceMs: undefined }));
+    this.replicas = Array.from({ length: count }, (_, index) => ({ index, inFlight: 0, ranks: [], freeAt: undefined, serviceMs: undefined }));
   }
 
   /** Expected wait before a new batch would start on `replica`, ms. */
@@ -75,8 +77,13 @@ export class Router {
     this.sticky.delete(stickyKey);
   }
 
-  /** A batch of priority `rank` starts on `replica`. */
-  begin(replica: ReplicaState, rank: number): void {
+  /**
+   * A batch of priority `rank` starts on `replica` at `now`, expected to take `expectedMs`
+   * (undefined when not yet measured). It runs after the batches already there.
+   */
+  begin(replica: ReplicaState, rank: number, now: number, expectedMs: number | undefined): void {
+    replica.freeAt =
+      expectedMs === undefined || (replica.inFlight > 0 && replica.freeAt === undefined) ? undefined : Math.max(now, replica.freeAt ?? now) + expectedMs;
     replica.inFlight += 1;
     replica.ranks.push(rank);
   }
@@ -86,6 +93,7 @@ export class Router {
     replica.inFlight -= 1;
     const at = replica.ranks.indexOf(rank);
     if (at >= 0) replica.ranks.splice(at, 1);
+    if (replica.inFlight === 0) replica.freeAt = undefined;
   }
 
   /** Record a finished batch's service time on its replica. */

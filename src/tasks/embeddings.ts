@@ -6,6 +6,7 @@ import { InvalidInputError, InvalidOptionsError, throwIfAborted } from '../error
 import type { Priority, StageTimings, TaskResult } from '../protocol';
 import { describeValue } from '../tensor';
 import { assertUsable, type CallOptions, type LoadedTask, type TaskLoader, type TaskOptions } from './loaded-task';
+import { EmbeddingCache } from '../cache/embedding-cache';
 import { firstReplica, ReplicatedTask } from './replicated-task';
 import type { TaskQueue } from './task-queue';
 
@@ -19,6 +20,8 @@ export interface EmbeddingOptions extends TaskOptions {
   readonly modelUrl?: string;
   /** Its SentencePiece vocabulary, a JSON array of `[piece, score]`. @default `${modelBaseUrl}use-lite/vocab.json` */
   readonly vocabUrl?: string;
+  /** Cache vectors by exact text (memory LRU in front of IndexedDB). @default the runtime's `cache.embeddings` */
+  readonly cache?: boolean;
 }
 
 /** Embeddings with where the time went. */
@@ -27,8 +30,10 @@ export interface DetailedEmbeddings {
   readonly embeddings: Float32Array[];
   /** SentencePiece tokens per text; the model reads at most the first 128. */
   readonly tokenCounts: readonly number[];
-  /** Worker stage timings; `engineCalls` is 1 for any batch. */
+  /** Worker stage timings; `engineCalls` is 1 for any batch (0 when every text was cached). */
   readonly timings: StageTimings;
+  /** Texts answered from the embedding cache, without the model. */
+  readonly cacheHits?: number;
 }
 
 const variants = ['fp32', 'uint8'] as const;
@@ -107,7 +112,12 @@ export class EmbeddingTask extends ReplicatedTask<readonly string[], DetailedEmb
   static readonly dimensions = 512;
 
   /** @internal use `runtime.embeddings()` */
-  constructor(replicas: readonly LoadedTask[], queue: TaskQueue<readonly string[], DetailedEmbeddings>) {
+  constructor(
+    replicas: readonly LoadedTask[],
+    queue: TaskQueue<readonly string[], DetailedEmbeddings>,
+    /** The embedding cache, when on. */
+    readonly cache?: EmbeddingCache,
+  ) {
     super(replicas, queue);
   }
 
@@ -140,8 +150,35 @@ export class EmbeddingTask extends ReplicatedTask<readonly string[], DetailedEmb
     const batch: unknown = typeof texts === 'string' ? [texts] : texts;
     assertTexts(batch, taskId);
     throwIfAborted(options.signal, taskId);
-    // Concurrent calls are stacked by the scheduler into one model call; each text is a unit.
-    return this.queue.run([...batch], options, batch.length);
+    if (this.cache === undefined) return this.compute(batch, options);
+    // Cached texts are answered here, on the main thread; only the rest go to the model.
+    const known = await this.cache.lookup(batch);
+    const missing = batch.filter((_, i) => known[i] === undefined);
+    const hits = batch.length - missing.length;
+    if (missing.length === 0)
+      return {
+        embeddings: known.map((k) => k?.vector ?? new Float32Array(0)),
+        tokenCounts: known.map((k) => k?.tokens ?? 0),
+        timings: { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0, engineCalls: 0 },
+        cacheHits: hits,
+      };
+    const computed = await this.compute(missing, options);
+    this.cache.save(
+      missing,
+      computed.embeddings.map((vector, i) => ({ vector, tokens: computed.tokenCounts[i] ?? 0 })),
+    );
+    let next = 0;
+    const merged = known.map((k) => {
+      if (k !== undefined) return k;
+      const i = next++;
+      return { vector: computed.embeddings[i] ?? new Float32Array(0), tokens: computed.tokenCounts[i] ?? 0 };
+    });
+    return { embeddings: merged.map((m) => m.vector), tokenCounts: merged.map((m) => m.tokens), timings: computed.timings, cacheHits: hits };
+  }
+
+  /** Through the scheduler: concurrent calls are stacked into one model call; each text is a unit. */
+  private compute(texts: readonly string[], options: CallOptions): Promise<DetailedEmbeddings> {
+    return this.queue.run([...texts], options, texts.length);
   }
 }
 
@@ -170,7 +207,11 @@ export async function loadEmbeddings(loader: TaskLoader, options: EmbeddingOptio
     replicas.length,
     (payloads, replica, { priority }) => executeEmbedBatch(replicas[replica] ?? first, payloads, priority),
   );
-  return new EmbeddingTask(replicas, queue);
+  const cacheConfig = loader.cacheConfig.embeddings;
+  const cached = options.cache ?? cacheConfig.enabled;
+  const modelUrl = loader.resolveUrl(options.modelUrl ?? loader.modelUrl(`use-lite/${variant}/model.json`));
+  const cache = cached ? new EmbeddingCache(modelUrl, queue.name, cacheConfig, (event) => loader.metrics.cacheEvent(event)) : undefined;
+  return new EmbeddingTask(replicas, queue, cache);
 }
 
 /** Run the texts of several requests as one model call and split the vectors back per request. */

@@ -6,6 +6,7 @@
 import { AbortedError, InpageError, InvalidInputError, InvalidOptionsError, throwIfAborted } from '../errors';
 import type { MetricsRegistry } from '../metrics/registry';
 import type { GenerateStartRequest, GenerateStep, StageTimings, TaskResult } from '../protocol';
+import { SemanticCache, type SemanticCacheOptions, type SemanticHit } from '../cache/semantic-cache';
 import { assertUsable, type CallOptions, type LoadedTask, type TaskLoader, type TaskOptions } from './loaded-task';
 
 /**
@@ -30,6 +31,12 @@ export interface TextGenerationOptions extends TaskOptions {
   readonly configUrl?: string;
   /** Longest sequence (prompt + generated) the model takes. @default the config's `n_positions` */
   readonly maxContext?: number;
+  /**
+   * Opt-in semantic result cache: a prompt whose embedding is within `threshold` (cosine)
+   * of a cached prompt's, with the same generation settings, gets the cached completion.
+   * @default off
+   */
+  readonly semanticCache?: SemanticCacheOptions;
 }
 
 /**
@@ -79,6 +86,12 @@ export interface GenerationStats {
   readonly text: string;
   readonly tokenIds: readonly number[];
   readonly promptTokens: number;
+  /**
+   * Prompt tokens whose keys/values came from the KV prefix cache (`cache.kvPrefix`):
+   * whole blocks of a prefix an earlier prompt shared, from memory or IndexedDB. The
+   * prefill ran only the other `promptTokens - cachedPromptTokens`.
+   */
+  readonly cachedPromptTokens: number;
   readonly generatedTokens: number;
   /** `'length'` (maxNewTokens), `'eos'` (end-of-text token) or `'context'` (the model's context is full). */
   readonly finishReason: 'length' | 'eos' | 'context';
@@ -89,6 +102,8 @@ export interface GenerationStats {
   readonly totalMs: number;
   /** Every token with its step details. */
   readonly steps: readonly GeneratedToken[];
+  /** Set when the semantic cache answered: the cached prompt and its similarity to this one. */
+  readonly semanticHit?: { readonly prompt: string; readonly similarity: number };
 }
 
 /**
@@ -142,6 +157,7 @@ class GenerationRun implements TextGeneration {
     private readonly task: LoadedTask,
     private readonly request: GenerateStartRequest,
     private readonly signal: AbortSignal | undefined,
+    private readonly semantic?: { readonly cache: SemanticCache; readonly settings: string },
   ) {
     const onAbort = (): void => this.fail(this.abortError());
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -208,10 +224,40 @@ class GenerationRun implements TextGeneration {
     return step;
   }
 
+  /** Answer from the semantic cache: the cached tokens, replayed as pieces, with no engine call. */
+  private replay(hit: SemanticHit): GenerationStats {
+    const zero = { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0, engineCalls: 0 };
+    hit.completion.tokenIds.forEach((tokenId, i) => {
+      const text = hit.completion.pieces[i] ?? '';
+      this.tokens.push({ tokenId, text, stepInputLength: 0, openSessions: 0, timings: zero, atMs: performance.now() - this.started });
+      if (text.length > 0) this.pieces.push(text);
+    });
+    this.notify();
+    const totalMs = performance.now() - this.started;
+    return {
+      text: hit.completion.text,
+      tokenIds: hit.completion.tokenIds,
+      promptTokens: hit.completion.promptTokens,
+      cachedPromptTokens: 0, // no prefill ran: the KV prefix cache was not asked
+      generatedTokens: hit.completion.tokenIds.length,
+      finishReason: hit.completion.finishReason,
+      timeToFirstTokenMs: this.tokens[0]?.atMs ?? totalMs,
+      tokensPerSecond: (hit.completion.tokenIds.length * 1000) / Math.max(totalMs, 1e-3),
+      totalMs,
+      steps: this.tokens,
+      semanticHit: { prompt: hit.prompt, similarity: hit.similarity },
+    };
+  }
+
   private async drive(): Promise<GenerationStats> {
     const { taskId } = this.task.info;
     const { sessionId } = this.request;
     throwIfAborted(this.signal, taskId);
+    if (this.semantic !== undefined) {
+      const hit = await this.semantic.cache.lookup(this.request.prompt, this.semantic.settings);
+      throwIfAborted(this.signal, taskId);
+      if (hit !== undefined) return this.replay(hit);
+    }
     let step = this.record(await this.task.call((api) => api.generateStart(taskId, this.request)));
     while (!step.done) {
       if (this.signal?.aborted === true) {
@@ -225,10 +271,17 @@ class GenerationRun implements TextGeneration {
     const first = this.tokens[0]?.atMs ?? totalMs;
     const last = this.tokens[this.tokens.length - 1]?.atMs ?? totalMs;
     const generated = this.tokens.length;
+    if (this.semantic !== undefined) {
+      const completion = { text: this.tokens.map((t) => t.text).join(''), tokenIds: this.tokens.map((t) => t.tokenId), pieces: this.tokens.map((t) => t.text) };
+      void this.semantic.cache
+        .save(this.request.prompt, this.semantic.settings, { ...completion, promptTokens: step.promptTokens, finishReason: step.finishReason ?? 'length' })
+        .catch(() => undefined);
+    }
     return {
       text: this.tokens.map((t) => t.text).join(''),
       tokenIds: this.tokens.map((t) => t.tokenId),
       promptTokens: step.promptTokens,
+      cachedPromptTokens: step.cachedPromptTokens,
       generatedTokens: step.generatedTokens,
       finishReason: step.finishReason ?? 'length',
       timeToFirstTokenMs: first,
@@ -257,6 +310,8 @@ export class TextGenerator {
     private readonly metrics: MetricsRegistry,
     /** The name this generator reports metrics under. */
     readonly name: string,
+    /** The opt-in semantic result cache (`semanticCache` option), when on. */
+    readonly semanticCache?: SemanticCache,
   ) {
     metrics.describe(name, 'text', task.info.backend);
   }
@@ -307,7 +362,10 @@ export class TextGenerator {
     }
     this.sessionCounter += 1;
     const request: GenerateStartRequest = { sessionId: `${model}:${this.sessionCounter}`, prompt, ...settings };
-    const run = new GenerationRun(this.task, request, options.signal);
+    const { maxNewTokens, temperature, topK, seed } = settings;
+    const semantic =
+      this.semanticCache === undefined ? undefined : { cache: this.semanticCache, settings: JSON.stringify({ maxNewTokens, temperature, topK, seed }) };
+    const run = new GenerationRun(this.task, request, options.signal, semantic);
     this.observe(run);
     return run;
   }
@@ -351,11 +409,15 @@ export class TextGenerator {
  */
 export async function loadTextGeneration(loader: TaskLoader, options: TextGenerationOptions = {}): Promise<TextGenerator> {
   const backend = options.backend ?? 'auto';
+  const modelUrl = loader.resolveUrl(options.modelUrl ?? loader.modelUrl('decoder/decoder.onnx'));
+  // Check the cache's options before loading anything.
+  const semanticCache =
+    options.semanticCache === undefined ? undefined : new SemanticCache(modelUrl, modelUrl, options.semanticCache, (event) => loader.metrics.cacheEvent(event));
   const task = await loader.loadTask(
     {
       kind: 'generate',
       backend,
-      modelUrl: loader.resolveUrl(options.modelUrl ?? loader.modelUrl('decoder/decoder.onnx')),
+      modelUrl,
       vocabUrl: loader.resolveUrl(options.vocabUrl ?? loader.modelUrl('decoder/encoder.json')),
       mergesUrl: loader.resolveUrl(options.mergesUrl ?? loader.modelUrl('decoder/vocab.bpe')),
       ...(options.configUrl === undefined ? {} : { configUrl: loader.resolveUrl(options.configUrl) }),
@@ -363,5 +425,5 @@ export async function loadTextGeneration(loader: TaskLoader, options: TextGenera
     },
     options.worker ?? 'text-onnx',
   );
-  return new TextGenerator(task, loader.metrics, options.name ?? task.info.taskId);
+  return new TextGenerator(task, loader.metrics, options.name ?? task.info.taskId, semanticCache);
 }

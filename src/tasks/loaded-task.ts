@@ -4,7 +4,8 @@
  */
 import type { Remote } from 'comlink';
 import { DisposedError } from '../errors';
-import type { BackendPreference, TaskInfo, TaskSpec, WorkerApi } from '../protocol';
+import type { BackendPreference, LoadProgress, TaskInfo, TaskSpec, WorkerApi } from '../protocol';
+import type { CacheConfig } from '../cache/config';
 import type { MetricsRegistry } from '../metrics/registry';
 import type { Modality } from '../scheduler/policy';
 import type { SchedulingOptions, TaskBatchExecutor, TaskQueue } from './task-queue';
@@ -20,10 +21,10 @@ export interface LoadedTask {
 
 /** What the runtime offers task handles: loading a task into a worker. */
 export interface TaskLoader {
-  /** Load `spec` (minus its id, which the runtime assigns) into the worker named `workerKey`. */
-  loadTask(spec: TaskSpecWithoutId, workerKey: string): Promise<LoadedTask>;
-  /** Load `count` replicas of `spec`, each in its own worker (`workerKey`, `workerKey#2` …). */
-  loadReplicas(spec: TaskSpecWithoutId, workerKey: string, count: number): Promise<LoadedTask[]>;
+  /** Load `spec` (minus its id, which the runtime assigns) into the worker named `workerKey`, reporting model download progress. */
+  loadTask(spec: TaskSpecWithoutId, workerKey: string, onProgress?: (progress: LoadProgress) => void): Promise<LoadedTask>;
+  /** Load `count` replicas of `spec`, each in its own worker (`workerKey`, `workerKey#2` …); progress is the first replica's. */
+  loadReplicas(spec: TaskSpecWithoutId, workerKey: string, count: number, onProgress?: (progress: LoadProgress) => void): Promise<LoadedTask[]>;
   /** A scheduled queue over a task's replicas, reporting to the runtime's metrics. */
   createQueue<P, R>(
     name: string,
@@ -33,8 +34,10 @@ export interface TaskLoader {
     replicas: number,
     execute: TaskBatchExecutor<P, R>,
   ): TaskQueue<P, R>;
-  /** The runtime's metrics, for tasks that record outside a queue (generation). */
+  /** The runtime's metrics, for tasks that record outside a queue (generation, cache hits). */
   readonly metrics: MetricsRegistry;
+  /** Every cache's settings (the runtime's `cache` option). */
+  readonly cacheConfig: CacheConfig;
   /** Resolve a model file name against the runtime's model base URL. */
   modelUrl(file: string): string;
   /** Resolve any URL against the page. */
@@ -50,6 +53,8 @@ export interface TaskOptions extends SchedulingOptions {
   readonly backend?: BackendPreference;
   /** Worker to host the task; tasks with the same key share a worker. @default one worker per modality and engine */
   readonly worker?: string;
+  /** Download progress of the task's model files, per file and overall (bytes). */
+  readonly onProgress?: (progress: LoadProgress) => void;
 }
 
 /** Options every task call accepts. */

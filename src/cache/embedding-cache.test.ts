@@ -1,0 +1,38 @@
+import 'fake-indexeddb/auto';
+import { describe, expect, it } from 'vitest';
+import { defaultCacheConfig } from './config';
+import { EmbeddingCache } from './embedding-cache';
+import type { CacheEvent } from './events';
+
+const vec = (x: number) => ({ vector: Float32Array.from([x, x + 1]), tokens: x });
+let n = 0;
+
+describe('EmbeddingCache', () => {
+  it('answers from memory, bounded by memoryEntries (LRU), and hands out copies', async () => {
+    const events: CacheEvent[] = [];
+    const cache = new EmbeddingCache(`ns-${(n += 1)}`, 'm', { ...defaultCacheConfig.embeddings, memoryEntries: 2, persist: false }, (e) => events.push(e));
+    cache.save(['a', 'b'], [vec(1), vec(2)]);
+    const [a] = await cache.lookup(['a']); // a is now more recent than b
+    a?.vector.fill(99); // mutating a copy must not change the cache
+    cache.save(['c'], [vec(3)]);
+    const found = await cache.lookup(['a', 'b', 'c']);
+    expect(found.map((f) => (f === undefined ? undefined : [...f.vector]))).toEqual([[1, 2], undefined, [3, 4]]);
+    expect(found[2]?.tokens).toBe(3);
+    expect(events.map((e) => `${e.kind}${e.tier === undefined ? '' : `:${e.tier}`}`)).toEqual(['hit:memory', 'hit:memory', 'hit:memory', 'miss']);
+  });
+
+  it('finds vectors in IndexedDB from a new instance (as after a reload)', async () => {
+    const namespace = `ns-${(n += 1)}`;
+    const first = new EmbeddingCache(namespace, 'm', defaultCacheConfig.embeddings, () => undefined);
+    first.save(['hello', 'world'], [vec(5), vec(6)]);
+    await first.settled();
+    const events: CacheEvent[] = [];
+    const second = new EmbeddingCache(namespace, 'm', defaultCacheConfig.embeddings, (e) => events.push(e));
+    const found = await second.lookup(['world', 'unknown', 'hello']);
+    expect(found.map((f) => f?.tokens)).toEqual([6, undefined, 5]);
+    expect(events.filter((e) => e.kind === 'hit').map((e) => e.tier)).toEqual(['indexeddb', 'indexeddb']);
+    // Another model's namespace never sees them.
+    const other = new EmbeddingCache(`${namespace}-other`, 'm', defaultCacheConfig.embeddings, () => undefined);
+    expect(await other.lookup(['hello'])).toEqual([undefined]);
+  });
+});
