@@ -39,6 +39,7 @@ const errorClasses: Record<string, unknown> = {
   BackendUnavailableError: inpage.BackendUnavailableError,
   DisposedError: inpage.DisposedError,
   InferenceError: inpage.InferenceError,
+  IntegrityError: inpage.IntegrityError,
   InvalidInputError: inpage.InvalidInputError,
   InvalidOptionsError: inpage.InvalidOptionsError,
   ModelLoadError: inpage.ModelLoadError,

@@ -17,7 +17,8 @@ export type InpageErrorCode =
   | 'ABORTED'
   | 'QUEUE_FULL'
   | 'DEADLINE_EXCEEDED'
-  | 'SUPERSEDED';
+  | 'SUPERSEDED'
+  | 'INTEGRITY_ERROR';
 
 /** Structured context an error may carry. */
 export interface InpageErrorFields {
@@ -167,6 +168,17 @@ export class SupersededError extends InpageError {
   }
 }
 
+/**
+ * A downloaded model file's SHA-256 is not the one its descriptor names (`sha256`). The
+ * file was not cached and not handed to an engine; `expected` and `got` are the hashes.
+ */
+export class IntegrityError extends InpageError {
+  constructor(message: string, fields: InpageErrorFields = {}) {
+    super('INTEGRITY_ERROR', message, fields);
+    this.name = 'IntegrityError';
+  }
+}
+
 /** Throw {@link AbortedError} when `signal` has fired. */
 export function throwIfAborted(signal: AbortSignal | undefined, model: string): void {
   if (signal?.aborted === true) throw new AbortedError(`The request to "${model}" was aborted.`, { model, detail: String(signal.reason) });
@@ -187,6 +199,7 @@ const classByCode: Record<InpageErrorCode, ErrorClass> = {
   QUEUE_FULL: QueueFullError,
   DEADLINE_EXCEEDED: DeadlineExceededError,
   SUPERSEDED: SupersededError,
+  INTEGRITY_ERROR: IntegrityError,
 };
 
 const codes = new Set<string>(Object.keys(classByCode));

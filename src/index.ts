@@ -15,6 +15,8 @@
 export { createRuntime } from './runtime';
 export type { ModelDescriptor, Runtime, RuntimeEnvironment, RuntimeMetrics, RuntimeOptions } from './runtime';
 export type { MetricsOptions } from './metrics/registry';
+export type { CacheEntryInfo, CacheUsage, RuntimeCache, StoreUsage } from './cache/runtime-cache';
+export type { ExpectedSha256, LoadProgress } from './protocol';
 export type { GenerationMetrics, MetricsSnapshot, SeriesMetrics, Stage, Summary, WindowedSummary } from './metrics/types';
 export type { BatchPolicy, Modality, Priority } from './scheduler/policy';
 export { modalityDefaults } from './scheduler/policy';
@@ -57,6 +59,13 @@ export type {
   TfjsModelJson,
 } from './protocol';
 
+// ── Caches ───────────────────────────────────────────────────────────────────
+export type { CacheOptions, EmbeddingCacheConfig } from './cache/config';
+export type { CacheEvent, CacheName } from './cache/events';
+export type { EmbeddingCache, CachedEmbedding } from './cache/embedding-cache';
+export type { CachedCompletion, PromptEmbedder, SemanticCache, SemanticCacheOptions, SemanticCacheStats, SemanticHit } from './cache/semantic-cache';
+export type { CacheMetrics } from './metrics/types';
+
 // ── Errors ───────────────────────────────────────────────────────────────────
 export {
   AbortedError,
@@ -67,6 +76,7 @@ export {
   DisposedError,
   InferenceError,
   InpageError,
+  IntegrityError,
   InvalidInputError,
   InvalidOptionsError,
   ModelLoadError,

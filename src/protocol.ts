@@ -97,7 +97,44 @@ export interface LoadRequest {
   readonly rejectNaN: boolean;
   /** Tighter input shapes than the graph declares, by input name (see `ModelDescriptor.shapes`). */
   readonly shapes: Readonly<Record<string, readonly Dim[]>>;
+  /**
+   * Expected SHA-256 (hex) of the downloaded file(s), checked before anything is cached or
+   * loaded: a string for the file at the source URL, or a map from file name (or URL) to hash.
+   */
+  readonly sha256?: ExpectedSha256;
+  /** The name weight-cache entries are filed under (per-model delete). @default the source URL */
+  readonly cacheModel?: string;
 }
+
+/** Expected SHA-256 hashes (hex): one for the source file, or by file name / URL for several. */
+export type ExpectedSha256 = string | Readonly<Record<string, string>>;
+
+/**
+ * Download progress of a model load, per file and across all of the load's files.
+ * Files answered from the cache report once, at their full size (`from: 'cache'`).
+ */
+export interface LoadProgress {
+  /** The file this update is about (absolute URL). */
+  readonly url: string;
+  /** Bytes of this file received so far. */
+  readonly loaded: number;
+  /** This file's size, when known (no `Content-Length` → unknown until done). */
+  readonly total: number | undefined;
+  /** Where this file's bytes came from. */
+  readonly from: 'network' | 'cache';
+  /** True on this file's last update. */
+  readonly done: boolean;
+  /** Bytes received across the load's files so far (never decreases). */
+  readonly overallLoaded: number;
+  /** Sum of the sizes of the files seen so far, once all of them are known. */
+  readonly overallTotal: number | undefined;
+  /** Files seen so far, and how many of them are complete. */
+  readonly files: number;
+  readonly filesDone: number;
+}
+
+/** Receives {@link LoadProgress} updates. Must not throw. */
+export type LoadProgressSink = (progress: LoadProgress) => void;
 
 /** What a loaded model reports about itself. */
 export interface ModelInfo {
@@ -190,6 +227,8 @@ export interface Engine {
 
 /** The engine part of the worker API: the engine plus one-time setup and introspection. */
 export interface EngineWorkerApi extends Engine {
+  /** Load a model, reporting download progress to `progress` (a comlink proxy from the main thread). */
+  load(request: LoadRequest, progress?: LoadProgressSink): Promise<ModelInfo>;
   /** Configure asset paths; call once before the first `load`. */
   configure(paths: EngineAssetPaths, cache?: WorkerCacheConfig, events?: CacheEventSink): Promise<void>;
   /** Describe the worker's environment (WebGPU adapter, isolation, cores). */
@@ -200,8 +239,8 @@ export interface EngineWorkerApi extends Engine {
 
 /** The worker's exposed API: engines plus tasks. */
 export interface WorkerApi extends EngineWorkerApi {
-  /** Load a task's models and resources. */
-  loadTask(spec: TaskSpec): Promise<TaskInfo>;
+  /** Load a task's models and resources, reporting model download progress to `progress`. */
+  loadTask(spec: TaskSpec, progress?: LoadProgressSink): Promise<TaskInfo>;
   /** Free a task and its models. Unknown ids are ignored. */
   releaseTask(taskId: string): Promise<void>;
   // `priority` (the batch's most urgent class) orders engine calls waiting in the worker.
@@ -448,6 +487,8 @@ export interface GenerateStep {
   /** Why it ended (when `done`): `maxNewTokens` reached, the end-of-text token, or no position left in the model's context. */
   readonly finishReason?: 'length' | 'eos' | 'context';
   readonly promptTokens: number;
+  /** Prompt tokens whose keys/values came from the KV prefix cache instead of the prefill. */
+  readonly cachedPromptTokens: number;
   readonly generatedTokens: number;
   /** Sequence length of the `input_ids` fed to produce this token. */
   readonly stepInputLength: number;

@@ -3,6 +3,7 @@
  * {@link Model} handles. It knows nothing of ONNX Runtime or TF.js internals; it speaks
  * only the worker contract in `protocol.ts`.
  */
+import { proxy } from 'comlink';
 import { DisposedError, InvalidOptionsError } from './errors';
 import { createModel, type ManagedModel, type Model } from './model';
 import { loadEmbeddings, type EmbeddingOptions, type EmbeddingTask } from './tasks/embeddings';
@@ -19,6 +20,8 @@ import type {
   BackendPreference,
   Dim,
   EngineAssetPaths,
+  ExpectedSha256,
+  LoadProgress,
   LoadRequest,
   ModelFormat,
   ModelSource,
@@ -27,6 +30,7 @@ import type {
   WorkerEnvironment,
 } from './protocol';
 import { resolveCacheConfig, type CacheConfig, type CacheOptions } from './cache/config';
+import { IndexedDbRuntimeCache, type RuntimeCache } from './cache/runtime-cache';
 import { installErrorTransfer } from './wire-errors';
 import { WorkerClient } from './worker-client';
 
@@ -84,6 +88,15 @@ export interface ModelDescriptor {
    * @example { input: ['batch', 576], state: [2, 'batch', 128] } // Silero VAD v5
    */
   readonly shapes?: Readonly<Record<string, readonly Dim[]>>;
+  /**
+   * Expected SHA-256 (hex) of a URL source, checked on download: a mismatch rejects with
+   * `INTEGRITY_ERROR` and nothing is cached. A string is the source file's hash (the ONNX
+   * file, or `model.json`); for a TF.js graph a map by file name (`{ 'model.json': …,
+   * 'group1-shard1of1.bin': … }`) covers the shards too.
+   */
+  readonly sha256?: ExpectedSha256;
+  /** Download progress of a URL source, per file and overall (bytes). */
+  readonly onProgress?: (progress: LoadProgress) => void;
 }
 
 /**
@@ -133,6 +146,8 @@ export interface Runtime {
   environment(): Promise<RuntimeEnvironment>;
   /** Live latency metrics of the tasks. */
   readonly metrics: RuntimeMetrics;
+  /** What the caches hold in IndexedDB: usage, listing, per-store clear, per-model delete, `persist()`. */
+  readonly cache: RuntimeCache;
   /** Models currently loaded. */
   readonly models: readonly Model[];
   /** Free every session and terminate every worker. Later calls fail with `DISPOSED`. */
@@ -192,6 +207,27 @@ function checkDescriptor(descriptor: ModelDescriptor): void {
     });
   }
   checkBackend(descriptor.backend ?? 'auto');
+  checkSha256(descriptor.sha256);
+  if (descriptor.onProgress !== undefined && typeof descriptor.onProgress !== 'function')
+    throw new InvalidOptionsError('`onProgress` must be a function.', { input: 'onProgress', expected: 'function', got: typeof descriptor.onProgress });
+}
+
+/** Throw `INVALID_OPTIONS` unless every expected hash is 64 hex digits. */
+function checkSha256(expected: ExpectedSha256 | undefined): void {
+  if (expected === undefined) return;
+  const hashes = typeof expected === 'string' ? [expected] : typeof expected === 'object' && expected !== null ? Object.values(expected) : [expected];
+  for (const hash of hashes)
+    if (typeof hash !== 'string' || !/^[0-9a-fA-F]{64}$/.test(hash))
+      throw new InvalidOptionsError(`Expected \`sha256\` to be 64 hex digits (or a map of them by file name), got ${String(hash)}.`, {
+        input: 'sha256',
+        expected: '64 hex digits',
+        got: String(hash),
+      });
+}
+
+/** A comlink proxy of a progress callback, or undefined. */
+function progressProxy(onProgress: ((progress: LoadProgress) => void) | undefined): ((progress: LoadProgress) => void) | undefined {
+  return onProgress === undefined ? undefined : proxy(onProgress);
 }
 
 /** Throw `INVALID_OPTIONS` unless `backend` is one of {@link backends} (callers may pass anything at run time). */
@@ -210,6 +246,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
   private taskCounter = 0;
   private readonly queues = new Set<{ close(): void }>();
   readonly metrics: MetricsRegistry;
+  readonly cache: RuntimeCache;
   private readonly createWorker: (name: string) => Worker;
   private isDisposed = false;
   /** Every cache's settings. */
@@ -233,6 +270,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
     this.modelBase = prefix(options.modelBaseUrl ?? 'models/', base);
     this.metrics = new MetricsRegistry(options.metrics);
     this.cacheConfig = resolveCacheConfig(options.cache);
+    this.cache = new IndexedDbRuntimeCache({ events: (event) => this.metrics.cacheEvent(event), resolveUrl: (url) => this.resolveUrl(url) });
     this.createWorker = options.createWorker ?? defaultWorker;
   }
 
@@ -244,7 +282,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
     return new URL(url, pageBase()).href;
   }
 
-  async loadTask(spec: TaskSpecWithoutId, workerKey: string): Promise<LoadedTask> {
+  async loadTask(spec: TaskSpecWithoutId, workerKey: string, onProgress?: (progress: LoadProgress) => void): Promise<LoadedTask> {
     if (this.isDisposed) throw new DisposedError('This runtime was disposed; create a new one with createRuntime().');
     checkBackend(spec.backend);
     this.taskCounter += 1;
@@ -252,7 +290,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
     const client = this.workerFor(workerKey);
     await client.ready();
     const full: TaskSpec = { ...spec, taskId };
-    const info = await client.call((api) => api.loadTask(full));
+    const info = await client.call((api) => api.loadTask(full, progressProxy(onProgress)));
     const state: TaskHandleState = { disposed: false };
     this.tasks.set(taskId, state);
     const release = async (): Promise<void> => {
@@ -274,7 +312,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
     };
   }
 
-  async loadReplicas(spec: TaskSpecWithoutId, workerKey: string, count: number): Promise<LoadedTask[]> {
+  async loadReplicas(spec: TaskSpecWithoutId, workerKey: string, count: number, onProgress?: (progress: LoadProgress) => void): Promise<LoadedTask[]> {
     if (!Number.isInteger(count) || count < 1) {
       throw new InvalidOptionsError(`Expected \`replicas\` to be an integer from 1 and up, got ${String(count)}.`, {
         input: 'replicas',
@@ -286,7 +324,8 @@ class RuntimeImpl implements Runtime, TaskLoader {
     // Load one after another: the first load also warms the HTTP cache for the rest.
     const loaded: LoadedTask[] = [];
     try {
-      for (const key of keys) loaded.push(await this.loadTask(spec, key));
+      // Progress is the first replica's: the others read what it cached.
+      for (const key of keys) loaded.push(await this.loadTask(spec, key, loaded.length === 0 ? onProgress : undefined));
     } catch (error) {
       await Promise.all(loaded.map((task) => task.dispose()));
       throw error;
@@ -376,9 +415,11 @@ class RuntimeImpl implements Runtime, TaskLoader {
       backend,
       rejectNaN: descriptor.rejectNaN ?? false,
       shapes: descriptor.shapes ?? {},
+      ...(descriptor.sha256 === undefined ? {} : { sha256: descriptor.sha256 }),
+      cacheModel: descriptor.id ?? name,
     };
     await client.ready();
-    const info = await client.call((api) => api.load(request));
+    const info = await client.call((api) => api.load(request, progressProxy(descriptor.onProgress)));
     const model = createModel(info, client, () => this.loaded.delete(modelId), request.rejectNaN);
     this.loaded.set(modelId, model);
     return model;

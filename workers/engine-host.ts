@@ -8,11 +8,14 @@
  */
 import { transfer } from 'comlink';
 import { ignoreCacheEvents, type CacheEventSink } from '../src/cache/events';
+import { ProgressTracker } from '../src/cache/load-progress';
+import { WeightsStore } from '../src/cache/weights';
 import { InvalidOptionsError, ModelNotFoundError } from '../src/errors';
 import type {
   Backend,
   Engine,
   EngineAssetPaths,
+  LoadProgressSink,
   LoadRequest,
   ModelFormat,
   ModelInfo,
@@ -27,6 +30,7 @@ import type {
 import { transferablesOf } from '../src/tensor';
 import { applyShapeOverrides } from '../src/signature';
 import { validateInputs } from '../src/validate';
+import { resolveSource } from './model-source';
 import { RunGate } from './run-gate';
 import { probeWebGpu } from './webgpu-probe';
 
@@ -69,6 +73,7 @@ export class EngineHost implements EngineWorkerApi {
   protected cacheEvents: CacheEventSink = ignoreCacheEvents;
   private readonly engines = new Map<ModelFormat, Promise<Engine>>();
   private readonly loaded = new Map<string, Loaded>();
+  private weightsStore: WeightsStore | undefined;
 
   /** @param createEngine builds engines (tests pass a fake). @default lazy import of the real engines */
   constructor(private readonly createEngine: EngineFactory = importEngine) {}
@@ -102,11 +107,38 @@ export class EngineHost implements EngineWorkerApi {
     return engine;
   }
 
-  async load(request: LoadRequest): Promise<ModelInfo> {
+  /** The weights store (created on first use, after `configure`). */
+  private weights(): WeightsStore {
+    this.weightsStore ??= new WeightsStore({ ...this.cacheConfig.weights, events: this.cacheEvents });
+    return this.weightsStore;
+  }
+
+  async load(request: LoadRequest, progress?: LoadProgressSink): Promise<ModelInfo> {
+    const sink: LoadProgressSink | undefined =
+      progress === undefined
+        ? undefined
+        : (update) => {
+            // A comlink proxy returns a promise per call; a lost update must never fail a load.
+            void Promise.resolve(progress(update)).catch(() => undefined);
+          };
+    return this.loadTracked(request, sink === undefined ? undefined : new ProgressTracker(sink));
+  }
+
+  /**
+   * Load with progress going to `tracker` (tasks share one across their models). URL
+   * sources go through the weights store when it is on, or when progress or an expected
+   * hash asks for it; otherwise the engine fetches them itself.
+   */
+  protected async loadTracked(request: LoadRequest, tracker: ProgressTracker | undefined): Promise<ModelInfo> {
     if (this.loaded.has(request.modelId))
       throw new InvalidOptionsError(`A model with id "${request.modelId}" is already loaded in this worker.`, { model: request.modelId });
-    const engine = await this.engineFor(request.format);
-    const loadedInfo = await engine.load(request);
+    const viaStore = request.source.kind === 'url' && (this.cacheConfig.weights.enabled || tracker !== undefined || request.sha256 !== undefined);
+    // Start the engine (WASM, backend) while the files download.
+    const [engine, source] = await Promise.all([
+      this.engineFor(request.format),
+      viaStore ? resolveSource(request, this.weights(), tracker) : Promise.resolve(request.source),
+    ]);
+    const loadedInfo = await engine.load(source === request.source ? request : { ...request, source });
     let inputs: TensorSpec[];
     try {
       inputs = applyShapeOverrides(request.modelId, loadedInfo.inputs, request.shapes);

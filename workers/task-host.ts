@@ -10,6 +10,7 @@ import type {
   GenerateStartRequest,
   GenerateStep,
   ImageSource,
+  LoadProgressSink,
   OcrResult,
   PoseResult,
   Priority,
@@ -22,6 +23,7 @@ import type {
   WorkerApi,
   WorkerCacheConfig,
 } from '../src/protocol';
+import { ProgressTracker } from '../src/cache/load-progress';
 import type { TaskContext } from './tasks/context';
 import { EmbedWorkerTask } from './tasks/embed-task';
 import { GenerateWorkerTask } from './tasks/generate-task';
@@ -51,9 +53,14 @@ export class TaskHost extends EngineHost implements WorkerApi {
 
   constructor(createEngine?: EngineFactory) {
     super(createEngine);
+    this.context = this.contextFor(undefined);
+  }
+
+  /** The services tasks get; model loads report progress to `tracker`. */
+  private contextFor(tracker: ProgressTracker | undefined): TaskContext {
     const cacheConfig = (): WorkerCacheConfig => this.cacheConfig; // read at use: `configure` sets it after construction
-    this.context = {
-      loadModel: (request) => this.load({ rejectNaN: false, shapes: {}, ...request }),
+    return {
+      loadModel: (request) => this.loadTracked({ rejectNaN: false, shapes: {}, ...request }, tracker),
       runModel: (modelId, inputs, priority) => this.runValidated(modelId, inputs, priority),
       releaseModel: (modelId) => this.release(modelId),
       get cache() {
@@ -74,31 +81,39 @@ export class TaskHost extends EngineHost implements WorkerApi {
     return Object.values(this.tasks).some((map) => map.has(taskId));
   }
 
-  async loadTask(spec: TaskSpec): Promise<TaskInfo> {
+  async loadTask(spec: TaskSpec, progress?: LoadProgressSink): Promise<TaskInfo> {
     if (this.has(spec.taskId)) throw new InvalidOptionsError(`A task with id "${spec.taskId}" is already loaded in this worker.`, { model: spec.taskId });
+    const context =
+      progress === undefined
+        ? this.context
+        : this.contextFor(
+            new ProgressTracker((update) => {
+              void Promise.resolve(progress(update)).catch(() => undefined);
+            }),
+          );
     switch (spec.kind) {
       case 'pose': {
-        const task = await PoseWorkerTask.create(spec, this.context);
+        const task = await PoseWorkerTask.create(spec, context);
         this.tasks.pose.set(spec.taskId, task);
         return task.info;
       }
       case 'ocr': {
-        const task = await OcrWorkerTask.create(spec, this.context);
+        const task = await OcrWorkerTask.create(spec, context);
         this.tasks.ocr.set(spec.taskId, task);
         return task.info;
       }
       case 'embed': {
-        const task = await EmbedWorkerTask.create(spec, this.context);
+        const task = await EmbedWorkerTask.create(spec, context);
         this.tasks.embed.set(spec.taskId, task);
         return task.info;
       }
       case 'vad': {
-        const task = await VadWorkerTask.create(spec, this.context);
+        const task = await VadWorkerTask.create(spec, context);
         this.tasks.vad.set(spec.taskId, task);
         return task.info;
       }
       case 'generate': {
-        const task = await GenerateWorkerTask.create(spec, this.context);
+        const task = await GenerateWorkerTask.create(spec, context);
         this.tasks.generate.set(spec.taskId, task);
         return task.info;
       }

@@ -61,6 +61,9 @@ function toBlob(part: Part): Blob {
   return new Blob([new Uint8Array(part.buffer as ArrayBuffer, part.byteOffset, part.byteLength)]);
 }
 
+/** Waits before the last retries of a write that evictions should have made room for. */
+const quotaSettleDelaysMs = [50, 200, 500];
+
 /** True for the browser's "no room" failures. */
 export function isQuotaError(error: unknown): boolean {
   return error instanceof DOMException && error.name === 'QuotaExceededError';
@@ -238,6 +241,8 @@ export class BlobStore<X> {
     if (previous !== undefined) await this.drop(id, previous.partBytes.length);
     await this.evictFor(bytes, new Set([id]));
     const records: [IDBValidKey, unknown][] = [...parts.map((part, n): [IDBValidKey, unknown] => [partKey(id, n), toBlob(part)]), [metaKey(id), entry]];
+    let freed = false;
+    let settleRetries = 0;
     for (;;) {
       try {
         await setMany(records, this.store);
@@ -247,7 +252,13 @@ export class BlobStore<X> {
         if (!isQuotaError(error)) throw error;
         // The browser's quota is tighter than our budget: evict the oldest and retry.
         const evicted = await this.evictOldest(new Set([id]));
-        if (!evicted) {
+        if (evicted) freed = true;
+        else if (freed && settleRetries < quotaSettleDelaysMs.length) {
+          // Quirk (Chromium): space freed by a delete is counted back a moment after the
+          // delete commits, so a retry right after the last eviction can still fail.
+          await new Promise((resolve) => setTimeout(resolve, quotaSettleDelaysMs[settleRetries]));
+          settleRetries += 1;
+        } else {
           this.events({
             cache: this.cache,
             kind: 'warning',

@@ -197,6 +197,7 @@ export async function loadEmbeddings(loader: TaskLoader, options: EmbeddingOptio
     },
     options.worker ?? `text-tfjs:${backend}`,
     options.replicas ?? 1,
+    options.onProgress,
   );
   const first = firstReplica(replicas);
   const queue = loader.createQueue<readonly string[], DetailedEmbeddings>(

@@ -129,7 +129,7 @@ export async function loadOcr(loader: TaskLoader, options: OcrOptions = {}): Pro
     unclipRatio: checkRange('unclipRatio', options.unclipRatio ?? 2, 0, Number.POSITIVE_INFINITY),
     minConfidence: checkRange('minConfidence', options.minConfidence ?? 0.5, 0, 1),
   };
-  const replicas = await loader.loadReplicas(spec, options.worker ?? `image-onnx:${backend}`, options.replicas ?? 1);
+  const replicas = await loader.loadReplicas(spec, options.worker ?? `image-onnx:${backend}`, options.replicas ?? 1, options.onProgress);
   const first = firstReplica(replicas);
   const queue = loader.createQueue<PreparedImage, TaskResult<OcrResult>>(
     options.name ?? first.info.taskId,

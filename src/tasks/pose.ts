@@ -61,6 +61,7 @@ export async function loadPose(loader: TaskLoader, options: PoseOptions = {}): P
     },
     options.worker ?? `image-tfjs:${backend}`,
     options.replicas ?? 1,
+    options.onProgress,
   );
   const first = firstReplica(replicas);
   const queue = loader.createQueue<PreparedImage, PoseResult>(

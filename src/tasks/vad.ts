@@ -252,6 +252,7 @@ export async function loadVad(loader: TaskLoader, options: VadOptions = {}): Pro
     { kind: 'vad', backend, modelUrl: loader.resolveUrl(options.modelUrl ?? loader.modelUrl('silero_vad_v5.onnx')) },
     options.worker ?? 'audio-onnx',
     options.replicas ?? 1,
+    options.onProgress,
   );
   const first = firstReplica(replicas);
   const queue = loader.createQueue<VadPayload, VadAnswer>(
