@@ -424,6 +424,7 @@ export async function loadTextGeneration(loader: TaskLoader, options: TextGenera
       ...(options.maxContext === undefined ? {} : { maxContext: options.maxContext }),
     },
     options.worker ?? 'text-onnx',
+    options.onProgress,
   );
   return new TextGenerator(task, loader.metrics, options.name ?? task.info.taskId, semanticCache);
 }

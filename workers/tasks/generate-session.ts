@@ -7,6 +7,7 @@ import type { GenerateStartRequest, Tensor, TensorMap } from '../../src/protocol
 import { tensor } from '../../src/tensor';
 import type { DecoderLayout } from './generate-layout';
 import { IncrementalDetokenizer, type TokenBytes } from './generate-detokenizer';
+import type { PrefixLookup } from './kv-prefix-cache';
 import { sampleToken, seededRandom } from './sampling';
 
 /** Why a session stopped. */
@@ -63,8 +64,14 @@ export class GenerateSession {
   readonly tokens: number[];
   readonly promptTokens: number;
   generatedTokens = 0;
-  /** The KV cache covering `tokens` except the last one (which the next step feeds). */
+  /** The KV cache: keys/values of the first `cachedTokens` tokens. */
   cache: TensorMap | undefined;
+  /** Tokens `cache` covers: all but the last after a step; a prefix of the prompt when it came from the prefix cache. */
+  cachedTokens = 0;
+  /** Prompt tokens whose keys/values came from the KV prefix cache. */
+  cachedPromptTokens = 0;
+  /** The prefix-cache lookup whose blocks the prefill should complete (until the prefill ran). */
+  prefix: PrefixLookup | undefined;
   /** A step is running; sessions advance one step at a time. */
   busy = false;
   private readonly random: () => number;
@@ -82,10 +89,19 @@ export class GenerateSession {
     this.detokenizer = new IncrementalDetokenizer(tokenBytes);
   }
 
-  /** The next run's token ids and past length: only the last token with a cache, else everything. */
+  /** The next run's token ids and past length: the tokens the cache does not cover, else everything. */
   nextInput(): { readonly ids: readonly number[]; readonly pastLength: number } {
     if (this.cache === undefined || !this.request.useKvCache) return { ids: [...this.tokens], pastLength: 0 };
-    return { ids: this.tokens.slice(-1), pastLength: this.tokens.length - 1 };
+    return { ids: this.tokens.slice(this.cachedTokens), pastLength: this.cachedTokens };
+  }
+
+  /** Start from a cached prefix of the prompt: the prefill then feeds only the rest. */
+  reuse(lookup: PrefixLookup): void {
+    this.prefix = lookup;
+    if (lookup.cache === undefined) return;
+    this.cache = lookup.cache;
+    this.cachedTokens = lookup.tokens;
+    this.cachedPromptTokens = lookup.tokens;
   }
 
   /** Sample from the last row of `logits` ([1, seq, vocab]), append the token and say whether to stop. */

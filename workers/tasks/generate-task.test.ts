@@ -164,6 +164,33 @@ describe('GenerateWorkerTask', () => {
     expect((await generateAll(task, request({ maxNewTokens: 2 }))).length).toBe(2);
   });
 
+  it('prefills only the uncached suffix with the KV prefix cache, and generates the same tokens', async () => {
+    files['http://test/models/decoder/config.json'] = JSON.stringify({ n_positions: 64 });
+    const { context, calls } = fakeDecoder({ layers: 2, kvHeads: 1, headDim: 1 });
+    const events: string[] = [];
+    const prefixContext: TaskContext = {
+      ...context,
+      cache: { ...testCacheConfig, kvPrefix: { enabled: true, blockTokens: 4, memoryBytes: 1 << 20, persist: false, budgetBytes: 0 } },
+      cacheEvents: (e) => void events.push(`${e.kind}${e.tier === undefined ? '' : `:${e.tier}`}`),
+    };
+    const task = await GenerateWorkerTask.create(spec, prefixContext);
+    const shared = 'one two three four five six seven eight nine';
+    const first = await generateAll(task, request({ sessionId: 'a', prompt: `${shared} ten` }));
+    expect(first[0]).toMatchObject({ promptTokens: 10, cachedPromptTokens: 0, stepInputLength: 10 });
+    calls.length = 0;
+    const second = await generateAll(task, request({ sessionId: 'b', prompt: `${shared} eleven twelve` }));
+    expect(second[0]).toMatchObject({ promptTokens: 11, cachedPromptTokens: 8, stepInputLength: 3 });
+    expect(calls[0]).toEqual({ inputLength: 3, pastLength: 8 });
+    expect(events.filter((e) => e.startsWith('hit') || e.startsWith('miss'))).toEqual(['miss', 'hit:memory']);
+
+    const reference = fakeDecoder({ layers: 2, kvHeads: 1, headDim: 1 });
+    const plain = await generateAll(await GenerateWorkerTask.create(spec, reference.context), request({ prompt: `${shared} eleven twelve` }));
+    expect(second.map((s) => s.tokenId)).toEqual(plain.map((s) => s.tokenId));
+    expect(plain[0]).toMatchObject({ cachedPromptTokens: 0, stepInputLength: 11 });
+    // The no-cache reference never uses the prefix cache.
+    expect((await task.start(request({ sessionId: 'c', prompt: `${shared} ten`, useKvCache: false }))).value).toMatchObject({ cachedPromptTokens: 0 });
+  });
+
   it('frees a session on end(); later steps of it fail, other sessions go on', async () => {
     files['http://test/models/decoder/config.json'] = JSON.stringify({ n_positions: 64 });
     const { context } = fakeDecoder({ layers: 1, kvHeads: 1, headDim: 1 });

@@ -7,6 +7,10 @@
  * Each `step` feeds only the last token with that cache. With `useKvCache: false` every
  * step re-runs the whole sequence instead: the no-cache reference. A session's cache is
  * freed when it finishes, fails, or is ended.
+ *
+ * With the KV prefix cache on (`cache.kvPrefix`), `start` first looks the prompt's
+ * blocks up (`kv-prefix-cache.ts`), prefills only the tokens after the longest cached
+ * prefix, and afterwards hands the prefill's new full blocks to the cache.
  */
 import { AbortedError, InferenceError, InvalidInputError, InvalidOptionsError, ModelLoadError, messageOf } from '../../src/errors';
 import type { GenerateStartRequest, GenerateStep, GenerateTaskSpec, TaskInfo, TaskResult } from '../../src/protocol';
@@ -14,6 +18,7 @@ import { Gpt2Tokenizer } from './bpe';
 import { StageClock, taskBackend, type TaskContext, type WorkerTask } from './context';
 import { parseDecoderConfig, readDecoderLayout, type DecoderConfig, type DecoderLayout } from './generate-layout';
 import { decoderInputs, GenerateSession, presentOf } from './generate-session';
+import { KvPrefixCache, modelFingerprint, prefixNamespace } from './kv-prefix-cache';
 
 async function fetchOk(url: string, what: string, model: string): Promise<Response> {
   let response: Response;
@@ -85,6 +90,8 @@ export class GenerateWorkerTask implements WorkerTask {
     private readonly modelId: string,
     private readonly layout: DecoderLayout,
     private readonly tokenizer: Gpt2Tokenizer,
+    /** The KV prefix cache, when `cache.kvPrefix` is on. */
+    private readonly prefixCache: KvPrefixCache | undefined,
   ) {}
 
   static async create(spec: GenerateTaskSpec, context: TaskContext): Promise<GenerateWorkerTask> {
@@ -96,11 +103,12 @@ export class GenerateWorkerTask implements WorkerTask {
         got: String(spec.maxContext),
       });
     }
-    const resources = Promise.all([loadTokenizer(spec), loadConfig(spec)]);
+    const { kvPrefix } = context.cache;
+    const resources = Promise.all([loadTokenizer(spec), loadConfig(spec), kvPrefix.enabled ? modelFingerprint(spec.modelUrl) : '']);
     resources.catch(() => undefined); // awaited below; avoid an unhandled rejection while the model loads
     const model = await context.loadModel({ modelId, format: 'onnx', source: { kind: 'url', url: spec.modelUrl }, backend: spec.backend });
     try {
-      const [tokenizer, config] = await resources;
+      const [tokenizer, config, fingerprint] = await resources;
       const layout = readDecoderLayout(model, config, spec.maxContext);
       if (tokenizer.vocabularySize > layout.vocab) {
         throw new ModelLoadError(`The tokenizer has ${tokenizer.vocabularySize} tokens but model "${modelId}" only ${layout.vocab} logits.`, {
@@ -130,7 +138,17 @@ export class GenerateWorkerTask implements WorkerTask {
           maxContextFrom: layout.sources.maxContext,
         },
       };
-      return new GenerateWorkerTask(info, context, modelId, layout, tokenizer);
+      const shape = { layers: layout.layers, kvHeads: layout.kvHeads, headDim: layout.headDim, blockTokens: kvPrefix.blockTokens };
+      const prefixCache = kvPrefix.enabled
+        ? await KvPrefixCache.create({
+            namespace: prefixNamespace(spec.modelUrl, fingerprint, model.backend, shape),
+            model: spec.modelUrl,
+            shape,
+            config: kvPrefix,
+            events: context.cacheEvents,
+          })
+        : undefined;
+      return new GenerateWorkerTask(info, context, modelId, layout, tokenizer, prefixCache);
     } catch (error) {
       await context.releaseModel(modelId);
       throw error;
@@ -160,6 +178,11 @@ export class GenerateWorkerTask implements WorkerTask {
       });
     }
     const session = new GenerateSession(request, prompt, this.layout, this.tokenizer);
+    const prefixCache = request.useKvCache ? this.prefixCache : undefined;
+    if (prefixCache !== undefined) session.reuse(await clock.pre(() => prefixCache.lookup(prompt)));
+    if (this.sessions.has(request.sessionId)) {
+      throw new InvalidOptionsError(`A generation session "${request.sessionId}" is already running.`, { model: this.modelId, input: 'sessionId' });
+    }
     this.sessions.set(request.sessionId, session);
     return this.advance(session, clock);
   }
@@ -204,7 +227,12 @@ export class GenerateWorkerTask implements WorkerTask {
             got: logits === undefined ? 'none' : `${logits.dtype} [${logits.dims.join(', ')}]`,
           });
         }
-        if (session.request.useKvCache) session.cache = presentOf(result.outputs);
+        if (session.request.useKvCache) {
+          session.cache = presentOf(result.outputs);
+          session.cachedTokens = pastLength + ids.length;
+          if (session.prefix !== undefined) this.prefixCache?.remember(session.prefix, session.cache);
+          session.prefix = undefined;
+        }
         const { tokenId, text, finishReason } = session.advance(logits.data, ids.length);
         if (finishReason !== undefined) this.sessions.delete(sessionId);
         return {
@@ -214,6 +242,7 @@ export class GenerateWorkerTask implements WorkerTask {
           done: finishReason !== undefined,
           ...(finishReason === undefined ? {} : { finishReason }),
           promptTokens: session.promptTokens,
+          cachedPromptTokens: session.cachedPromptTokens,
           generatedTokens: session.generatedTokens,
           stepInputLength: ids.length,
           openSessions: this.sessions.size,
@@ -232,6 +261,7 @@ export class GenerateWorkerTask implements WorkerTask {
 
   async release(): Promise<void> {
     this.sessions.clear();
+    this.prefixCache?.clearMemory();
     await this.context.releaseModel(this.modelId);
   }
 }
