@@ -174,13 +174,16 @@ test('two tabs loading the same model at once download it once', async ({ contex
   expect(outcomes[0]?.outputs).toEqual(outcomes[1]?.outputs);
 });
 
-// FIXME: not yet reproducible with the shipped models. Chromium checks a write's raw size
-// against the quota left but counts stored data compressed (the recogniser, 10.3 MiB, takes
-// ~5 MiB), and counts freed space (deletes, a write that failed on quota) back lazily; with
-// 12 MiB both OCR models were stored side by side, and in the other order the retry after
-// evicting failed. The eviction-and-retry path itself is covered by the BlobStore and
-// WeightsStore unit tests; "quota smaller than the model" below does run on real quota.
-test.fixme('quota for one model but not two: the least recently used model is evicted and the write retried', async ({ harness, context }) => {
+// Real quota pressure (CDP Storage.overrideQuotaForOrigin). Chromium 156 quirks found on the
+// way: an override binds only if set before the origin first touches storage (and
+// navigator.storage.estimate() never reflects it); the Blobs of a write that failed on quota
+// stay counted until their keys are deleted (BlobStore now deletes them before retrying);
+// space freed by evicting is sometimes not counted back for seconds (about 1 run in 5 here,
+// even after 3.75 s of retries). So the test asserts the contract for both outcomes: the least
+// recently used model is evicted and the write retried, and the new model either is stored
+// or, if the browser still has no room, loads uncached with a warning — never an error.
+test('quota for one model but not two: the least recently used model is evicted and the write retried', async ({ harness, context }) => {
+  const det = file('ocr/ch_PP-OCRv4_det_infer.onnx');
   const cdp = await context.newCDPSession(harness);
   const origin = new URL(harness.url()).origin;
   const loadAndList = (url: string) =>
@@ -194,25 +197,25 @@ test.fixme('quota for one model but not two: the least recently used model is ev
       await runtime.dispose();
       return { weights, entries, inputs: model.inputs.map((i) => i.name) };
     }, url);
-  // Quirks (Chromium): a quota override binds reliably only once the origin has stored
-  // something, and space freed by deletes (and by a write that failed on quota) is counted
-  // back lazily. So: store and clear a small model first; then the recogniser (10.3 MiB)
-  // fits 12 MiB alone, the detector (4.5 MiB) does not fit beside it, and evicting the
-  // larger recogniser frees more than the failed write left behind.
-  await harness.evaluate(async () => {
-    const runtime = window.inpage.createRuntime();
-    await runtime.load({ format: 'onnx', source: '/models/ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx', backend: 'wasm' });
-    await runtime.cache.clear();
-    await runtime.dispose();
-  });
+  // Quirk (Chromium): an override binds only if set before the origin first touches storage.
   await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 12 * 1024 * 1024 });
-  const first = await loadAndList('/models/ocr/ch_PP-OCRv4_rec_infer.onnx');
-  const second = await loadAndList('/models/ocr/ch_PP-OCRv4_det_infer.onnx');
+  // The detector (4.5 MiB) fits 12 MiB; the recogniser (10.3 MiB) does not fit beside it.
+  const first = await loadAndList('/models/ocr/ch_PP-OCRv4_det_infer.onnx');
+  const second = await loadAndList('/models/ocr/ch_PP-OCRv4_rec_infer.onnx');
   await cdp.send('Storage.overrideQuotaForOrigin', { origin });
-  expect(first.entries).toEqual(['ch_PP-OCRv4_rec_infer']);
-  expect(second.inputs).toEqual(['x']);
-  expect(second.entries).toEqual(['ch_PP-OCRv4_det_infer']);
-  expect(second.weights).toMatchObject({ misses: 1, evictions: 1, bytesEvicted: rec.bytes, stores: 1, warnings: 0 });
+  expect(first.entries).toEqual(['ch_PP-OCRv4_det_infer']);
+  expect(second.inputs).toEqual(['x']); // loaded either way
+  expect(second.weights).toMatchObject({ misses: 1, evictions: 1, bytesEvicted: det.bytes }); // the LRU model made room
+  const stored = second.weights?.stores === 1;
+  test.info().annotations.push({ type: 'retry after eviction', description: stored ? 'stored' : `no room yet: ${second.weights?.lastWarning ?? ''}` });
+  if (stored) {
+    expect(second.entries).toEqual(['ch_PP-OCRv4_rec_infer']);
+    expect(second.weights).toMatchObject({ warnings: 0 });
+  } else {
+    expect(second.entries).toEqual([]);
+    expect(second.weights).toMatchObject({ stores: 0, warnings: 1 });
+    expect(second.weights?.lastWarning).toContain('no room');
+  }
 });
 
 test('an LRU byte budget across models: loading past it evicts the least recently used model', async ({ harness }) => {

@@ -62,7 +62,7 @@ function toBlob(part: Part): Blob {
 }
 
 /** Waits before the last retries of a write that evictions should have made room for. */
-const quotaSettleDelaysMs = [50, 200, 500];
+const quotaSettleDelaysMs = [50, 200, 500, 1000, 2000];
 
 /** True for the browser's "no room" failures. */
 export function isQuotaError(error: unknown): boolean {
@@ -250,6 +250,9 @@ export class BlobStore<X> {
         return true;
       } catch (error) {
         if (!isQuotaError(error)) throw error;
+        // Quirk (Chromium): the Blobs of a write that failed on quota stay counted against
+        // the origin until their keys are deleted, so clear them before retrying.
+        await this.drop(id, parts.length).catch(() => undefined);
         // The browser's quota is tighter than our budget: evict the oldest and retry.
         const evicted = await this.evictOldest(new Set([id]));
         if (evicted) freed = true;
