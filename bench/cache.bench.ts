@@ -75,14 +75,19 @@ export async function measureModelLoad(page: Page, roundCount = rounds): Promise
   return rows;
 }
 
-test('model load', async ({ page, browserName }) => {
+test('model load', async ({ page }) => {
   await page.goto('/e2e/harness.html');
   await page.locator('#status', { hasText: 'ready' }).waitFor();
   const rows = await measureModelLoad(page);
   writeReport({
     name: 'cache',
     title: 'Model load: network vs warm IndexedDB vs in memory (wasm)',
-    environment: { browser: browserName, rounds, command: 'PW_PORT=4191 npx playwright test -c bench/playwright.config.ts cache' },
+    environment: {
+      browser: `Chromium ${page.context().browser()?.version() ?? '?'}`,
+      cores: 2,
+      rounds,
+      command: 'npx playwright test -c bench/playwright.config.ts cache.bench',
+    },
     rows,
     notes: [
       'Each load is `runtime.load()` to a ready session (engine already warm), disposed after; modes interleave per round.',
