@@ -50,12 +50,14 @@ test('priorities, superseding and queue bounds act on real requests; metrics see
   const result = await harness.evaluate(async () => {
     const { caught } = window.harness;
     const runtime = window.inpage.createRuntime({ metrics: { userTiming: true } });
-    const pose = await runtime.pose({ backend: 'wasm', name: 'movenet', batching: { maxQueueSize: 5, maxInFlightPerReplica: 1 } });
+    const pose = await runtime.pose({ backend: 'wasm', name: 'movenet', batching: { maxQueueSize: 4, maxInFlightPerReplica: 1 } });
     const photo = await (await fetch('/samples/astronaut.jpg')).blob();
     await pose.detect(photo); // warm up
     const order: string[] = [];
     const track = (label: string, p: Promise<unknown>) => p.then(() => order.push(label));
-    // One batch in flight at a time here: the first runs at once (idle model), the rest queue.
+    // One batch in flight at a time here: the first runs at once (idle model), the rest queue —
+    // except the realtime request, which goes out at once through the express slot (more
+    // urgent than everything in flight) and runs next in the worker.
     const first = track('first', pose.detect(photo));
     const background = track('background', pose.detect(photo, { priority: 'background' }));
     const interactive = track('interactive', pose.detect(photo, { priority: 'interactive' }));
@@ -65,7 +67,8 @@ test('priorities, superseding and queue bounds act on real requests; metrics see
     const controller = new AbortController();
     const aborted = caught(pose.detect(photo, { signal: controller.signal }));
     controller.abort();
-    // Four wait now (maxQueueSize 5): the first extra request fits, the second is refused.
+    // Three wait now (background, interactive, the fresh camera frame; maxQueueSize 4): the
+    // first extra request fits, the second is refused.
     const overflow = await Promise.all([caught(pose.detect(photo)), caught(pose.detect(photo))]);
     await Promise.all([first, background, interactive, realtime, fresh]);
     const snapshot = runtime.metrics.snapshot();
