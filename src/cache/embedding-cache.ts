@@ -7,6 +7,7 @@
  * model file (and so its variant); the in-memory map keys on the exact text.
  */
 import { BlobStore } from './blob-store';
+import { sha256Hex } from './hash';
 import type { EmbeddingCacheConfig } from './config';
 import type { CacheEventSink } from './events';
 
@@ -16,11 +17,6 @@ const flushDelayMs = 50;
 export interface CachedEmbedding {
   readonly vector: Float32Array;
   readonly tokens: number;
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** One embedding model's slice of the cache. */

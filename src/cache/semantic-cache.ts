@@ -7,6 +7,7 @@
  */
 import { InvalidOptionsError } from '../errors';
 import { BlobStore } from './blob-store';
+import { sha256Hex } from './hash';
 import type { CacheEventSink } from './events';
 
 /** Embeds one text into a unit-norm vector (e.g. `(t) => encoder.embed(t).then(([v]) => v)`). */
@@ -73,11 +74,6 @@ function dot(a: Float32Array, b: Float32Array): number {
 function normalized(v: Float32Array): Float32Array {
   const norm = Math.hypot(...v);
   return norm === 0 ? v : v.map((x) => x / norm);
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** One generator's semantic cache. */

@@ -15,6 +15,7 @@
  * - No room (budget or browser quota) is a `warning`, never an error: the bytes are
  *   returned uncached.
  */
+import { sha256Hex } from './hash';
 import { IntegrityError, messageOf, ModelLoadError } from '../errors';
 import type { WorkerCacheConfig } from '../protocol';
 import { BlobStore } from './blob-store';
@@ -62,13 +63,7 @@ export interface FetchFileOptions {
   readonly onProgress?: (loaded: number, total: number | undefined, from: 'network' | 'cache', done: boolean) => void;
 }
 
-/** SHA-256 of `bytes`, lowercase hex. */
-export async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  let hex = '';
-  for (const byte of digest) hex += byte.toString(16).padStart(2, '0');
-  return hex;
-}
+export { sha256Hex };
 
 /** Split `bytes` into views of at most `chunk` bytes (no copy). */
 export function chunksOf(bytes: ArrayBuffer, chunk: number): Uint8Array[] {
