@@ -9,9 +9,8 @@ import { loadGenerationPanel, runGenerationPanel, stopGeneration } from './panel
 import { loadOcrPanel, runOcrPanel } from './panels/ocr';
 import { loadPosePanel, runPosePanel } from './panels/pose';
 import { loadVadPanel, runVadPanel } from './panels/vad';
+import type { DemoBackend as Backend, DemoTasks } from './session';
 import { describeError, element, setText } from './ui';
-
-type Backend = 'auto' | 'webgpu' | 'wasm';
 
 const backendSelect = element('backend', HTMLSelectElement);
 const reloadButton = element('reload', HTMLButtonElement);
@@ -36,12 +35,13 @@ async function start(backend: Backend): Promise<void> {
         ? `WebGPU available (${environment.webgpu.vendor ?? '?'} / ${environment.webgpu.architecture ?? '?'}); cross-origin isolated: ${environment.crossOriginIsolated}; cores: ${environment.hardwareConcurrency}`
         : `WebGPU unavailable (${environment.webgpu.reason ?? 'no adapter'}): every model runs on WASM.`,
     );
+    const tasks: DemoTasks = {};
     const panels: [string, () => Promise<void>, () => Promise<void>][] = [
-      ['vad', () => loadVadPanel(current, backend), () => runVadPanel(false)],
-      ['pose', () => loadPosePanel(current, backend), () => runPosePanel(false)],
-      ['ocr', () => loadOcrPanel(current, backend), () => runOcrPanel(false)],
-      ['embed', () => loadEmbeddingsPanel(current, backend), () => runEmbeddingsPanel()],
-      ['gen', () => loadGenerationPanel(current, backend), () => runGenerationPanel()],
+      ['vad', async () => void (tasks.vad = await loadVadPanel(current, backend)), () => runVadPanel(false)],
+      ['pose', async () => void (tasks.pose = await loadPosePanel(current, backend)), () => runPosePanel(false)],
+      ['ocr', async () => void (tasks.ocr = await loadOcrPanel(current, backend)), () => runOcrPanel(false)],
+      ['embed', async () => void (tasks.embed = await loadEmbeddingsPanel(current, backend)), () => runEmbeddingsPanel()],
+      ['gen', async () => void (tasks.gen = await loadGenerationPanel(current, backend)), () => runGenerationPanel()],
     ];
     const failures: string[] = [];
     // `?panels=vad,pose` loads only those panels (SwiftShader WebGPU makes OCR and

@@ -20,10 +20,11 @@ let task: EmbeddingTask | undefined;
 let corpusVectors: Float32Array[] = [];
 
 /** Load the embedding task on `backend` and embed the corpus (one batched call). */
-export async function loadEmbeddingsPanel(runtime: Runtime, backend: 'auto' | 'webgpu' | 'wasm'): Promise<void> {
+export async function loadEmbeddingsPanel(runtime: Runtime, backend: 'auto' | 'webgpu' | 'wasm'): Promise<EmbeddingTask> {
   task = await runtime.embeddings({ backend });
   setText('embed-backend', task.backend);
   corpusVectors = await task.embed(corpus);
+  return task;
 }
 
 /** Rank the corpus by similarity to the query. */

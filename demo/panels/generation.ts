@@ -6,9 +6,10 @@ let task: TextGenerator | undefined;
 let controller: AbortController | undefined;
 
 /** Load the generation task on `backend`. */
-export async function loadGenerationPanel(runtime: Runtime, backend: 'auto' | 'webgpu' | 'wasm'): Promise<void> {
+export async function loadGenerationPanel(runtime: Runtime, backend: 'auto' | 'webgpu' | 'wasm'): Promise<TextGenerator> {
   task = await runtime.textGeneration({ backend });
   setText('gen-backend', task.backend);
+  return task;
 }
 
 /** Generate from the prompt, streaming tokens into the page. */

@@ -22,9 +22,10 @@ export async function renderTextSample(): Promise<Blob> {
 }
 
 /** Load the OCR task on `backend`. */
-export async function loadOcrPanel(runtime: Runtime, backend: 'auto' | 'webgpu' | 'wasm'): Promise<void> {
+export async function loadOcrPanel(runtime: Runtime, backend: 'auto' | 'webgpu' | 'wasm'): Promise<OcrTask> {
   task = await runtime.ocr({ backend });
   setText('ocr-backend', task.backend);
+  return task;
 }
 
 /** Run on the sample or the chosen file. */

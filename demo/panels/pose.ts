@@ -6,9 +6,10 @@ import { chosenFile, element, ms, setText, showError, timed } from '../ui';
 let task: PoseTask | undefined;
 
 /** Load the pose task on `backend`. */
-export async function loadPosePanel(runtime: Runtime, backend: 'auto' | 'webgpu' | 'wasm'): Promise<void> {
+export async function loadPosePanel(runtime: Runtime, backend: 'auto' | 'webgpu' | 'wasm'): Promise<PoseTask> {
   task = await runtime.pose({ backend, name: 'movenet' });
   setText('pose-backend', task.backend);
+  return task;
 }
 
 /** Run on the sample or the chosen file. */

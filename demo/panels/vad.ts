@@ -22,9 +22,10 @@ function drawProbabilities(probabilities: Float32Array, segments: readonly { sta
 }
 
 /** Load the VAD task on `backend`. */
-export async function loadVadPanel(runtime: Runtime, backend: 'auto' | 'webgpu' | 'wasm'): Promise<void> {
+export async function loadVadPanel(runtime: Runtime, backend: 'auto' | 'webgpu' | 'wasm'): Promise<VadTask> {
   task = await runtime.vad({ backend, name: 'silero-vad' });
   setText('vad-backend', task.backend);
+  return task;
 }
 
 /** Run on the sample or the chosen file. */
