@@ -11,7 +11,7 @@ import { loadTextGeneration, type TextGenerationOptions, type TextGenerator } fr
 import type { LoadedTask, TaskLoader, TaskSpecWithoutId } from './tasks/loaded-task';
 import { MetricsRegistry, type MetricsOptions } from './metrics/registry';
 import type { MetricsSnapshot } from './metrics/types';
-import { resolvePolicy, type Modality } from './scheduler/policy';
+import type { BatchPolicy, Modality } from './scheduler/policy';
 import { TaskQueue, type SchedulingOptions, type TaskBatchExecutor } from './tasks/task-queue';
 import { loadOcr, type OcrOptions, type OcrTask } from './tasks/ocr';
 import { loadPose, type PoseOptions, type PoseTask } from './tasks/pose';
@@ -340,8 +340,9 @@ class RuntimeImpl implements Runtime, TaskLoader {
     scheduling: SchedulingOptions,
     replicas: number,
     execute: TaskBatchExecutor<P, R>,
+    pinned: Partial<BatchPolicy> = {},
   ): TaskQueue<P, R> {
-    const queue = new TaskQueue(name, modality, backend, resolvePolicy(modality, scheduling.batching), replicas, execute, this.metrics);
+    const queue = new TaskQueue(name, modality, backend, scheduling.batching ?? {}, pinned, replicas, execute, this.metrics);
     this.queues.add(queue);
     return queue;
   }

@@ -70,7 +70,8 @@ interface Pending<P, R> extends QueuedItem {
 export class DynamicBatcher<P, R> {
   private readonly queue: RequestQueue<Pending<P, R>>;
   private readonly router: Router;
-  private readonly sizer: BatchSizer;
+  private sizer: BatchSizer;
+  private current: BatchPolicy;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private nextId = 1;
@@ -79,14 +80,37 @@ export class DynamicBatcher<P, R> {
 
   constructor(
     readonly model: string,
-    readonly policy: BatchPolicy,
+    policy: BatchPolicy,
     private readonly execute: BatchExecutor<P, R>,
     replicas = 1,
     private readonly observer: BatcherObserver = {},
   ) {
+    this.current = policy;
     this.queue = new RequestQueue(policy.agingMs);
     this.router = new Router(replicas, policy.maxInFlightPerReplica);
     this.sizer = new BatchSizer(policy.maxBatchSize, policy.targetP95Ms);
+  }
+
+  /** The policy in force. */
+  get policy(): BatchPolicy {
+    return this.current;
+  }
+
+  /**
+   * Replace the policy while requests flow (a dashboard toggle, an A/B switch): queued
+   * requests keep their place and are batched by the new policy from the next dispatch;
+   * batches already running finish as they were. A new `maxBatchSize` or `targetP95Ms`
+   * restarts the batch-size learning. `policy` must already be validated (`resolvePolicy`).
+   */
+  setPolicy(policy: BatchPolicy): void {
+    const previous = this.current;
+    this.current = policy;
+    this.queue.agingMs = policy.agingMs;
+    this.router.maxInFlight = policy.maxInFlightPerReplica;
+    if (policy.maxBatchSize !== previous.maxBatchSize || policy.targetP95Ms !== previous.targetP95Ms) {
+      this.sizer = new BatchSizer(policy.maxBatchSize, policy.targetP95Ms);
+    }
+    this.pump();
   }
 
   /** Requests waiting. */

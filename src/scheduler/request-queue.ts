@@ -23,7 +23,8 @@ export class RequestQueue<T extends QueuedItem> {
   private items: T[] = [];
   private units = 0;
 
-  constructor(private readonly agingMs: number) {}
+  /** `agingMs` may be changed live (a policy change). */
+  constructor(public agingMs: number) {}
 
   /** Requests waiting. */
   get length(): number {

@@ -30,7 +30,8 @@ export class Router {
 
   constructor(
     count: number,
-    private readonly maxInFlight: number,
+    /** Batches per replica before only the express slot is left; the batcher may change it live. */
+    public maxInFlight: number,
   ) {
     this.replicas = Array.from({ length: count }, (_, index) => ({ index, inFlight: 0, ranks: [], freeAt: undefined, serviceMs: undefined }));
   }

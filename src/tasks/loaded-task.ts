@@ -7,7 +7,7 @@ import { DisposedError } from '../errors';
 import type { BackendPreference, LoadProgress, TaskInfo, TaskSpec, WorkerApi } from '../protocol';
 import type { CacheConfig } from '../cache/config';
 import type { MetricsRegistry } from '../metrics/registry';
-import type { Modality } from '../scheduler/policy';
+import type { BatchPolicy, Modality } from '../scheduler/policy';
 import type { SchedulingOptions, TaskBatchExecutor, TaskQueue } from './task-queue';
 
 /** A task living in a worker. */
@@ -33,6 +33,8 @@ export interface TaskLoader {
     scheduling: SchedulingOptions,
     replicas: number,
     execute: TaskBatchExecutor<P, R>,
+    /** Settings the task requires (they override the caller's and cannot be reconfigured). */
+    pinned?: Partial<BatchPolicy>,
   ): TaskQueue<P, R>;
   /** The runtime's metrics, for tasks that record outside a queue (generation, cache hits). */
   readonly metrics: MetricsRegistry;

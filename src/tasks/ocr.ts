@@ -10,7 +10,7 @@ import { InvalidOptionsError } from '../errors';
 import type { OcrResult, OcrTaskSpec, StageTimings, TaskResult } from '../protocol';
 import { prepareImage, type ImageInput, type PreparedImage } from './image-input';
 import { assertUsable, type CallOptions, type LoadedTask, type TaskLoader, type TaskOptions } from './loaded-task';
-import { firstReplica, ReplicatedTask } from './replicated-task';
+import { firstReplica, fixedBatchOfOne, ReplicatedTask } from './replicated-task';
 import type { TaskQueue } from './task-queue';
 
 /** Options for {@link Runtime.ocr}. */
@@ -135,8 +135,7 @@ export async function loadOcr(loader: TaskLoader, options: OcrOptions = {}): Pro
     options.name ?? first.info.taskId,
     'image',
     first.info.backend,
-    // One image per worker call: the batching that pays happens inside it, across the image's boxes.
-    { ...options, batching: { ...options.batching, maxBatchSize: 1, preferredBatchSizes: [] } },
+    options,
     replicas.length,
     async (payloads, replica, { priority }) => {
       const task = replicas[replica] ?? first;
@@ -147,6 +146,8 @@ export async function loadOcr(loader: TaskLoader, options: OcrOptions = {}): Pro
       }
       return results;
     },
+    // One image per worker call: the batching that pays happens inside it, across the image's boxes.
+    fixedBatchOfOne,
   );
   return new OcrTask(replicas, queue, loader);
 }

@@ -7,7 +7,7 @@ import { transfer } from 'comlink';
 import type { PoseResult, TaskResult } from '../protocol';
 import { prepareImage, type ImageInput, type PreparedImage } from './image-input';
 import { assertUsable, type CallOptions, type LoadedTask, type TaskLoader, type TaskOptions } from './loaded-task';
-import { firstReplica, ReplicatedTask } from './replicated-task';
+import { firstReplica, fixedBatchOfOne, ReplicatedTask } from './replicated-task';
 import type { TaskQueue } from './task-queue';
 
 /** Options for {@link Runtime.pose}. */
@@ -68,8 +68,7 @@ export async function loadPose(loader: TaskLoader, options: PoseOptions = {}): P
     options.name ?? first.info.taskId,
     'image',
     first.info.backend,
-    // MoveNet's graph has a fixed batch of 1: requests run one by one through the queue.
-    { ...options, batching: { ...options.batching, maxBatchSize: 1, preferredBatchSizes: [] } },
+    options,
     replicas.length,
     async (payloads, replica, { priority }) => {
       const task = replicas[replica] ?? first;
@@ -78,6 +77,8 @@ export async function loadPose(loader: TaskLoader, options: PoseOptions = {}): P
         results.push(await task.call((api) => api.pose(task.info.taskId, transfer(source, transferables), priority)));
       return results;
     },
+    // MoveNet's graph has a fixed batch of 1: requests run one by one through the queue.
+    fixedBatchOfOne,
   );
   return new PoseTask(replicas, queue, loader);
 }

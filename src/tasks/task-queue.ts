@@ -3,11 +3,11 @@
  * replicas, plus the metrics of every request (queue time from the batcher, worker
  * stage times from the result, end-to-end from the main thread).
  */
-import { InpageError } from '../errors';
+import { InpageError, InvalidOptionsError } from '../errors';
 import type { MetricsRegistry } from '../metrics/registry';
 import type { StageTimings, TaskResult } from '../protocol';
 import { DynamicBatcher, type BatchContext, type ScheduleOptions } from '../scheduler/batcher';
-import type { BatchPolicy, Modality } from '../scheduler/policy';
+import { resolvePolicy, type BatchPolicy, type Modality } from '../scheduler/policy';
 
 /** Runs one batch of payloads on one replica; one result (with the batch's stage timings) per payload. */
 export type TaskBatchExecutor<P, R> = (payloads: readonly P[], replica: number, batch: BatchContext) => Promise<readonly TaskResult<R>[]>;
@@ -20,18 +20,25 @@ const zeroTimings: StageTimings = { preprocessMs: 0, inferenceMs: 0, postprocess
 /** A task's queue: batching, priorities, deadlines, cancellation, metrics. */
 export class TaskQueue<P, R> {
   private readonly batcher: DynamicBatcher<P, TaskResult<R>>;
+  private overrides: Partial<BatchPolicy>;
 
+  /**
+   * @param overrides the caller's `batching` options (merged into the modality's defaults)
+   * @param pinned settings the task itself requires (a fixed-batch graph's `maxBatchSize: 1`); they win, and may not be reconfigured
+   */
   constructor(
     readonly name: string,
     readonly modality: Modality,
     backend: string,
-    policy: BatchPolicy,
+    overrides: Partial<BatchPolicy>,
+    private readonly pinned: Partial<BatchPolicy>,
     replicas: number,
     execute: TaskBatchExecutor<P, R>,
     private readonly metrics: MetricsRegistry,
   ) {
     metrics.describe(name, modality, backend);
-    this.batcher = new DynamicBatcher(name, policy, execute, replicas, {
+    this.overrides = overrides;
+    this.batcher = new DynamicBatcher(name, resolvePolicy(modality, { ...overrides, ...pinned }), execute, replicas, {
       onQueueDepth: (depth) => metrics.queueDepth(name, depth),
       onBatch: ({ units }) => metrics.batch(name, units),
     });
@@ -45,6 +52,36 @@ export class TaskQueue<P, R> {
   /** The underlying batcher (for dashboards and tests). */
   get scheduler(): DynamicBatcher<P, TaskResult<R>> {
     return this.batcher;
+  }
+
+  /** The batching policy in force. */
+  get policy(): BatchPolicy {
+    return this.batcher.policy;
+  }
+
+  /**
+   * Change batching settings live (see {@link DynamicBatcher.setPolicy}); unnamed settings
+   * keep their current value. Validated first: a bad value or a setting the task pins
+   * throws `INVALID_OPTIONS` and changes nothing.
+   */
+  reconfigure(overrides: Partial<BatchPolicy>): BatchPolicy {
+    for (const [key, value] of Object.entries(overrides)) {
+      if (!(key in this.pinned)) continue;
+      const pinnedValue: unknown = Object.entries(this.pinned).find(([k]) => k === key)?.[1];
+      if (JSON.stringify(value) !== JSON.stringify(pinnedValue)) {
+        throw new InvalidOptionsError(`"${this.name}" requires \`${key}\` = ${JSON.stringify(pinnedValue)}; it cannot be reconfigured.`, {
+          model: this.name,
+          input: key,
+          expected: JSON.stringify(pinnedValue),
+          got: JSON.stringify(value),
+        });
+      }
+    }
+    const merged = { ...this.overrides, ...overrides };
+    const policy = resolvePolicy(this.modality, { ...merged, ...this.pinned });
+    this.overrides = merged;
+    this.batcher.setPolicy(policy);
+    return policy;
   }
 
   /** Queue `payload` (worth `size` batch units) and resolve with its result. */

@@ -216,11 +216,6 @@ export class VadTask extends ReplicatedTask<VadPayload, VadAnswer> {
     super(replicas, queue);
   }
 
-  /** The scheduler queue (depth, batch sizes) for dashboards and tests. */
-  get scheduler(): TaskQueue<VadPayload, VadAnswer>['scheduler'] {
-    return this.queue.scheduler;
-  }
-
   /** Start a live stream with its own state; `call` sets defaults (priority, deadline) for its frames. */
   stream(options: VadStreamOptions = {}): VadStream {
     assertUsable(this.task);
