@@ -19,3 +19,33 @@ export interface DemoSession {
   readonly backend: DemoBackend;
   readonly tasks: DemoTasks;
 }
+
+/** The current session, and a way to wait for the next one while models (re)load. */
+export class SessionHolder {
+  private session: DemoSession | undefined;
+  private waiters: ((session: DemoSession) => void)[] = [];
+
+  /** The loaded session, if any. */
+  get current(): DemoSession | undefined {
+    return this.session;
+  }
+
+  /** The loaded session, or the next one once loaded. */
+  ready(): Promise<DemoSession> {
+    if (this.session !== undefined) return Promise.resolve(this.session);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Models are (re)loading: callers of `ready()` wait. */
+  clear(): void {
+    this.session = undefined;
+  }
+
+  /** A session finished loading. */
+  set(session: DemoSession): void {
+    this.session = session;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve(session);
+  }
+}
