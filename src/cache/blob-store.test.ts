@@ -54,6 +54,23 @@ describe('BlobStore', () => {
     expect(await s.usage()).toEqual({ entries: 0, bytes: 0 });
   });
 
+  it('getMany answers good entries and drops damaged ones (truncated, or of several parts), one event each', async () => {
+    const { s, events } = store(1000);
+    await s.put('ok', 'm', [bytes(4, 2)], { tag: '' });
+    await s.put('cut', 'm', [bytes(4)], { tag: '' });
+    await s.put('multi', 'm', [bytes(2), bytes(2)], { tag: '' });
+    const { createStore, set } = await import('idb-keyval');
+    await set('d:cut:0', new Blob([bytes(1)]), createStore(`test-${n}`, 'entries'));
+    const got = await s.getMany(['ok', 'cut', 'multi', 'absent']);
+    expect(got.map((g) => g?.entry.id)).toEqual(['ok', undefined, undefined, undefined]);
+    expect(new Uint8Array(await (got[0]?.part ?? new Blob()).arrayBuffer())).toEqual(bytes(4, 2));
+    expect(events.filter((e) => e.kind === 'integrity-failure').map((e) => [e.key, e.message])).toEqual([
+      ['cut', 'part 0 of "cut" is 1 bytes, expected 4'],
+      ['multi', 'part 1 of "multi" is missing'],
+    ]);
+    expect((await s.list()).map((m) => m.id)).toEqual(['ok']);
+  });
+
   it('deletes per entry, per model, and clears', async () => {
     const { s } = store(1000);
     await s.put('a1', 'a', [bytes(1)], { tag: '' });

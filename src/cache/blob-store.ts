@@ -113,24 +113,34 @@ export class BlobStore<X> {
       return { entry, parts };
     });
     if (found === undefined) return undefined;
-    const { entry, parts } = found;
+    const blobs = await this.checkedParts(found.entry, found.parts);
+    if (blobs === undefined) return undefined;
+    void this.touch(found.entry);
+    return { entry: found.entry, parts: blobs };
+  }
+
+  /**
+   * `parts` as Blobs if each is there with the size its entry recorded; otherwise the
+   * entry is dropped, an `integrity-failure` event names what was wrong, and undefined.
+   */
+  private async checkedParts(entry: StoredEntry<X>, parts: readonly unknown[]): Promise<Blob[] | undefined> {
     const blobs: Blob[] = [];
-    for (const [n, part] of parts.entries()) {
+    for (let n = 0; n < entry.partBytes.length; n++) {
+      const part = parts[n];
       if (!(part instanceof Blob) || part.size !== entry.partBytes[n]) {
-        await this.drop(id, entry.partBytes.length);
+        await this.drop(entry.id, entry.partBytes.length);
         this.events({
           cache: this.cache,
           kind: 'integrity-failure',
-          key: id,
+          key: entry.id,
           bytes: entry.bytes,
-          message: `part ${n} of "${id}" is ${part instanceof Blob ? `${part.size} bytes, expected ${entry.partBytes[n]}` : 'missing'}`,
+          message: `part ${n} of "${entry.id}" is ${part instanceof Blob ? `${part.size} bytes, expected ${entry.partBytes[n]}` : 'missing'}`,
         });
         return undefined;
       }
       blobs.push(part);
     }
-    void this.touch(entry);
-    return { entry, parts: blobs };
+    return blobs;
   }
 
   /**
@@ -155,10 +165,10 @@ export class BlobStore<X> {
         out.push(undefined);
         continue;
       }
-      const { entry, part } = item;
-      if (entry.partBytes.length !== 1 || !(part instanceof Blob) || part.size !== entry.partBytes[0]) {
-        await this.drop(entry.id, entry.partBytes.length);
-        this.events({ cache: this.cache, kind: 'integrity-failure', key: entry.id, bytes: entry.bytes, message: `"${entry.id}" is damaged` });
+      const { entry } = item;
+      // Only part 0 was read: an entry of several parts fails the check (its part 1 is "missing").
+      const [part] = (await this.checkedParts(entry, [item.part])) ?? [];
+      if (part === undefined) {
         out.push(undefined);
         continue;
       }
