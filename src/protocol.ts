@@ -63,11 +63,12 @@ export type ModelFormat = 'onnx' | 'tfjs-graph';
 
 /**
  * A TF.js graph model handed over in memory instead of by URL: the parsed `model.json`
- * and its weight shards concatenated in manifest order.
+ * and its weights, either as one buffer (the shards concatenated in manifest order) or
+ * as the shards themselves in manifest order (TF.js reads across them without a copy).
  */
 export interface TfjsGraphArtifacts {
   readonly modelJson: TfjsModelJson;
-  readonly weights: ArrayBuffer;
+  readonly weights: ArrayBuffer | ArrayBuffer[];
 }
 
 /** The parts of a TF.js `model.json` the engine reads. */

@@ -5,7 +5,7 @@
  *
  * A TF.js graph is `model.json` plus the weight shards its `weightsManifest` lists
  * (relative to `model.json`, carrying its query string, as TF.js's own loader does);
- * the shards are fetched in parallel and concatenated in manifest order.
+ * the shards are fetched in parallel and handed over in manifest order.
  */
 import { ProgressTracker } from '../src/cache/load-progress';
 import type { WeightsStore } from '../src/cache/weights';
@@ -57,18 +57,6 @@ function parseModelJson(bytes: ArrayBuffer, url: string, model: string): TfjsMod
   return json as TfjsModelJson; // its structure was checked just above
 }
 
-/** Concatenate buffers (TF.js takes one weight buffer in manifest order). */
-function concat(buffers: readonly ArrayBuffer[]): ArrayBuffer {
-  if (buffers.length === 1 && buffers[0] !== undefined) return buffers[0];
-  const out = new Uint8Array(buffers.reduce((sum, b) => sum + b.byteLength, 0));
-  let offset = 0;
-  for (const b of buffers) {
-    out.set(new Uint8Array(b), offset);
-    offset += b.byteLength;
-  }
-  return out.buffer;
-}
-
 /**
  * Resolve a URL source through `store`; other sources pass through unchanged.
  * `tracker` receives per-file progress (shared across a task's models).
@@ -96,5 +84,6 @@ export async function resolveSource(
     }),
   );
   const shards = await Promise.all(shardUrls.map(fetchFile));
-  return { kind: 'tfjs-artifacts', artifacts: { modelJson, weights: concat(shards) } };
+  // The shards go to TF.js as they are (no concatenated copy of the whole model).
+  return { kind: 'tfjs-artifacts', artifacts: { modelJson, weights: shards.length === 1 && shards[0] !== undefined ? shards[0] : shards } };
 }
