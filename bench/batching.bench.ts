@@ -275,6 +275,7 @@ test('batching, overhead and isolation', async ({ page }) => {
     title: 'Scheduler: batching, overhead, isolation',
     environment: {
       browser: `Chromium ${version}`,
+      backends: backends.join(', '),
       webgpu: 'SwiftShader (CPU)',
       cores: 2,
       secondsPerPoint: seconds,

@@ -84,6 +84,7 @@ test('model load', async ({ page }) => {
     title: 'Model load: network vs warm IndexedDB vs in memory (wasm)',
     environment: {
       browser: `Chromium ${page.context().browser()?.version() ?? '?'}`,
+      backend: 'wasm',
       cores: 2,
       rounds,
       command: 'npx playwright test -c bench/playwright.config.ts cache.bench',

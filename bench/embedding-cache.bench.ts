@@ -64,6 +64,7 @@ test('embedding cache: hit vs compute', async ({ page }) => {
     title: 'Embedding cache: hit vs compute (USE-lite fp32, one text per call, wasm)',
     environment: {
       browser: `Chromium ${version}`,
+      backend: 'wasm',
       cores: 2,
       hitsByTier: JSON.stringify(measured.tiers),
       command: 'npx playwright test -c bench/playwright.config.ts embedding-cache',

@@ -121,7 +121,13 @@ test('task latency per backend', async ({ page }) => {
   writeReport({
     name: 'tasks',
     title: 'Task latency (load, first call, warm)',
-    environment: { browser: `Chromium ${version}`, webgpu: 'SwiftShader (CPU)', cores: 2, command: 'npx playwright test -c bench/playwright.config.ts tasks' },
+    environment: {
+      browser: `Chromium ${version}`,
+      backends: backends.join(', '),
+      webgpu: 'SwiftShader (CPU)',
+      cores: 2,
+      command: 'npx playwright test -c bench/playwright.config.ts tasks',
+    },
     rows,
   });
 });
