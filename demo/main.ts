@@ -1,21 +1,32 @@
 /**
  * The demo page: one panel per task (voice activity, pose, OCR, semantic search,
  * streaming generation), each on the shipped samples or the user's own input, showing
- * its result, the backend its model runs on and the latency of the call.
+ * its result, the backend its model runs on and the latency of the call; below them a
+ * load generator with toggles, the live metrics dashboard and the cache panel.
  */
 import { createRuntime, type Runtime } from '../src/index';
 import { loadEmbeddingsPanel, runEmbeddingsPanel } from './panels/embeddings';
 import { loadGenerationPanel, runGenerationPanel, stopGeneration } from './panels/generation';
-import { loadOcrPanel, runOcrPanel } from './panels/ocr';
-import { loadPosePanel, runPosePanel } from './panels/pose';
-import { loadVadPanel, runVadPanel } from './panels/vad';
-import type { DemoBackend as Backend, DemoTasks } from './session';
+import { loadOcrPanel, readOcrSnapshot, runOcrPanel, startOcrCamera, stopOcrCamera } from './panels/ocr';
+import { loadPosePanel, runPosePanel, startPoseCamera, stopPoseCamera } from './panels/pose';
+import { loadVadPanel, runVadPanel, startListening, stopListening } from './panels/vad';
+import { wireCachePanel, refreshCachePanel } from './cache-panel';
+import { Dashboard } from './dashboard/dashboard';
+import { LoadGenerator } from './load/load-generator';
+import { applyBatching, batchingEnabled, cacheOptionsFromToggles, describeStats, wireLoadPanel } from './load/load-panel';
+import { SessionHolder, type DemoBackend as Backend, type DemoTasks } from './session';
 import { describeError, element, setText } from './ui';
 
 const backendSelect = element('backend', HTMLSelectElement);
 const reloadButton = element('reload', HTMLButtonElement);
 const status = element('status', HTMLElement);
 let runtime: Runtime | undefined;
+const sessions = new SessionHolder();
+const dashboard = new Dashboard();
+const loadStats = element('load-stats', HTMLElement);
+const loadGenerator = new LoadGenerator(sessions, (stats) => (loadStats.textContent = describeStats(stats)));
+// The counters line also refreshes while nothing completes (req/s decays).
+setInterval(() => (loadStats.textContent = describeStats(loadGenerator.stats)), 1000);
 
 function on(id: string, event: string, handler: () => Promise<void> | void): void {
   element(id, HTMLElement).addEventListener(event, () => void handler());
@@ -24,9 +35,13 @@ function on(id: string, event: string, handler: () => Promise<void> | void): voi
 async function start(backend: Backend): Promise<void> {
   reloadButton.disabled = true;
   status.textContent = `Loading models in workers (${backend})…`;
+  sessions.clear();
+  dashboard.detach();
   await runtime?.dispose();
-  const current = createRuntime();
+  // A 5 s metrics window (5 × 1 s slots): the charts follow changes within seconds.
+  const current = createRuntime({ cache: cacheOptionsFromToggles(), metrics: { slotMs: 1000, slots: 5 } });
   runtime = current;
+  dashboard.attach(current);
   try {
     const environment = await current.environment();
     setText(
@@ -35,6 +50,12 @@ async function start(backend: Backend): Promise<void> {
         ? `WebGPU available (${environment.webgpu.vendor ?? '?'} / ${environment.webgpu.architecture ?? '?'}); cross-origin isolated: ${environment.crossOriginIsolated}; cores: ${environment.hardwareConcurrency}`
         : `WebGPU unavailable (${environment.webgpu.reason ?? 'no adapter'}): every model runs on WASM.`,
     );
+    const webgpuOption = backendSelect.querySelector('option[value="webgpu"]');
+    if (webgpuOption instanceof HTMLOptionElement && !environment.webgpu.available) webgpuOption.textContent = 'webgpu (unavailable here)';
+    if (backend === 'webgpu' && !environment.webgpu.available) {
+      status.textContent = 'WebGPU is unavailable in this browser, so nothing was loaded: choose "auto" or "wasm" and press Load models.';
+      return;
+    }
     const tasks: DemoTasks = {};
     const panels: [string, () => Promise<void>, () => Promise<void>][] = [
       ['vad', async () => void (tasks.vad = await loadVadPanel(current, backend)), () => runVadPanel(false)],
@@ -62,13 +83,28 @@ async function start(backend: Backend): Promise<void> {
         element(`${name}-error`, HTMLElement).hidden = false;
       }
     }
+    const session = { runtime: current, backend, tasks };
+    applyBatching(session, batchingEnabled());
+    sessions.set(session);
+    void refreshCachePanel(current).catch(() => undefined);
     status.textContent = failures.length === 0 ? 'Done.' : `Some panels failed: ${failures.join(' · ')}`;
+    // How many times the models have finished loading (tests wait for a reload by it).
+    status.dataset['loads'] = String(Number(status.dataset['loads'] ?? 0) + 1);
   } catch (error) {
     status.textContent = `Failed: ${describeError(error)}`;
   } finally {
     reloadButton.disabled = false;
   }
 }
+
+// Cache toggles reload the models; reloads run one after another.
+let reloading: Promise<void> = Promise.resolve();
+wireLoadPanel(
+  loadGenerator,
+  () => sessions.current,
+  () => (reloading = reloading.then(() => start(selectedBackend()))),
+);
+wireCachePanel(sessions, () => cacheOptionsFromToggles().weights !== false);
 
 function selectedBackend(): Backend {
   const value = backendSelect.value;
@@ -78,10 +114,17 @@ function selectedBackend(): Backend {
 on('reload', 'click', () => start(selectedBackend()));
 on('vad-run', 'click', () => runVadPanel(false));
 on('vad-file', 'change', () => runVadPanel(true));
+on('vad-listen', 'click', () => startListening());
+on('vad-stop', 'click', () => stopListening());
 on('pose-run', 'click', () => runPosePanel(false));
 on('pose-file', 'change', () => runPosePanel(true));
+on('pose-camera', 'click', () => startPoseCamera());
+on('pose-camera-stop', 'click', () => stopPoseCamera());
 on('ocr-run', 'click', () => runOcrPanel(false));
 on('ocr-file', 'change', () => runOcrPanel(true));
+on('ocr-camera', 'click', () => startOcrCamera());
+on('ocr-snapshot', 'click', () => readOcrSnapshot());
+on('ocr-camera-stop', 'click', () => stopOcrCamera());
 on('embed-form', 'submit', () => runEmbeddingsPanel());
 on('gen-form', 'submit', () => runGenerationPanel());
 on('gen-stop', 'click', () => stopGeneration());

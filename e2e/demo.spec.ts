@@ -3,7 +3,8 @@
  * backend its model runs on, and bad uploads get a clear error in the page.
  */
 import speech from '../public/samples/speech-16k.json' with { type: 'json' };
-import { expect, test } from '@playwright/test';
+import { chromium, expect, test } from '@playwright/test';
+import config from '../playwright.config';
 
 // On SwiftShader WebGPU, OCR and generation take seconds per call; their own specs cover
 // them on WebGPU, so the WebGPU page run loads the other panels.
@@ -22,6 +23,11 @@ for (const backend of ['wasm', 'webgpu'] as const) {
     const starts = [...segments.matchAll(/(\d+)–(\d+) ms/g)].map((m) => Number(m[1]));
     expect(starts).toHaveLength(speech.speech.length);
     for (const { startMs } of speech.speech) expect(starts.some((s) => Math.abs(s - startMs) <= 150)).toBe(true);
+    // …drawn as a waveform with the segments shaded and the probability line.
+    await expect(page.locator('#vad-plot')).toHaveAttribute(
+      'aria-label',
+      new RegExp(`sample clip.* ${speech.speech.length} speech segments .*probability of \\d+ frames`),
+    );
     // Pose: the astronaut's face and shoulders.
     const keypoints = await page.locator('#pose-keypoints li').allTextContents();
     for (const name of ['nose', 'leftShoulder', 'rightShoulder']) expect(keypoints.some((k) => k.startsWith(`${name}:`))).toBe(true);
@@ -56,4 +62,28 @@ test('demo page shows a clear error for a bad upload and keeps working', async (
   await page.click('#pose-run');
   await expect(page.locator('#pose-error')).toBeHidden();
   await expect(page.locator('#pose-keypoints li').first()).toBeVisible();
+});
+
+test('without WebGPU the page says so, runs every model on WASM, and refuses webgpu with a clear message', async ({ baseURL }, testInfo) => {
+  test.setTimeout(300_000);
+  const launch = config.use?.launchOptions ?? {};
+  // Same Chromium with WebGPU left disabled (no --enable-unsafe-webgpu; explicitly off).
+  const args = (launch.args ?? []).filter((a) => a !== '--enable-unsafe-webgpu').concat('--disable-webgpu');
+  const browser = await chromium.launch({ ...launch, args });
+  try {
+    const page = await browser.newPage({ baseURL });
+    await page.goto('/?panels=vad,pose');
+    await expect(page.locator('#status')).toHaveText('Done.', { timeout: 240_000 });
+    await expect(page.locator('#env')).toContainText('WebGPU unavailable');
+    await expect(page.locator('#env')).toContainText('every model runs on WASM');
+    for (const panel of ['vad', 'pose']) await expect(page.locator(`#${panel}-backend`)).toHaveText('wasm');
+    await expect(page.locator('#pose-keypoints li').first()).toBeVisible();
+    await expect(page.locator('#backend option[value="webgpu"]')).toHaveText('webgpu (unavailable here)');
+    await page.selectOption('#backend', 'webgpu');
+    await page.click('#reload');
+    await expect(page.locator('#status')).toContainText('WebGPU is unavailable in this browser', { timeout: 60_000 });
+    await page.screenshot({ path: testInfo.outputPath('demo-no-webgpu.png'), fullPage: true });
+  } finally {
+    await browser.close();
+  }
 });
