@@ -13,7 +13,7 @@ import { loadVadPanel, runVadPanel, startListening, stopListening } from './pane
 import { wireCachePanel, refreshCachePanel } from './cache-panel';
 import { Dashboard } from './dashboard/dashboard';
 import { LoadGenerator } from './load/load-generator';
-import { applyBatching, batchingEnabled, cacheOptionsFromToggles, describeStats, wireLoadPanel } from './load/load-panel';
+import { applyBatching, batchingEnabled, cacheOptionsFromToggles, describeStats, semanticCacheEnabled, wireLoadPanel } from './load/load-panel';
 import { SessionHolder, type DemoBackend as Backend, type DemoTasks } from './session';
 import { describeError, element, setText } from './ui';
 
@@ -62,7 +62,11 @@ async function start(backend: Backend): Promise<void> {
       ['pose', async () => void (tasks.pose = await loadPosePanel(current, backend)), () => runPosePanel(false)],
       ['ocr', async () => void (tasks.ocr = await loadOcrPanel(current, backend)), () => runOcrPanel(false)],
       ['embed', async () => void (tasks.embed = await loadEmbeddingsPanel(current, backend)), () => runEmbeddingsPanel()],
-      ['gen', async () => void (tasks.gen = await loadGenerationPanel(current, backend)), () => runGenerationPanel()],
+      [
+        'gen',
+        async () => void (tasks.gen = await loadGenerationPanel(current, backend, semanticCacheEnabled() ? tasks.embed : undefined)),
+        () => runGenerationPanel(),
+      ],
     ];
     const failures: string[] = [];
     // `?panels=vad,pose` loads only those panels (SwiftShader WebGPU makes OCR and

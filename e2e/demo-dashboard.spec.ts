@@ -98,9 +98,9 @@ test('cache toggles reload the models; the cache panel lists, clears and measure
 
   // Each cache toggle reloads the models without that cache, and the load carries on.
   const row = (cache: string, column: number) => page.locator(`#caches-table-body tr[data-cache="${cache}"] td:nth-child(${column})`);
-  const toggle = async (id: string): Promise<void> => {
+  const toggle = async (id: string, on = false): Promise<void> => {
     const loads = Number(await page.locator('#status').getAttribute('data-loads'));
-    await page.uncheck(id);
+    await page.setChecked(id, on);
     await expect(page.locator('#status')).toHaveAttribute('data-loads', String(loads + 1), { timeout: 240_000 });
     await expect(page.locator('#status')).toHaveText('Done.');
     // Wait for a few more generations (the slowest kind) under the new runtime.
@@ -119,6 +119,12 @@ test('cache toggles reload the models; the cache panel lists, clears and measure
   await toggle('#toggle-cache-weights');
   await expect(row('weights', 2)).toHaveText('0');
   await expect(row('weights', 4)).toHaveText('0');
+  // The opt-in semantic result cache: the load's repeated prompts (same settings) are answered from it,
+  // and so is the panel's prompt the second time.
+  await toggle('#toggle-cache-semantic', true);
+  await expect.poll(async () => Number(await row('results', 2).textContent()), { timeout: 60_000 }).toBeGreaterThan(0);
+  await page.click('#gen-form button[type="submit"]');
+  await expect(page.locator('#gen-latency')).toContainText('answered from the semantic cache', { timeout: 60_000 });
   await page.click('#load-stop');
   await expect(page.locator('#load-stats')).toContainText('stopped');
 

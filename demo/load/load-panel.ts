@@ -25,6 +25,11 @@ export function cacheOptionsFromToggles(): CacheOptions {
   return options;
 }
 
+/** Whether the generator's (opt-in) semantic result cache is switched on. */
+export function semanticCacheEnabled(): boolean {
+  return checkbox('toggle-cache-semantic').checked;
+}
+
 /** Whether batching is switched on. */
 export function batchingEnabled(): boolean {
   return checkbox('toggle-batching').checked;
@@ -104,7 +109,7 @@ export function wireLoadPanel(generator: LoadGenerator, current: () => DemoSessi
       showError('load-error', error);
     }
   });
-  for (const name of cacheToggles) {
+  for (const name of [...cacheToggles, 'semantic']) {
     checkbox(`toggle-cache-${name}`).addEventListener('change', () => {
       reload().catch((error: unknown) => showError('load-error', describeError(error)));
     });
