@@ -11,7 +11,7 @@
  * written before measuring), and each generates one token.
  * Floors: cached in memory ≥ 5× faster, after reload ≥ 3×.
  *
- *   PW_PORT=4192 npx playwright test -c bench/playwright.config.ts kv-prefix   (writes bench/results/kv-prefix.{json,md})
+ *   npx playwright test -c bench/playwright.config.ts kv-prefix   (writes bench/results/kv-prefix.{json,md})
  */
 import { expect, test, type Page } from '@playwright/test';
 import { decode, encode } from 'gpt-3-encoder';
@@ -163,7 +163,7 @@ test('KV prefix cache: time to first token', async ({ page, browser }) => {
       blockTokens: 16,
       'bytes written to IndexedDB': written,
       'first prompt (fills the cache) TTFT ms': Math.round(populate.ttft),
-      command: 'PW_PORT=4192 npx playwright test -c bench/playwright.config.ts kv-prefix',
+      command: 'npx playwright test -c bench/playwright.config.ts kv-prefix',
     },
     rows,
     notes: [
