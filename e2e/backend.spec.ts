@@ -3,8 +3,7 @@
  * else WASM (and says why); an explicit `'webgpu'` without WebGPU fails with a typed
  * `BACKEND_UNAVAILABLE` error saying why.
  */
-import { chromium } from '@playwright/test';
-import config from '../playwright.config';
+import { launchWithoutWebGpu } from './fixtures/no-webgpu';
 import { expect, test } from './fixtures/page';
 
 test('auto picks WebGPU when it works, and the worker reports its environment', async ({ harness }) => {
@@ -24,10 +23,7 @@ test('auto picks WebGPU when it works, and the worker reports its environment', 
 });
 
 test('without WebGPU, auto falls back to WASM with a reason and webgpu fails typed', async ({ baseURL }) => {
-  const launch = config.use?.launchOptions ?? {};
-  // Same Chromium, but WebGPU left disabled (no --enable-unsafe-webgpu; explicitly off).
-  const args = (launch.args ?? []).filter((a) => a !== '--enable-unsafe-webgpu').concat('--disable-webgpu');
-  const browser = await chromium.launch({ ...launch, args });
+  const browser = await launchWithoutWebGpu();
   try {
     const page = await browser.newPage({ baseURL });
     await page.goto('/e2e/harness.html');

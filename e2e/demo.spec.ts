@@ -3,8 +3,8 @@
  * backend its model runs on, and bad uploads get a clear error in the page.
  */
 import speech from '../public/samples/speech-16k.json' with { type: 'json' };
-import { chromium, expect, test } from '@playwright/test';
-import config from '../playwright.config';
+import { expect, test } from '@playwright/test';
+import { launchWithoutWebGpu } from './fixtures/no-webgpu';
 
 // On SwiftShader WebGPU, OCR and generation take seconds per call; their own specs cover
 // them on WebGPU, so the WebGPU page run loads the other panels.
@@ -66,10 +66,7 @@ test('demo page shows a clear error for a bad upload and keeps working', async (
 
 test('without WebGPU the page says so, runs every model on WASM, and refuses webgpu with a clear message', async ({ baseURL }, testInfo) => {
   test.setTimeout(300_000);
-  const launch = config.use?.launchOptions ?? {};
-  // Same Chromium with WebGPU left disabled (no --enable-unsafe-webgpu; explicitly off).
-  const args = (launch.args ?? []).filter((a) => a !== '--enable-unsafe-webgpu').concat('--disable-webgpu');
-  const browser = await chromium.launch({ ...launch, args });
+  const browser = await launchWithoutWebGpu();
   try {
     const page = await browser.newPage({ baseURL });
     await page.goto('/?panels=vad,pose');

@@ -91,6 +91,7 @@ export class LoadGenerator {
 
   constructor(
     private readonly sessions: SessionHolder,
+    /** Called on start, change and stop (not per request: read `stats` on a timer for live counters). */
     private readonly onChange: (stats: LoadStats) => void = () => undefined,
   ) {}
 
@@ -151,7 +152,6 @@ export class LoadGenerator {
         // A disposed task means the models are reloading: wait for the next session.
         if (code === 'DISPOSED') await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      this.onChange(this.stats);
     }
     if (this.config !== undefined && id >= this.config.concurrency) this.clients = Math.min(this.clients, this.config.concurrency);
   }

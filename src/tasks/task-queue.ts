@@ -65,9 +65,10 @@ export class TaskQueue<P, R> {
    * throws `INVALID_OPTIONS` and changes nothing.
    */
   reconfigure(overrides: Partial<BatchPolicy>): BatchPolicy {
+    const pinned = new Map<string, unknown>(Object.entries(this.pinned));
     for (const [key, value] of Object.entries(overrides)) {
-      if (!(key in this.pinned)) continue;
-      const pinnedValue: unknown = Object.entries(this.pinned).find(([k]) => k === key)?.[1];
+      if (!pinned.has(key)) continue;
+      const pinnedValue = pinned.get(key);
       if (JSON.stringify(value) !== JSON.stringify(pinnedValue)) {
         throw new InvalidOptionsError(`"${this.name}" requires \`${key}\` = ${JSON.stringify(pinnedValue)}; it cannot be reconfigured.`, {
           model: this.name,
