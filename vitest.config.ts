@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'workers/**/*.test.ts', 'bench/**/*.test.ts', 'demo/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'workers/**/*.test.ts', 'node/**/*.test.ts', 'bench/**/*.test.ts', 'demo/**/*.test.ts'],
     environment: 'node',
     typecheck: { enabled: true, include: ['src/**/*.test-d.ts'] },
   },
