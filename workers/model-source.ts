@@ -8,53 +8,13 @@
  * the shards are fetched in parallel and handed over in manifest order.
  */
 import { ProgressTracker } from '../src/cache/load-progress';
+import { expectedFor, parseTfjsModelJson, type ModelFileKind } from '../src/cache/response-check';
 import type { WeightsStore } from '../src/cache/weights';
-import { messageOf, ModelLoadError } from '../src/errors';
-import type { ExpectedSha256, LoadRequest, ModelSource, TfjsModelJson } from '../src/protocol';
+import type { ExpectedSha256, LoadRequest, ModelSource } from '../src/protocol';
 
 /** The expected hash of `url` among `expected` (a string is the source file's; a map is by URL, path or file name). */
 export function expectedHashOf(expected: ExpectedSha256 | undefined, url: string, sourceUrl: string): string | undefined {
-  if (expected === undefined) return undefined;
-  if (typeof expected === 'string') return url === sourceUrl ? expected : undefined;
-  const { pathname } = new URL(url);
-  const base = new URL('.', sourceUrl).pathname;
-  const relative = pathname.startsWith(base) ? pathname.slice(base.length) : undefined;
-  const file = pathname.split('/').pop();
-  return expected[url] ?? (relative === undefined ? undefined : expected[relative]) ?? (file === undefined ? undefined : expected[file]);
-}
-
-function parseModelJson(bytes: ArrayBuffer, url: string, model: string): TfjsModelJson {
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (error) {
-    throw new ModelLoadError(`Model "${model}": ${url} is not JSON (${messageOf(error)}); give the TF.js graph's model.json.`, {
-      model,
-      detail: messageOf(error),
-    });
-  }
-  const ok =
-    typeof json === 'object' &&
-    json !== null &&
-    'modelTopology' in json &&
-    'weightsManifest' in json &&
-    Array.isArray(json.weightsManifest) &&
-    json.weightsManifest.every(
-      (group: unknown) =>
-        typeof group === 'object' &&
-        group !== null &&
-        'paths' in group &&
-        Array.isArray(group.paths) &&
-        group.paths.every((p: unknown) => typeof p === 'string') &&
-        'weights' in group &&
-        Array.isArray(group.weights),
-    );
-  if (!ok)
-    throw new ModelLoadError(`Model "${model}": ${url} is not a TF.js graph model.json (it needs modelTopology and weightsManifest).`, {
-      model,
-      expected: 'model.json with modelTopology and weightsManifest',
-    });
-  return json as TfjsModelJson; // its structure was checked just above
+  return expectedFor(expected, url, sourceUrl);
 }
 
 /**
@@ -70,11 +30,21 @@ export async function resolveSource(
   if (source.kind !== 'url') return source;
   const sourceUrl = source.url;
   const model = request.cacheModel ?? sourceUrl;
-  const fetchFile = (url: string): Promise<ArrayBuffer> =>
-    store.fetchFile(url, { model, modelId, sha256: expectedHashOf(request.sha256, url, sourceUrl), onProgress: tracker.file(url) });
-  if (request.format === 'onnx') return { kind: 'bytes', bytes: await fetchFile(sourceUrl) };
-  const jsonBytes = await fetchFile(sourceUrl);
-  const modelJson = parseModelJson(jsonBytes, sourceUrl, modelId);
+  // Every file is checked (status, no text/html, format sniff, size) before it is stored or used.
+  const fetchFile = (url: string, kind: ModelFileKind): Promise<ArrayBuffer> => {
+    const bytes = expectedFor(request.expectedBytes, url, sourceUrl);
+    return store.fetchFile(url, {
+      model,
+      modelId,
+      kind,
+      sha256: expectedHashOf(request.sha256, url, sourceUrl),
+      ...(bytes === undefined ? {} : { bytes }),
+      onProgress: tracker.file(url),
+    });
+  };
+  if (request.format === 'onnx') return { kind: 'bytes', bytes: await fetchFile(sourceUrl, 'onnx') };
+  const jsonBytes = await fetchFile(sourceUrl, 'tfjs-model-json');
+  const modelJson = parseTfjsModelJson(jsonBytes, { model: modelId, url: sourceUrl, kind: 'tfjs-model-json' });
   const query = new URL(sourceUrl).search;
   const shardUrls = modelJson.weightsManifest.flatMap((group) =>
     group.paths.map((path) => {
@@ -83,7 +53,7 @@ export async function resolveSource(
       return url.href;
     }),
   );
-  const shards = await Promise.all(shardUrls.map(fetchFile));
+  const shards = await Promise.all(shardUrls.map((url) => fetchFile(url, 'binary')));
   // The shards go to TF.js as they are (no concatenated copy of the whole model).
   return { kind: 'tfjs-artifacts', artifacts: { modelJson, weights: shards.length === 1 && shards[0] !== undefined ? shards[0] : shards } };
 }

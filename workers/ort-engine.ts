@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-web';
 import { BackendUnavailableError, InferenceError, messageOf, ModelLoadError, ModelNotFoundError } from '../src/errors';
 import type { Backend, Dim, Engine, EngineAssetPaths, LoadRequest, ModelInfo, RunResult, Tensor, TensorDType, TensorMap, TensorSpec } from '../src/protocol';
 import { ownedTensor } from '../src/tensor';
+import { expectedFor, fetchChecked } from '../src/cache/response-check';
 import { probeWebGpu } from './webgpu-probe';
 
 interface OrtModel {
@@ -157,19 +158,10 @@ export class OrtEngine implements Engine {
       case 'bytes':
         return new Uint8Array(source.bytes);
       case 'url': {
-        let response: Response;
-        try {
-          response = await fetch(source.url);
-        } catch (error) {
-          throw new ModelLoadError(`Could not fetch model "${modelId}" from ${source.url}: ${messageOf(error)}`, { model: modelId, detail: messageOf(error) });
-        }
-        if (!response.ok) {
-          throw new ModelLoadError(`Could not fetch model "${modelId}" from ${source.url}: HTTP ${response.status} ${response.statusText}.`, {
-            model: modelId,
-            got: `HTTP ${response.status}`,
-          });
-        }
-        return new Uint8Array(await response.arrayBuffer());
+        // The weights store is bypassed (caching off): the same checks as its downloads.
+        const expectedBytes = expectedFor(request.expectedBytes, source.url, source.url);
+        const bytes = await fetchChecked({ model: modelId, url: source.url, kind: 'onnx', ...(expectedBytes === undefined ? {} : { expectedBytes }) });
+        return new Uint8Array(bytes);
       }
       case 'tfjs-artifacts':
         throw new ModelLoadError(`Model "${modelId}" is ONNX but was given TF.js graph artifacts.`, {

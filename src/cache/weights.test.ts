@@ -1,17 +1,28 @@
 import 'fake-indexeddb/auto';
 import { createStore, set } from 'idb-keyval';
 import { describe, expect, it } from 'vitest';
-import { IntegrityError, ModelLoadError } from '../errors';
+import { IntegrityError, messageOf, ModelLoadError } from '../errors';
 import type { CacheEvent } from './events';
 import { ProgressTracker } from './load-progress';
 import type { LoadProgress } from '../protocol';
-import { chunksOf, inProcessLocks, readBody, sha256Hex, WeightsStore, type WeightsStoreOptions } from './weights';
+import { chunksOf, inProcessLocks, readBody, sha256Hex, WeightsStore, type FetchFileOptions, type WeightsStoreOptions } from './weights';
 
 const url = 'https://models.example/m.onnx';
-const fileBytes = (size: number, seed = 1): Uint8Array<ArrayBuffer> => Uint8Array.from({ length: size }, (_, i) => (i * 31 + seed) & 0xff);
+/** `size` bytes that start like an ONNX ModelProto (`ir_version` 8), so they pass the format sniff. */
+const fileBytes = (size: number, seed = 1): Uint8Array<ArrayBuffer> => Uint8Array.from({ length: size }, (_, i) => (i < 2 ? 0x08 : (i * 31 + seed) & 0xff));
+const html = new TextEncoder().encode('<!doctype html>\n<html lang="en"><head><title>My app</title></head><body><div id="app"></div></body></html>\n');
+
+interface ServedFile {
+  bytes: Uint8Array<ArrayBuffer>;
+  etag?: string;
+  /** @default none */
+  contentType?: string;
+  /** Leave out Content-Length. */
+  unsized?: boolean;
+}
 
 /** A mock server: serves `files`, counts requests, honours If-None-Match, streams in 7-byte pieces. */
-function server(files: Record<string, { bytes: Uint8Array<ArrayBuffer>; etag?: string }>) {
+function server(files: Record<string, ServedFile>) {
   const requests: { url: string; ifNoneMatch: string | null }[] = [];
   const fetchImpl: typeof fetch = async (input, init) => {
     const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
@@ -19,8 +30,9 @@ function server(files: Record<string, { bytes: Uint8Array<ArrayBuffer>; etag?: s
     requests.push({ url: href, ifNoneMatch });
     const file = files[href];
     if (file === undefined) return new Response('not found', { status: 404, statusText: 'Not Found' });
-    const headers: Record<string, string> = { 'Content-Length': String(file.bytes.byteLength) };
+    const headers: Record<string, string> = file.unsized === true ? {} : { 'Content-Length': String(file.bytes.byteLength) };
     if (file.etag !== undefined) headers.ETag = file.etag;
+    if (file.contentType !== undefined) headers['Content-Type'] = file.contentType;
     if (ifNoneMatch !== null && ifNoneMatch === file.etag) return new Response(null, { status: 304, headers });
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
@@ -102,8 +114,9 @@ describe('WeightsStore', () => {
     const { fetchImpl } = server({ [url]: { bytes: fileBytes(10) } });
     const { store, databaseName } = weights(fetchImpl, { verifyOnRead: false });
     await store.fetchFile(url, { model: 'm' });
-    await set(`d:${url}:0`, new Blob([new Uint8Array(10)]), createStore(databaseName, 'entries'));
-    expect(new Uint8Array(await store.fetchFile(url, { model: 'm' }))).toEqual(new Uint8Array(10));
+    const corrupt = fileBytes(10, 7); // same size, same ONNX header (the sniff passes), other bytes
+    await set(`d:${url}:0`, new Blob([corrupt]), createStore(databaseName, 'entries'));
+    expect(new Uint8Array(await store.fetchFile(url, { model: 'm' }))).toEqual(corrupt);
   });
 
   it('revalidates with If-None-Match: 304 uses the stored copy, 200 replaces it', async () => {
@@ -178,6 +191,139 @@ describe('WeightsStore', () => {
     await store.fetchFile(url, { model: 'm' });
     expect(requests).toHaveLength(2);
     expect(await store.store.usage()).toEqual({ entries: 0, bytes: 0 });
+  });
+});
+
+describe('WeightsStore response checks (nothing bad is stored or returned)', () => {
+  const jsonUrl = 'https://models.example/pose/model.json';
+  const modelJson = new TextEncoder().encode(JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths: ['w.bin'], weights: [] }] }));
+
+  /** Load `url` expecting a `ModelLoadError`; returns it with the store's usage and event kinds afterwards. */
+  async function rejected(files: Record<string, ServedFile>, options: Partial<FetchFileOptions> = {}, at = url) {
+    const { requests, fetchImpl } = server(files);
+    const { store, kinds } = weights(fetchImpl);
+    const error = await store.fetchFile(at, { model: 'pose', ...options }).catch((e: unknown) => e);
+    return { error, usage: await store.store.usage(), kinds: kinds(), requests };
+  }
+
+  it('rejects a 200 text/html answer (a single-page-app fallback) with the URL and a hint, storing nothing', async () => {
+    const { error, usage, kinds } = await rejected(
+      { [jsonUrl]: { bytes: html, contentType: 'text/html; charset=utf-8' } },
+      { kind: 'tfjs-model-json' },
+      jsonUrl,
+    );
+    expect(error).toBeInstanceOf(ModelLoadError);
+    expect(error).toMatchObject({ code: 'MODEL_LOAD_FAILED', model: 'pose', got: 'text/html', expected: 'a TF.js graph model.json' });
+    expect(messageOf(error)).toBe(
+      `Model "pose": ${jsonUrl} answered 200 with text/html, not a TF.js graph model.json — a single-page-app fallback answered for a missing file; serve the model files (inpage/vite plugin or \`npx inpage assets\`) or set \`appType: 'mpa'\` in Vite.`,
+    );
+    expect(usage).toEqual({ entries: 0, bytes: 0 });
+    expect(kinds).toEqual(['miss']);
+  });
+
+  it('rejects an HTML page served under another type (sniffed), storing nothing', async () => {
+    const { error, usage } = await rejected({ [url]: { bytes: html, contentType: 'application/octet-stream' } });
+    expect(error).toMatchObject({ code: 'MODEL_LOAD_FAILED', got: 'an HTML page', expected: 'an ONNX model' });
+    expect(messageOf(error)).toContain(`Model "pose": ${url} answered with an HTML page ("<!doctype html>.…"), not an ONNX model — a single-page-app fallback`);
+    expect(messageOf(error)).toContain("set `appType: 'mpa'` in Vite");
+    expect(usage).toEqual({ entries: 0, bytes: 0 });
+  });
+
+  it('rejects an .onnx URL whose bytes are no ONNX ModelProto header', async () => {
+    const body = new TextEncoder().encode('{"error":"not here"}');
+    const { error, usage } = await rejected({ [url]: { bytes: body, contentType: 'application/json' } });
+    expect(error).toMatchObject({
+      code: 'MODEL_LOAD_FAILED',
+      got: 'starts with 7b 22 65 72 72 6f 72 22',
+      expected: 'an ONNX model (protobuf ModelProto, first byte 0x08)',
+    });
+    expect(messageOf(error)).toContain(`${url} is not an ONNX model (JSON): its first bytes are 7b 22 65 72`);
+    expect(usage).toEqual({ entries: 0, bytes: 0 });
+  });
+
+  it('rejects a model.json that is not JSON, or JSON without modelTopology/weightsManifest', async () => {
+    const notJson = await rejected({ [jsonUrl]: { bytes: new TextEncoder().encode('version https://git-lfs') } }, { kind: 'tfjs-model-json' }, jsonUrl);
+    expect(notJson.error).toMatchObject({ code: 'MODEL_LOAD_FAILED', got: 'starts with "version https://git-lfs"', expected: 'a TF.js graph model.json' });
+    expect(messageOf(notJson.error)).toMatch(/model\.json is not JSON \(.*\); give the TF\.js graph's model\.json\./);
+    expect(notJson.usage).toEqual({ entries: 0, bytes: 0 });
+    const wrongJson = await rejected({ [jsonUrl]: { bytes: new TextEncoder().encode('{"format":"layers-model"}') } }, { kind: 'tfjs-model-json' }, jsonUrl);
+    expect(wrongJson.error).toMatchObject({ got: 'JSON with keys format', expected: 'model.json with modelTopology and weightsManifest' });
+    expect(wrongJson.usage).toEqual({ entries: 0, bytes: 0 });
+  });
+
+  it('rejects a size other than the expected one: from Content-Length before reading, else after', async () => {
+    const announced = await rejected({ [url]: { bytes: fileBytes(120) } }, { bytes: 100 });
+    expect(announced.error).toMatchObject({ code: 'MODEL_LOAD_FAILED', got: '120 bytes', expected: '100 bytes' });
+    expect(messageOf(announced.error)).toContain(`${url} has 120 bytes, but 100 were expected`);
+    expect(announced.usage).toEqual({ entries: 0, bytes: 0 });
+    const streamed = await rejected({ [url]: { bytes: fileBytes(90), unsized: true } }, { bytes: 100 });
+    expect(streamed.error).toMatchObject({ code: 'MODEL_LOAD_FAILED', got: '90 bytes', expected: '100 bytes' });
+    expect(streamed.usage).toEqual({ entries: 0, bytes: 0 });
+    // The right size loads and is stored.
+    const { fetchImpl } = server({ [url]: { bytes: fileBytes(100) } });
+    const { store } = weights(fetchImpl);
+    expect(new Uint8Array(await store.fetchFile(url, { model: 'm', bytes: 100 }))).toEqual(fileBytes(100));
+    expect(await store.store.usage()).toEqual({ entries: 1, bytes: 100 });
+  });
+
+  it('names the URL and the status for HTTP errors', async () => {
+    const { error, usage } = await rejected({});
+    expect(error).toMatchObject({ code: 'MODEL_LOAD_FAILED', got: 'HTTP 404', expected: 'HTTP 200' });
+    expect(messageOf(error)).toBe(
+      `Model "pose": ${url} could not be loaded: HTTP 404 Not Found. Serve the file at that URL or pass the right URL (the built-in tasks' files come from the inpage/vite plugin or \`npx inpage assets\`).`,
+    );
+    expect(usage).toEqual({ entries: 0, bytes: 0 });
+  });
+
+  it('checks downloads with caching off too', async () => {
+    const { fetchImpl } = server({ [url]: { bytes: html, contentType: 'text/html' } });
+    const { store } = weights(fetchImpl, { enabled: false });
+    await expect(store.fetchFile(url, { model: 'm' })).rejects.toMatchObject({ code: 'MODEL_LOAD_FAILED', got: 'text/html' });
+  });
+
+  it('drops a stored entry that fails the sniff (an HTML page an older version stored) and fetches the file again', async () => {
+    const files: Record<string, ServedFile> = { [jsonUrl]: { bytes: modelJson, contentType: 'application/json' } };
+    const { requests, fetchImpl } = server(files);
+    const { store, kinds, events } = weights(fetchImpl);
+    // What an older version stored: the SPA's index.html, with its own (matching) hash.
+    await store.store.put(jsonUrl, 'pose', chunksOf(html.buffer, 64), { url: jsonUrl, sha256: await sha256Hex(html.buffer) });
+    const bytes = await store.fetchFile(jsonUrl, { model: 'pose', kind: 'tfjs-model-json' });
+    expect(new Uint8Array(bytes)).toEqual(modelJson);
+    expect(requests).toHaveLength(1);
+    expect(kinds()).toEqual(['store', 'integrity-failure', 'miss', 'store']); // the planted entry, then the load
+    expect(events[1]?.message).toContain('fails the tfjs-model-json format check (an HTML page)');
+    expect(await store.store.meta(jsonUrl)).toMatchObject({ bytes: modelJson.byteLength, extra: { sha256: await sha256Hex(modelJson.buffer) } });
+  });
+
+  it('drops a bad stored entry even with verifyOnRead off, and never returns it when the server still answers HTML', async () => {
+    const { fetchImpl } = server({ [url]: { bytes: html, contentType: 'text/html' } });
+    const { store, kinds } = weights(fetchImpl, { verifyOnRead: false });
+    await store.store.put(url, 'm', chunksOf(html.buffer, 64), { url, sha256: await sha256Hex(html.buffer) });
+    await expect(store.fetchFile(url, { model: 'm' })).rejects.toMatchObject({ code: 'MODEL_LOAD_FAILED', got: 'text/html' });
+    expect(kinds()).toEqual(['store', 'integrity-failure', 'miss']); // the planted entry, then the load
+    expect(await store.store.usage()).toEqual({ entries: 0, bytes: 0 });
+  });
+
+  it('does not use a stored copy of another size than the expected one', async () => {
+    const files: Record<string, ServedFile> = { [url]: { bytes: fileBytes(80) } };
+    const { requests, fetchImpl } = server(files);
+    const { store } = weights(fetchImpl);
+    await store.fetchFile(url, { model: 'm' });
+    files[url] = { bytes: fileBytes(96, 3) };
+    expect(new Uint8Array(await store.fetchFile(url, { model: 'm', bytes: 96 }))).toEqual(fileBytes(96, 3));
+    expect(requests).toHaveLength(2);
+  });
+
+  it('a revalidation answered with text/html keeps the stored copy, with a warning', async () => {
+    const files: Record<string, ServedFile> = { [url]: { bytes: fileBytes(40), etag: '"v1"' } };
+    const { fetchImpl } = server(files);
+    const { store, kinds, events } = weights(fetchImpl, { revalidate: true });
+    await store.fetchFile(url, { model: 'm' });
+    files[url] = { bytes: html, etag: '"spa"', contentType: 'text/html' };
+    expect(new Uint8Array(await store.fetchFile(url, { model: 'm' }))).toEqual(fileBytes(40));
+    expect(kinds()).toEqual(['miss', 'store', 'warning', 'hit:indexeddb']);
+    expect(events[2]?.message).toContain('text/html');
+    expect((await store.store.meta(url))?.extra.etag).toBe('"v1"');
   });
 });
 

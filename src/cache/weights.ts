@@ -4,11 +4,15 @@
  * files). Usable in workers (where the engines load models) and on the main thread.
  *
  * - Downloads stream, reporting bytes loaded / total.
+ * - Every download passes the checks of `response-check.ts` first (HTTP status, no
+ *   `text/html`, a format sniff for the file's kind, the expected size when given): a
+ *   single-page app's `index.html` answering for a missing model is never stored.
  * - An expected SHA-256 is checked on download: a mismatch throws `IntegrityError` and
  *   nothing is stored or returned.
  * - On read, sizes are always checked (by the {@link BlobStore}) and, with `verifyOnRead`,
  *   the SHA-256: a corrupt or truncated entry is reported (`integrity-failure`), dropped
- *   and downloaded again; bad bytes are never returned.
+ *   and downloaded again; bad bytes are never returned. The format sniff runs on read too,
+ *   so an entry an older version stored without it (an HTML page) is dropped the same way.
  * - One Web Lock per URL (`inpage-weights:<url>`) spans check → download → store, so two
  *   tabs loading the same model download it once: the second waits, then reads the entry.
  * - `revalidate` asks the server with `If-None-Match` first; `304` uses the stored copy.
@@ -16,10 +20,22 @@
  *   returned uncached.
  */
 import { sha256Hex } from './hash';
-import { IntegrityError, messageOf, ModelLoadError } from '../errors';
+import { IntegrityError, messageOf } from '../errors';
 import type { WorkerCacheConfig } from '../protocol';
 import { BlobStore } from './blob-store';
 import { ignoreCacheEvents, type CacheEventSink } from './events';
+import {
+  bytesProblem,
+  checkBytes,
+  checkResponse,
+  discardBody,
+  fileKindOf,
+  networkError,
+  readError,
+  responseProblem,
+  type FileCheck,
+  type ModelFileKind,
+} from './response-check';
 
 /** What a weights entry records besides its parts. */
 export interface WeightsExtra {
@@ -59,6 +75,13 @@ export interface FetchFileOptions {
   readonly modelId?: string;
   /** Expected SHA-256 (hex); a download that differs throws `IntegrityError`. */
   readonly sha256?: string;
+  /**
+   * Expected size in bytes: a download of another size throws `ModelLoadError` (nothing
+   * stored), and a stored copy of another size is not used.
+   */
+  readonly bytes?: number;
+  /** What the file is, for the format check. @default from the URL (`fileKindOf`: `.onnx`, `.json`, `.txt`, else binary) */
+  readonly kind?: ModelFileKind;
   /** Progress of this file. */
   readonly onProgress?: (loaded: number, total: number | undefined, from: 'network' | 'cache', done: boolean) => void;
 }
@@ -139,22 +162,29 @@ export class WeightsStore {
    */
   async fetchFile(url: string, options: FetchFileOptions): Promise<ArrayBuffer> {
     const expected = options.sha256?.toLowerCase();
-    if (!this.enabled) return (await this.download(url, options, expected)).bytes;
+    const check: FileCheck = {
+      model: options.modelId ?? options.model,
+      url,
+      kind: options.kind ?? fileKindOf(url),
+      ...(options.bytes === undefined ? {} : { expectedBytes: options.bytes }),
+    };
+    if (!this.enabled) return (await this.download(check, options, expected)).bytes;
     return this.locks.request(`inpage-weights:${url}`, async () => {
-      const found = await this.lookup(url, expected);
+      const found = await this.lookup(check, expected);
       if (found.kind === 'hit') {
         options.onProgress?.(found.bytes.byteLength, found.bytes.byteLength, 'cache', true);
         return found.bytes;
       }
       if (found.kind === 'miss') this.events({ cache: 'weights', kind: 'miss', key: url });
-      const { bytes, sha256, etag } = await this.download(url, options, expected, found.kind === 'changed' ? found.response : undefined);
+      const { bytes, sha256, etag } = await this.download(check, options, expected, found.kind === 'changed' ? found.response : undefined);
       await this.save(url, options.model, bytes, { url, sha256, ...(etag === undefined ? {} : { etag }) });
       return bytes;
     });
   }
 
-  /** A stored, intact copy of `url` (revalidated when asked), or why there is none. */
-  private async lookup(url: string, expected: string | undefined): Promise<Lookup> {
+  /** A stored, intact copy of `check.url` that passes its format check (revalidated when asked), or why there is none. */
+  private async lookup(check: FileCheck, expected: string | undefined): Promise<Lookup> {
+    const { url } = check;
     let found: Awaited<ReturnType<BlobStore<WeightsExtra>['get']>>;
     try {
       found = await this.blobs.get(url);
@@ -166,12 +196,17 @@ export class WeightsStore {
     const { entry, parts } = found;
     // The descriptor now names another file than the one stored: download (and verify) it.
     if (expected !== undefined && entry.extra.sha256 !== expected) return { kind: 'miss' };
+    if (check.expectedBytes !== undefined && entry.bytes !== check.expectedBytes) return { kind: 'miss' };
     let tier: 'indexeddb' | 'revalidated' = 'indexeddb';
     if (this.revalidate && entry.extra.etag !== undefined) {
       try {
         const response = await this.fetchImpl(url, { headers: { 'If-None-Match': entry.extra.etag }, cache: 'no-store' });
+        const problem = response.ok ? responseProblem(response, check) : undefined;
         if (response.status === 304) tier = 'revalidated';
-        else if (response.ok) return { kind: 'changed', response };
+        else if (problem !== undefined) {
+          discardBody(response);
+          this.events({ cache: 'weights', kind: 'warning', key: url, message: `revalidation answered badly, using the stored copy: ${problem.message}` });
+        } else if (response.ok) return { kind: 'changed', response };
       } catch (error) {
         this.events({ cache: 'weights', kind: 'warning', key: url, message: `could not revalidate, using the stored copy: ${messageOf(error)}` });
       }
@@ -184,36 +219,46 @@ export class WeightsStore {
         return { kind: 'miss' };
       }
     }
+    // An entry stored before downloads were checked (or by another writer) may be an HTML
+    // page or a truncated file with a matching hash: never return it.
+    const problem = bytesProblem(bytes, { ...check, expectedBytes: undefined });
+    if (problem !== undefined) {
+      await this.blobs.invalidate(
+        url,
+        `"${url}" in IndexedDB fails the ${check.kind} format check (${problem.got ?? problem.message}); dropped, downloading again`,
+      );
+      return { kind: 'miss' };
+    }
     this.events({ cache: 'weights', kind: 'hit', tier, key: url, bytes: bytes.byteLength });
     return { kind: 'hit', bytes };
   }
 
-  /** Stream `url` (or an already started `response`), hash it and check it against `expected`. */
+  /**
+   * Stream `check.url` (or an already started `response`), check the response and the
+   * bytes (`response-check.ts`), hash them and check the hash against `expected`.
+   */
   private async download(
-    url: string,
+    check: FileCheck,
     options: FetchFileOptions,
     expected: string | undefined,
     started?: Response,
   ): Promise<{ bytes: ArrayBuffer; sha256: string; etag: string | undefined }> {
-    const model = options.modelId ?? options.model;
+    const { model, url } = check;
     let response: Response;
     try {
       response = started ?? (await this.fetchImpl(url));
     } catch (error) {
-      throw new ModelLoadError(`Could not fetch model "${model}" from ${url}: ${messageOf(error)}`, { model, detail: messageOf(error) });
+      throw networkError(error, check);
     }
-    if (!response.ok)
-      throw new ModelLoadError(`Could not fetch model "${model}" from ${url}: HTTP ${response.status} ${response.statusText}.`, {
-        model,
-        got: `HTTP ${response.status}`,
-      });
+    checkResponse(response, check);
     let bytes: ArrayBuffer;
     try {
       bytes = await readBody(response, (loaded, total) => options.onProgress?.(loaded, total, 'network', false));
     } catch (error) {
-      throw new ModelLoadError(`Downloading model "${model}" from ${url} failed: ${messageOf(error)}`, { model, detail: messageOf(error) });
+      throw readError(error, check);
     }
     options.onProgress?.(bytes.byteLength, bytes.byteLength, 'network', true);
+    checkBytes(bytes, check);
     const sha256 = await sha256Hex(bytes);
     if (expected !== undefined && sha256 !== expected)
       throw new IntegrityError(
