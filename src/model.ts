@@ -52,6 +52,26 @@ export interface Model {
   /** Free the session. Later calls fail with `DISPOSED`. */
   dispose(): Promise<void>;
   readonly disposed: boolean;
+  /**
+   * A plain summary for logs and `JSON.stringify(model)`; the handle's worker connection
+   * is private and never walked.
+   *
+   * @example
+   * JSON.stringify(model); // '{"id":"silero_vad_v5","format":"onnx","backend":"wasm","disposed":false,"inputs":[…],"outputs":[…],"loadMs":41.2}'
+   */
+  toJSON(): ModelSummary;
+}
+
+/** What `JSON.stringify(model)` gives: the model's identity, backend, state and signature. */
+export interface ModelSummary {
+  readonly id: string;
+  readonly format: ModelFormat;
+  readonly backend: Backend;
+  readonly fallbackReason?: string;
+  readonly disposed: boolean;
+  readonly inputs: readonly TensorSpec[];
+  readonly outputs: readonly TensorSpec[];
+  readonly loadMs: number;
 }
 
 /** The runtime's extra hook on a model. */
@@ -68,14 +88,18 @@ class ModelHandle implements ManagedModel {
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
   readonly loadMs: number;
-  private isDisposed = false;
+  // ES private fields, not TypeScript `private`: they are not enumerable, so
+  // `JSON.stringify`, spreading or a logger never walks the worker client (a comlink
+  // proxy answers any property, `toJSON` included, with a call to the worker).
+  #isDisposed = false;
+  readonly #client: WorkerClient;
+  readonly #onDispose: () => void;
+  readonly #rejectNaN: boolean;
 
-  constructor(
-    info: ModelInfo,
-    private readonly client: WorkerClient,
-    private readonly onDispose: () => void,
-    private readonly rejectNaN: boolean,
-  ) {
+  constructor(info: ModelInfo, client: WorkerClient, onDispose: () => void, rejectNaN: boolean) {
+    this.#client = client;
+    this.#onDispose = onDispose;
+    this.#rejectNaN = rejectNaN;
     this.id = info.modelId;
     this.format = info.format;
     this.backend = info.backend;
@@ -86,7 +110,12 @@ class ModelHandle implements ManagedModel {
   }
 
   get disposed(): boolean {
-    return this.isDisposed;
+    return this.#isDisposed;
+  }
+
+  toJSON(): ModelSummary {
+    const { id, format, backend, fallbackReason, disposed, inputs, outputs, loadMs } = this;
+    return { id, format, backend, ...(fallbackReason === undefined ? {} : { fallbackReason }), disposed, inputs, outputs, loadMs };
   }
 
   async run(inputs: TensorMap, options?: RunOptions): Promise<TensorMap> {
@@ -94,9 +123,9 @@ class ModelHandle implements ManagedModel {
   }
 
   async runDetailed(inputs: TensorMap, options: RunOptions = {}): Promise<DetailedRunResult> {
-    if (this.isDisposed) throw new DisposedError(`Model "${this.id}" was disposed; load it again.`, { model: this.id });
+    if (this.#isDisposed) throw new DisposedError(`Model "${this.id}" was disposed; load it again.`, { model: this.id });
     // Validate here first: a rejected call must not detach the caller's buffers.
-    validateInputs(this.id, this.inputs, inputs, { rejectNaN: this.rejectNaN });
+    validateInputs(this.id, this.inputs, inputs, { rejectNaN: this.#rejectNaN });
     const started = performance.now();
     let payload: TensorMap = inputs;
     if (options.transfer === false) {
@@ -104,19 +133,19 @@ class ModelHandle implements ManagedModel {
       for (const [name, t] of Object.entries(inputs)) payload[name] = copyTensor(t);
     }
     const sent = transfer(payload, transferablesOf(Object.values(payload)));
-    const result = await this.client.call((api) => api.run(this.id, sent));
+    const result = await this.#client.call((api) => api.run(this.id, sent));
     return { outputs: result.outputs, timings: result.timings, roundTripMs: performance.now() - started };
   }
 
   async dispose(): Promise<void> {
-    if (this.isDisposed) return;
-    this.isDisposed = true;
-    this.onDispose();
-    if (!this.client.closed) await this.client.call((api) => api.release(this.id));
+    if (this.#isDisposed) return;
+    this.#isDisposed = true;
+    this.#onDispose();
+    if (!this.#client.closed) await this.#client.call((api) => api.release(this.id));
   }
 
   markDisposed(): void {
-    this.isDisposed = true;
+    this.#isDisposed = true;
   }
 }
 

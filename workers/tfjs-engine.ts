@@ -12,12 +12,17 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { BackendUnavailableError, InferenceError, messageOf, ModelLoadError, ModelNotFoundError } from '../src/errors';
 import type { Backend, Dim, Engine, EngineAssetPaths, LoadRequest, ModelInfo, RunResult, Tensor, TensorDType, TensorMap, TensorSpec } from '../src/protocol';
+import { verifyTfjsWasm } from './engine-files';
 import { probeWebGpu } from './webgpu-probe';
 
 const tfDTypeToDType: Partial<Record<tf.DataType, TensorDType>> = { float32: 'float32', int32: 'int32', bool: 'bool' };
 
+/** Where this app serves TF.js's WASM binaries (set by {@link configureTfjs}). */
+let wasmPrefix = '/tfjs/';
+
 /** Point TF.js's WASM backend at this app's copy of its binaries. */
 export function configureTfjs(paths: EngineAssetPaths): void {
+  wasmPrefix = paths.tfjsWasmPrefix;
   setWasmPaths(paths.tfjsWasmPrefix);
   // Quirk: the threaded TF.js WASM build starts pthread workers from a Blob of its
   // Emscripten glue, and that glue breaks once a bundler minifies it ("e is not
@@ -94,6 +99,8 @@ async function fromTf(t: tf.Tensor): Promise<Tensor> {
 /** TensorFlow.js graph models behind the {@link Engine} interface. */
 export class TfjsEngine implements Engine {
   private readonly models = new Map<string, GraphModel>();
+  /** Models whose graph has control flow or dynamic shapes: they run with `executeAsync`. */
+  private readonly needsAsync = new Set<string>();
   private backend: Backend | undefined;
   private fallbackReason: string | undefined;
 
@@ -122,6 +129,12 @@ export class TfjsEngine implements Engine {
           reasons.push(`WebGPU unavailable: ${gpu.reason ?? 'no adapter'}`);
           continue;
         }
+      }
+      if (name === 'wasm') {
+        // The served binary must be the one the bundled TF.js code was built with; a missing or
+        // foreign one is the app's setup to fix (AssetError), not a reason to fall back.
+        const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+        await verifyTfjsWasm(wasmPrefix, simd === true ? 'tfjs-backend-wasm-simd.wasm' : 'tfjs-backend-wasm.wasm');
       }
       let ok: boolean;
       try {
@@ -215,7 +228,7 @@ export class TfjsEngine implements Engine {
     const outputNames = model.outputs.map((o) => o.name);
     let produced: tf.Tensor[] = [];
     try {
-      const result = await model.executeAsync(feeds, outputNames);
+      const result = await this.execute(modelId, model, feeds, outputNames);
       produced = Array.isArray(result) ? result : [result];
       const outputs: TensorMap = {};
       for (const [i, t] of produced.entries()) outputs[outputNames[i] ?? `output_${i}`] = await fromTf(t);
@@ -230,10 +243,32 @@ export class TfjsEngine implements Engine {
     }
   }
 
+  /**
+   * Run with `execute` when the graph allows it, else with `executeAsync`. Quirk: TF.js's
+   * `executeAsync` on a graph without control flow or dynamic shapes (MoveNet) logs "This
+   * model execution did not contain any nodes with control flow or dynamic output shapes.
+   * You can use model.execute() instead." on every call. `execute` refuses a graph with
+   * dynamic ops before running anything ("… which has the dynamic op …. Please use
+   * model.executeAsync() instead."), and stops at an op that turns out asynchronous; such a
+   * model then runs with `executeAsync` from then on (USE-lite, with its sparse ops, does).
+   */
+  private async execute(modelId: string, model: GraphModel, feeds: tf.NamedTensorMap, outputNames: string[]): Promise<tf.Tensor | tf.Tensor[]> {
+    if (!this.needsAsync.has(modelId)) {
+      try {
+        return model.execute(feeds, outputNames);
+      } catch (error) {
+        if (!messageOf(error).includes('executeAsync')) throw error;
+        this.needsAsync.add(modelId);
+      }
+    }
+    return model.executeAsync(feeds, outputNames);
+  }
+
   async release(modelId: string): Promise<void> {
     const model = this.models.get(modelId);
     if (model === undefined) return;
     this.models.delete(modelId);
+    this.needsAsync.delete(modelId);
     model.dispose();
   }
 

@@ -111,14 +111,18 @@ export class EmbeddingTask extends ReplicatedTask<readonly string[], DetailedEmb
   /** Length of every embedding. */
   static readonly dimensions = 512;
 
+  // Not enumerable (ES private): `JSON.stringify(encoder)` gives only its summary.
+  readonly #cache: EmbeddingCache | undefined;
+
   /** @internal use `runtime.embeddings()` */
-  constructor(
-    replicas: readonly LoadedTask[],
-    queue: TaskQueue<readonly string[], DetailedEmbeddings>,
-    /** The embedding cache, when on. */
-    readonly cache?: EmbeddingCache,
-  ) {
+  constructor(replicas: readonly LoadedTask[], queue: TaskQueue<readonly string[], DetailedEmbeddings>, cache?: EmbeddingCache) {
     super(replicas, queue);
+    this.#cache = cache;
+  }
+
+  /** The embedding cache, when on. */
+  get cache(): EmbeddingCache | undefined {
+    return this.#cache;
   }
 
   /** Cosine similarity of two embeddings; see {@link cosineSimilarity}. */

@@ -45,6 +45,11 @@ export class GenerationRun implements TextGeneration {
     void this.stats.finally(() => signal?.removeEventListener('abort', onAbort)).catch(() => undefined);
   }
 
+  /** A plain summary for logs: the text so far and whether it ended (the task handle and caches stay out). */
+  toJSON(): { readonly kind: 'text-generation'; readonly text: string; readonly tokens: number; readonly finished: boolean; readonly failed: boolean } {
+    return { kind: 'text-generation', text: this.pieces.join(''), tokens: this.tokens.length, finished: this.finished, failed: this.failure !== undefined };
+  }
+
   get steps(): readonly GeneratedToken[] {
     return this.tokens;
   }

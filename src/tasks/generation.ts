@@ -9,6 +9,7 @@ import type { GenerateStartRequest, StageTimings } from '../protocol';
 import { SemanticCache, type SemanticCacheOptions } from '../cache/semantic-cache';
 import { GenerationRun } from './generation-run';
 import { assertUsable, type CallOptions, type LoadedTask, type TaskLoader, type TaskOptions } from './loaded-task';
+import { taskSummary, type TaskSummary } from './replicated-task';
 
 /**
  * Options for {@link Runtime.textGeneration}. Sizes (layers, KV heads, head size,
@@ -153,23 +154,42 @@ function checkOptions(options: GenerateOptions, model: string): Omit<GenerateSta
  * const { timeToFirstTokenMs, tokensPerSecond } = await run.stats; // 7.1, 251.6 (fixture decoder, wasm)
  */
 export class TextGenerator {
-  private sessionCounter = 0;
+  /** The name this generator reports metrics under. */
+  readonly name: string;
+  // ES private fields: not enumerable, so `JSON.stringify(generator)` never walks the
+  // worker connection or the metrics; `toJSON()` gives a summary.
+  #sessionCounter = 0;
+  readonly #task: LoadedTask;
+  readonly #metrics: MetricsRegistry;
+  readonly #semanticCache: SemanticCache | undefined;
 
   /** @internal use `runtime.textGeneration()` */
-  constructor(
-    private readonly task: LoadedTask,
-    private readonly metrics: MetricsRegistry,
-    /** The name this generator reports metrics under. */
-    readonly name: string,
-    /** The opt-in semantic result cache (`semanticCache` option), when on. */
-    readonly semanticCache?: SemanticCache,
-  ) {
+  constructor(task: LoadedTask, metrics: MetricsRegistry, name: string, semanticCache?: SemanticCache) {
+    this.#task = task;
+    this.#metrics = metrics;
+    this.name = name;
+    this.#semanticCache = semanticCache;
     metrics.describe(name, 'text', task.info.backend);
+  }
+
+  /** The opt-in semantic result cache (`semanticCache` option), when on. */
+  get semanticCache(): SemanticCache | undefined {
+    return this.#semanticCache;
+  }
+
+  /**
+   * A plain summary for logs and `JSON.stringify(generator)`.
+   *
+   * @example
+   * JSON.stringify(generator); // '{"kind":"generate","name":"generate-1","backend":"wasm","disposed":false,"replicas":1}'
+   */
+  toJSON(): TaskSummary {
+    return taskSummary(this.name, [this.#task]);
   }
 
   /** The backend the decoder runs on. */
   get backend(): string {
-    return this.task.info.backend;
+    return this.#task.info.backend;
   }
 
   /**
@@ -180,7 +200,7 @@ export class TextGenerator {
    * generator.facts; // { layers: 4, kvHeads: 4, headDim: 64, vocab: 50257, maxContext: 1024, … }
    */
   get facts(): Readonly<Record<string, string | number>> {
-    return this.task.info.facts;
+    return this.#task.info.facts;
   }
 
   /**
@@ -200,8 +220,8 @@ export class TextGenerator {
    * (await run.stats).finishReason; // 'length'
    */
   generate(prompt: string, options: GenerateOptions = {}): TextGeneration {
-    assertUsable(this.task);
-    const model = this.task.info.taskId;
+    assertUsable(this.#task);
+    const model = this.#task.info.taskId;
     const settings = checkOptions(options, model);
     if (typeof prompt !== 'string' || prompt.length === 0) {
       throw new InvalidInputError('The prompt must be a non-empty string.', {
@@ -211,12 +231,12 @@ export class TextGenerator {
         got: typeof prompt === 'string' ? 'an empty string' : typeof prompt,
       });
     }
-    this.sessionCounter += 1;
-    const request: GenerateStartRequest = { sessionId: `${model}:${this.sessionCounter}`, prompt, ...settings };
+    this.#sessionCounter += 1;
+    const request: GenerateStartRequest = { sessionId: `${model}:${this.#sessionCounter}`, prompt, ...settings };
     const { maxNewTokens, temperature, topK, seed } = settings;
     const semantic =
-      this.semanticCache === undefined ? undefined : { cache: this.semanticCache, settings: JSON.stringify({ maxNewTokens, temperature, topK, seed }) };
-    const run = new GenerationRun(this.task, request, options.signal, semantic);
+      this.#semanticCache === undefined ? undefined : { cache: this.#semanticCache, settings: JSON.stringify({ maxNewTokens, temperature, topK, seed }) };
+    const run = new GenerationRun(this.#task, request, options.signal, semantic);
     this.observe(run);
     return run;
   }
@@ -224,17 +244,17 @@ export class TextGenerator {
   /** Feed a run's outcome to the runtime's metrics: stage times, TTFT, inter-token gaps, token counts. */
   private observe(run: TextGeneration): void {
     const submittedAt = performance.now();
-    this.metrics.requestStarted(this.name);
+    this.#metrics.requestStarted(this.name);
     run.stats.then(
       (stats) => {
         const sum = (stage: 'preprocessMs' | 'inferenceMs' | 'postprocessMs'): number => stats.steps.reduce((total, step) => total + step.timings[stage], 0);
-        this.metrics.requestFinished(
+        this.#metrics.requestFinished(
           this.name,
           { queueMs: 0, preprocessMs: sum('preprocessMs'), inferenceMs: sum('inferenceMs'), postprocessMs: sum('postprocessMs'), endToEndMs: stats.totalMs },
           submittedAt,
           { tokens: stats.generatedTokens },
         );
-        this.metrics.generation(this.name, {
+        this.#metrics.generation(this.name, {
           timeToFirstTokenMs: stats.timeToFirstTokenMs,
           interTokenMs: stats.steps.slice(1).map((step, i) => step.atMs - (stats.steps[i]?.atMs ?? step.atMs)),
           tokensPerSecond: stats.tokensPerSecond,
@@ -242,13 +262,13 @@ export class TextGenerator {
           outputTokens: stats.generatedTokens,
         });
       },
-      (error: unknown) => this.metrics.requestFailed(this.name, error instanceof InpageError ? error.code : 'UNKNOWN'),
+      (error: unknown) => this.#metrics.requestFailed(this.name, error instanceof InpageError ? error.code : 'UNKNOWN'),
     );
   }
 
   /** Free the model. */
   dispose(): Promise<void> {
-    return this.task.dispose();
+    return this.#task.dispose();
   }
 }
 

@@ -60,13 +60,13 @@ export interface DetailedOcrResult {
  * //  { text: 'jumps over the lazy dog', confidence: 0.989, … }, { text: 'Inference in the page 2026', … }]
  */
 export class OcrTask extends ReplicatedTask<PreparedImage, TaskResult<OcrResult>> {
+  // Not enumerable (ES private): `JSON.stringify(task)` must not walk the runtime.
+  readonly #loader: TaskLoader;
+
   /** @internal use `runtime.ocr()` */
-  constructor(
-    replicas: readonly LoadedTask[],
-    queue: TaskQueue<PreparedImage, TaskResult<OcrResult>>,
-    private readonly loader: TaskLoader,
-  ) {
+  constructor(replicas: readonly LoadedTask[], queue: TaskQueue<PreparedImage, TaskResult<OcrResult>>, loader: TaskLoader) {
     super(replicas, queue);
+    this.#loader = loader;
   }
 
   /**
@@ -92,7 +92,7 @@ export class OcrTask extends ReplicatedTask<PreparedImage, TaskResult<OcrResult>
   async readDetailed(image: ImageInput, options: CallOptions = {}): Promise<DetailedOcrResult> {
     assertUsable(this.task);
     const started = performance.now();
-    const prepared = await prepareImage(image, this.name, (url) => this.loader.resolveUrl(url));
+    const prepared = await prepareImage(image, this.name, (url) => this.#loader.resolveUrl(url));
     const answer = await this.queue.run(prepared, options);
     return { result: answer.value, timings: answer.timings, roundTripMs: performance.now() - started };
   }

@@ -29,13 +29,13 @@ export interface PoseOptions extends TaskOptions {
  * // [{ name: 'nose', x: 222.4, y: 121.0, score: 0.53 }, …]
  */
 export class PoseTask extends ReplicatedTask<PreparedImage, PoseResult> {
+  // Not enumerable (ES private): `JSON.stringify(task)` must not walk the runtime.
+  readonly #loader: TaskLoader;
+
   /** @internal use `runtime.pose()` */
-  constructor(
-    replicas: readonly LoadedTask[],
-    queue: TaskQueue<PreparedImage, PoseResult>,
-    private readonly loader: TaskLoader,
-  ) {
+  constructor(replicas: readonly LoadedTask[], queue: TaskQueue<PreparedImage, PoseResult>, loader: TaskLoader) {
     super(replicas, queue);
+    this.#loader = loader;
   }
 
   /**
@@ -44,7 +44,7 @@ export class PoseTask extends ReplicatedTask<PreparedImage, PoseResult> {
    */
   async detect(image: ImageInput, options: CallOptions = {}): Promise<PoseResult> {
     assertUsable(this.task);
-    const prepared = await prepareImage(image, this.name, (url) => this.loader.resolveUrl(url));
+    const prepared = await prepareImage(image, this.name, (url) => this.#loader.resolveUrl(url));
     return this.queue.run(prepared, options);
   }
 }

@@ -2,6 +2,7 @@
  * What every scheduled task handle shares: its replicas (one loaded task per worker),
  * its queue, the backend and metrics name, and disposal.
  */
+import type { Backend, TaskKind } from '../protocol';
 import type { BatchPolicy } from '../scheduler/policy';
 import type { LoadedTask } from './loaded-task';
 import type { TaskQueue } from './task-queue';
@@ -16,15 +17,61 @@ export function firstReplica(replicas: readonly LoadedTask[]): LoadedTask {
   return first;
 }
 
-/** Base of the task handles that run through a {@link TaskQueue}. */
-export abstract class ReplicatedTask<P, R> {
-  /** @internal */
-  constructor(
-    protected readonly replicas: readonly LoadedTask[],
-    protected readonly queue: TaskQueue<P, R>,
-  ) {}
+/** What `JSON.stringify(task)` gives: a task handle's identity, backend and state. */
+export interface TaskSummary {
+  readonly kind: TaskKind;
+  /** The name the task reports metrics under. */
+  readonly name: string;
+  readonly backend: Backend;
+  readonly disposed: boolean;
+  /** Workers the task runs in (one replica each). */
+  readonly replicas: number;
+}
 
-  /** The replica whose info stands for the task. */
+/** The summary of a task living in `replicas` (the first one's info stands for the task). */
+export function taskSummary(name: string, replicas: readonly LoadedTask[]): TaskSummary {
+  const { info, disposed } = firstReplica(replicas);
+  return { kind: info.kind, name, backend: info.backend, disposed, replicas: replicas.length };
+}
+
+/**
+ * Base of the task handles that run through a {@link TaskQueue}.
+ *
+ * Its replicas and queue are ES private fields (reached through protected getters): not
+ * enumerable, so `JSON.stringify`, spreading or a logger never walks into the workers'
+ * comlink proxies; `toJSON()` gives a {@link TaskSummary} instead.
+ */
+export abstract class ReplicatedTask<P, R> {
+  readonly #replicas: readonly LoadedTask[];
+  readonly #queue: TaskQueue<P, R>;
+
+  /** @internal */
+  constructor(replicas: readonly LoadedTask[], queue: TaskQueue<P, R>) {
+    this.#replicas = replicas;
+    this.#queue = queue;
+  }
+
+  /** One loaded task per worker. @internal */
+  protected get replicas(): readonly LoadedTask[] {
+    return this.#replicas;
+  }
+
+  /** The scheduler queue in front of the replicas. @internal */
+  protected get queue(): TaskQueue<P, R> {
+    return this.#queue;
+  }
+
+  /**
+   * A plain summary for logs and `JSON.stringify(task)`.
+   *
+   * @example
+   * JSON.stringify(pose); // '{"kind":"pose","name":"pose-1","backend":"wasm","disposed":false,"replicas":1}'
+   */
+  toJSON(): TaskSummary {
+    return taskSummary(this.name, this.replicas);
+  }
+
+  /** The replica whose info stands for the task. @internal */
   protected get task(): LoadedTask {
     return firstReplica(this.replicas);
   }
@@ -39,7 +86,13 @@ export abstract class ReplicatedTask<P, R> {
     return this.queue.name;
   }
 
-  /** The scheduler queue (depth, batch sizes, replica loads) for dashboards and tests. */
+  /**
+   * The scheduler queue (depth, batch sizes, replica loads) for dashboards and tests.
+   * Internal: its type is the scheduler's own `DynamicBatcher`; `runtime.metrics` reports
+   * queue depth and batch sizes for a dashboard.
+   *
+   * @internal
+   */
   get scheduler(): TaskQueue<P, R>['scheduler'] {
     return this.queue.scheduler;
   }

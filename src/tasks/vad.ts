@@ -96,28 +96,48 @@ export interface VadDetection {
  * await stream.end();
  */
 export class VadStream {
-  private pending = new Float32Array(0);
-  private context = new Float32Array(contextSamples);
-  private state: Float32Array = new Float32Array(256);
-  private readonly segmenter: SpeechSegmenter;
-  private chain: Promise<unknown> = Promise.resolve();
-  private frames = 0;
-  private ended = false;
+  // ES private fields: not enumerable, so `JSON.stringify(stream)` never walks the task's
+  // worker connection or the queue; `toJSON()` gives a summary.
+  #pending = new Float32Array(0);
+  #context = new Float32Array(contextSamples);
+  #state: Float32Array = new Float32Array(256);
+  readonly #segmenter: SpeechSegmenter;
+  #chain: Promise<unknown> = Promise.resolve();
+  #frames = 0;
+  #ended = false;
+  readonly #task: LoadedTask;
+  readonly #queue: TaskQueue<VadPayload, VadAnswer>;
+  readonly #callDefaults: CallOptions;
+  readonly #onProbability: ((probability: number, timeMs: number) => void) | undefined;
 
   /** @internal use `vad.stream()` */
   constructor(
-    private readonly task: LoadedTask,
-    private readonly queue: TaskQueue<VadPayload, VadAnswer>,
+    task: LoadedTask,
+    queue: TaskQueue<VadPayload, VadAnswer>,
     options: SegmenterOptions,
-    private readonly callDefaults: CallOptions,
-    private readonly onProbability?: (probability: number, timeMs: number) => void,
+    callDefaults: CallOptions,
+    onProbability?: (probability: number, timeMs: number) => void,
   ) {
-    this.segmenter = new SpeechSegmenter(vadFrameMs, options);
+    this.#task = task;
+    this.#queue = queue;
+    this.#callDefaults = callDefaults;
+    this.#onProbability = onProbability;
+    this.#segmenter = new SpeechSegmenter(vadFrameMs, options);
   }
 
   /** Milliseconds of audio scored so far. */
   get timeMs(): number {
-    return this.frames * vadFrameMs;
+    return this.#frames * vadFrameMs;
+  }
+
+  /**
+   * A plain summary for logs and `JSON.stringify(stream)`.
+   *
+   * @example
+   * JSON.stringify(stream); // '{"kind":"vad-stream","task":"vad-1","timeMs":1024,"ended":false}'
+   */
+  toJSON(): { readonly kind: 'vad-stream'; readonly task: string; readonly timeMs: number; readonly ended: boolean } {
+    return { kind: 'vad-stream', task: this.#task.info.taskId, timeMs: this.timeMs, ended: this.#ended };
   }
 
   /** Add samples (16 kHz mono); resolves with the events the new complete frames produced. */
@@ -125,51 +145,51 @@ export class VadStream {
     if (!(samples instanceof Float32Array)) {
       return Promise.reject(
         new InvalidInputError('VAD stream chunks must be Float32Array samples at 16 kHz.', {
-          model: this.task.info.taskId,
+          model: this.#task.info.taskId,
           input: 'samples',
           expected: 'Float32Array',
           got: describeValue(samples),
         }),
       );
     }
-    if (this.ended)
+    if (this.#ended)
       return Promise.reject(
         new InvalidInputError('This VAD stream has ended; start a new one.', {
-          model: this.task.info.taskId,
+          model: this.#task.info.taskId,
           input: 'stream',
           expected: 'an open stream',
           got: 'ended',
         }),
       );
     const copy = samples.slice();
-    const run = this.chain.then(() => this.process(copy, options));
-    this.chain = run.catch(() => undefined);
+    const run = this.#chain.then(() => this.process(copy, options));
+    this.#chain = run.catch(() => undefined);
     return run;
   }
 
   /** Flush the last partial frame (zero-padded) and close an open segment. */
   end(options: CallOptions = {}): Promise<VadEvent[]> {
-    if (this.ended) return Promise.resolve([]);
-    this.ended = true;
-    const run = this.chain.then(async () => {
+    if (this.#ended) return Promise.resolve([]);
+    this.#ended = true;
+    const run = this.#chain.then(async () => {
       const events: VadEvent[] = [];
-      if (this.pending.length > 0) {
+      if (this.#pending.length > 0) {
         const last = new Float32Array(frameSamples);
-        last.set(this.pending);
-        this.pending = new Float32Array(0);
+        last.set(this.#pending);
+        this.#pending = new Float32Array(0);
         events.push(...(await this.scoreFrame(last, options)));
       }
-      events.push(...this.segmenter.finish());
+      events.push(...this.#segmenter.finish());
       return events;
     });
-    this.chain = run.catch(() => undefined);
+    this.#chain = run.catch(() => undefined);
     return run;
   }
 
   private async process(samples: Float32Array, options: CallOptions): Promise<VadEvent[]> {
-    const all = new Float32Array(this.pending.length + samples.length);
-    all.set(this.pending);
-    all.set(samples, this.pending.length);
+    const all = new Float32Array(this.#pending.length + samples.length);
+    all.set(this.#pending);
+    all.set(samples, this.#pending.length);
     const events: VadEvent[] = [];
     let offset = 0;
     try {
@@ -177,25 +197,25 @@ export class VadStream {
         events.push(...(await this.scoreFrame(all.subarray(offset, offset + frameSamples), options)));
     } finally {
       // On a rejected frame (deadline, abort) keep it and what follows for the next push.
-      this.pending = all.slice(offset);
+      this.#pending = all.slice(offset);
     }
     return events;
   }
 
   private async scoreFrame(frame: Float32Array, options: CallOptions): Promise<VadEvent[]> {
-    assertUsable(this.task);
-    throwIfAborted(options.signal, this.task.info.taskId);
+    assertUsable(this.#task);
+    throwIfAborted(options.signal, this.#task.info.taskId);
     const input = new Float32Array(contextSamples + frameSamples);
-    input.set(this.context);
+    input.set(this.#context);
     input.set(frame, contextSamples);
-    const answer = await this.queue.run({ kind: 'frame', frame: input, state: this.state }, { ...this.callDefaults, ...options });
+    const answer = await this.#queue.run({ kind: 'frame', frame: input, state: this.#state }, { ...this.#callDefaults, ...options });
     if (answer.kind !== 'frame') throw new Error('VAD answered a frame with a clip');
     // Only a frame that ran advances the stream (a rejected frame can be pushed again).
-    this.context = frame.slice(frameSamples - contextSamples);
-    this.state = answer.state;
-    this.onProbability?.(answer.probability, this.frames * vadFrameMs);
-    this.frames += 1;
-    return this.segmenter.push(answer.probability);
+    this.#context = frame.slice(frameSamples - contextSamples);
+    this.#state = answer.state;
+    this.#onProbability?.(answer.probability, this.#frames * vadFrameMs);
+    this.#frames += 1;
+    return this.#segmenter.push(answer.probability);
   }
 }
 
@@ -207,19 +227,19 @@ export class VadStream {
  * const { segments } = await vad.detect(file); // [{ startMs: 1024, endMs: 3872 }, …]
  */
 export class VadTask extends ReplicatedTask<VadPayload, VadAnswer> {
+  // Not enumerable (ES private): `JSON.stringify(vad)` gives only its summary.
+  readonly #options: SegmenterOptions;
+
   /** @internal use `runtime.vad()` */
-  constructor(
-    replicas: readonly LoadedTask[],
-    queue: TaskQueue<VadPayload, VadAnswer>,
-    private readonly options: SegmenterOptions,
-  ) {
+  constructor(replicas: readonly LoadedTask[], queue: TaskQueue<VadPayload, VadAnswer>, options: SegmenterOptions) {
     super(replicas, queue);
+    this.#options = options;
   }
 
   /** Start a live stream with its own state; `call` sets defaults (priority, deadline) for its frames. */
   stream(options: VadStreamOptions = {}): VadStream {
     assertUsable(this.task);
-    return new VadStream(this.task, this.queue, { ...this.options, ...options }, options.call ?? {}, options.onProbability);
+    return new VadStream(this.task, this.queue, { ...this.#options, ...options }, options.call ?? {}, options.onProbability);
   }
 
   /** Find the speech in a whole clip (decoded and resampled to 16 kHz first). */
@@ -232,7 +252,7 @@ export class VadTask extends ReplicatedTask<VadPayload, VadAnswer> {
     if (answer.kind !== 'clip') throw new Error('VAD answered a clip with a frame');
     const probabilities = answer.probabilities;
     return {
-      segments: segmentsOf(probabilities, vadFrameMs, { ...this.options, ...options }),
+      segments: segmentsOf(probabilities, vadFrameMs, { ...this.#options, ...options }),
       probabilities,
       frameMs: vadFrameMs,
       durationMs: (probabilities.length * frameSamples * 1000) / 16000,

@@ -1,0 +1,149 @@
+/**
+ * Every public handle is safe to `JSON.stringify`, spread and log: its references to
+ * worker clients, queues and the runtime are not enumerable, and `toJSON()` gives a small
+ * plain summary. The worker connection is a stand-in that records every property read,
+ * like a comlink proxy (which answers any property, `toJSON` included, with a worker call).
+ */
+import { describe, expect, it } from 'vitest';
+import { MetricsRegistry } from '../metrics/registry';
+import { createModel } from '../model';
+import type { ModelInfo, TaskInfo, TaskKind } from '../protocol';
+import type { WorkerClient } from '../worker-client';
+import { EmbeddingTask } from './embeddings';
+import { TextGenerator } from './generation';
+import type { LoadedTask, TaskLoader } from './loaded-task';
+import { OcrTask } from './ocr';
+import { PoseTask } from './pose';
+import { TaskQueue } from './task-queue';
+import { VadTask } from './vad';
+
+/** An object on which every property read is recorded (and answered with a function, as comlink does). */
+function tripwire(): { readonly target: object; readonly reads: (string | symbol)[] } {
+  const reads: (string | symbol)[] = [];
+  const target = new Proxy(
+    {},
+    {
+      get(_, property) {
+        reads.push(property);
+        return () => Promise.reject(new Error(`worker call ${String(property)}`));
+      },
+      ownKeys() {
+        reads.push('ownKeys');
+        return [];
+      },
+    },
+  );
+  return { target, reads };
+}
+
+const modelInfo: ModelInfo = {
+  modelId: 'silero_vad_v5',
+  format: 'onnx',
+  backend: 'wasm',
+  inputs: [{ name: 'input', dtype: 'float32', shape: ['batch', 576] }],
+  outputs: [{ name: 'output', dtype: 'float32', shape: [null, 1] }],
+  loadMs: 12.5,
+};
+
+/** A loaded task whose `call` records that it was called; what a worker call would cost. */
+function loadedTask(kind: TaskKind, taskId: string): { task: LoadedTask; calls: number[] } {
+  const calls: number[] = [];
+  const info: TaskInfo = { taskId, kind, backend: 'wasm', models: [modelInfo], loadMs: 1, facts: { layers: 2 } };
+  let disposed = false;
+  const task: LoadedTask = {
+    info,
+    get disposed() {
+      return disposed;
+    },
+    call: () => {
+      calls.push(1);
+      return Promise.reject(new Error('no worker in this test'));
+    },
+    dispose: async () => {
+      disposed = true;
+    },
+  };
+  return { task, calls };
+}
+
+function queue<P, R>(name: string): TaskQueue<P, R> {
+  return new TaskQueue<P, R>(name, 'image', 'wasm', {}, {}, 1, () => Promise.reject(new Error('no engine')), new MetricsRegistry());
+}
+
+/** Own enumerable keys, and what JSON.stringify gives, of a handle. */
+function walk(handle: object): { keys: string[]; json: unknown } {
+  return { keys: Object.keys(handle), json: JSON.parse(JSON.stringify(handle)) as unknown };
+}
+
+describe('JSON-safe handles', () => {
+  it('a model gives its summary and never touches its worker client', async () => {
+    const client = tripwire();
+    // The stand-in is typed as the client it replaces: any property it is asked for is recorded.
+    const model = createModel(modelInfo, client.target as WorkerClient, () => undefined, false);
+    const { keys, json } = walk(model);
+    expect(json).toEqual({
+      id: 'silero_vad_v5',
+      format: 'onnx',
+      backend: 'wasm',
+      disposed: false,
+      inputs: modelInfo.inputs,
+      outputs: modelInfo.outputs,
+      loadMs: 12.5,
+    });
+    expect(keys).not.toContain('client');
+    expect(keys.some((k) => /client|dispose|reject/i.test(k))).toBe(false);
+    expect({ ...model }).not.toHaveProperty('client');
+    expect(client.reads).toEqual([]);
+    model.markDisposed();
+    expect(model.toJSON()).toMatchObject({ disposed: true });
+    await model.dispose();
+  });
+
+  it('pose, OCR, embeddings and VAD handles give their summary, not their replicas, queue or runtime', () => {
+    const loader = tripwire();
+    const cases = [
+      (task: LoadedTask) => new PoseTask([task], queue('pose-1'), loader.target as TaskLoader), // a recording stand-in for the runtime
+      (task: LoadedTask) => new OcrTask([task], queue('ocr-2'), loader.target as TaskLoader),
+      (task: LoadedTask) => new EmbeddingTask([task], queue('embed-3')),
+      (task: LoadedTask) => new VadTask([task], queue('vad-4'), {}),
+    ] as const;
+    const kinds: TaskKind[] = ['pose', 'ocr', 'embed', 'vad'];
+    cases.forEach((create, i) => {
+      const kind = kinds[i] ?? 'pose';
+      const { task, calls } = loadedTask(kind, `${kind}-${i + 1}`);
+      const handle = create(task);
+      const { keys, json } = walk(handle);
+      expect(json).toEqual({ kind, name: handle.name, backend: 'wasm', disposed: false, replicas: 1 });
+      expect(keys, kind).toEqual([]);
+      expect(calls).toEqual([]);
+    });
+    expect(loader.reads).toEqual([]);
+  });
+
+  it('a disposed task says so', async () => {
+    const { task } = loadedTask('vad', 'vad-1');
+    const vad = new VadTask([task], queue('vad-1'), {});
+    await vad.dispose();
+    expect(JSON.parse(JSON.stringify(vad))).toMatchObject({ kind: 'vad', disposed: true });
+  });
+
+  it('a VAD stream gives its summary, not its task, queue or state', () => {
+    const { task, calls } = loadedTask('vad', 'vad-1');
+    const stream = new VadTask([task], queue('vad-1'), {}).stream({ onProbability: () => undefined });
+    const { keys, json } = walk(stream);
+    expect(json).toEqual({ kind: 'vad-stream', task: 'vad-1', timeMs: 0, ended: false });
+    expect(keys).toEqual([]);
+    expect(calls).toEqual([]);
+  });
+
+  it('a text generator gives its summary; its semantic cache stays reachable', () => {
+    const { task, calls } = loadedTask('generate', 'generate-1');
+    const generator = new TextGenerator(task, new MetricsRegistry(), 'writer');
+    const { keys, json } = walk(generator);
+    expect(json).toEqual({ kind: 'generate', name: 'writer', backend: 'wasm', disposed: false, replicas: 1 });
+    expect(keys).toEqual(['name']);
+    expect(generator.semanticCache).toBeUndefined();
+    expect(generator.facts).toEqual({ layers: 2 });
+    expect(calls).toEqual([]);
+  });
+});
