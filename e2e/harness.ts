@@ -33,6 +33,7 @@ export interface HarnessHelpers {
 
 const errorClasses: Record<string, unknown> = {
   AbortedError: inpage.AbortedError,
+  AssetError: inpage.AssetError,
   DeadlineExceededError: inpage.DeadlineExceededError,
   QueueFullError: inpage.QueueFullError,
   SupersededError: inpage.SupersededError,

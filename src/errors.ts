@@ -18,7 +18,8 @@ export type InpageErrorCode =
   | 'QUEUE_FULL'
   | 'DEADLINE_EXCEEDED'
   | 'SUPERSEDED'
-  | 'INTEGRITY_ERROR';
+  | 'INTEGRITY_ERROR'
+  | 'ASSET_ERROR';
 
 /** Structured context an error may carry. */
 export interface InpageErrorFields {
@@ -179,6 +180,21 @@ export class IntegrityError extends InpageError {
   }
 }
 
+/**
+ * A file inpage needs besides your model — ONNX Runtime's or TF.js's WASM, or the worker
+ * script — is missing where the runtime looks for it, is something else (an HTML page a
+ * single-page-app fallback answered with), or belongs to another inpage/engine version than
+ * the code that asked for it. `input` is the URL; `expected` and `got` say what differed.
+ * Serve the files with the `inpage/vite` plugin or `npx inpage assets`, or point
+ * `createRuntime({ assetBaseUrl })` at them.
+ */
+export class AssetError extends InpageError {
+  constructor(message: string, fields: InpageErrorFields = {}) {
+    super('ASSET_ERROR', message, fields);
+    this.name = 'AssetError';
+  }
+}
+
 /** Throw {@link AbortedError} when `signal` has fired. */
 export function throwIfAborted(signal: AbortSignal | undefined, model: string): void {
   if (signal?.aborted === true) throw new AbortedError(`The request to "${model}" was aborted.`, { model, detail: String(signal.reason) });
@@ -200,6 +216,7 @@ const classByCode: Record<InpageErrorCode, ErrorClass> = {
   DEADLINE_EXCEEDED: DeadlineExceededError,
   SUPERSEDED: SupersededError,
   INTEGRITY_ERROR: IntegrityError,
+  ASSET_ERROR: AssetError,
 };
 
 const codes = new Set<string>(Object.keys(classByCode));

@@ -16,12 +16,12 @@ export { createRuntime } from './runtime';
 export type { ModelDescriptor, Runtime, RuntimeEnvironment, RuntimeMetrics, RuntimeOptions } from './runtime';
 export type { MetricsOptions } from './metrics/registry';
 export type { CacheEntryInfo, CacheUsage, RuntimeCache, StoreUsage } from './cache/runtime-cache';
-export type { ExpectedSha256, LoadProgress } from './protocol';
+export type { ExpectedBytes, ExpectedSha256, LoadProgress, WorkerEnvironment } from './protocol';
 export type { GenerationMetrics, MetricsSnapshot, SeriesMetrics, Stage, Summary, WindowedSummary } from './metrics/types';
 export type { BatchPolicy, Modality, Priority } from './scheduler/policy';
 export { modalityDefaults } from './scheduler/policy';
 export type { SchedulingOptions } from './tasks/task-queue';
-export type { DetailedRunResult, Model, RunOptions } from './model';
+export type { DetailedRunResult, Model, ModelSummary, RunOptions } from './model';
 
 // ── Tasks ────────────────────────────────────────────────────────────────────
 export { PoseTask } from './tasks/pose';
@@ -40,7 +40,8 @@ export type { SegmenterOptions, SpeechSegment, VadEvent } from './tasks/speech-s
 export type { AudioInput, PcmAudio } from './tasks/audio-input';
 export type { ImageInput } from './tasks/image-input';
 export type { CallOptions, TaskOptions } from './tasks/loaded-task';
-export type { EmbedResult, Keypoint, KeypointName, OcrLine, OcrResult, Point, PoseResult, StageTimings } from './protocol';
+export type { TaskSummary } from './tasks/replicated-task';
+export type { EmbedResult, Keypoint, KeypointName, OcrLine, OcrResult, Point, PoseResult, StageTimings, TaskKind } from './protocol';
 
 // ── Tensors and signatures ───────────────────────────────────────────────────
 export { elementCount, tensor } from './tensor';
@@ -69,6 +70,7 @@ export type { CacheMetrics } from './metrics/types';
 // ── Errors ───────────────────────────────────────────────────────────────────
 export {
   AbortedError,
+  AssetError,
   BackendUnavailableError,
   DeadlineExceededError,
   QueueFullError,

@@ -103,12 +103,21 @@ export interface LoadRequest {
    * loaded: a string for the file at the source URL, or a map from file name (or URL) to hash.
    */
   readonly sha256?: ExpectedSha256;
+  /**
+   * Expected size in bytes of the downloaded file(s), checked before anything is cached or
+   * loaded (`MODEL_LOAD_FAILED`): a number for the file at the source URL, or a map from
+   * file name (or URL) to size, like `sha256`.
+   */
+  readonly expectedBytes?: ExpectedBytes;
   /** The name weight-cache entries are filed under (per-model delete). @default the source URL */
   readonly cacheModel?: string;
 }
 
 /** Expected SHA-256 hashes (hex): one for the source file, or by file name / URL for several. */
 export type ExpectedSha256 = string | Readonly<Record<string, string>>;
+
+/** Expected file sizes in bytes: one for the source file, or by file name / URL for several. */
+export type ExpectedBytes = number | Readonly<Record<string, number>>;
 
 /**
  * Download progress of a model load, per file and across all of the load's files.
@@ -171,6 +180,10 @@ export interface WorkerEnvironment {
   readonly crossOriginIsolated: boolean;
   readonly hardwareConcurrency: number;
   readonly userAgent: string;
+  /** The engine versions bundled into the worker (their served WASM must match; see `AssetError`). */
+  readonly engines: { readonly onnxruntime: string; readonly tfjs: string };
+  /** How many times the worker module was evaluated in this worker: 1, unless a bundler loads it twice. */
+  readonly workerEvaluations: number;
 }
 
 /** Where the engines find their WASM binaries (served by the app, never a CDN). */
@@ -302,6 +315,18 @@ interface TaskSpecBase {
   /** Unique id the runtime gives the task. */
   readonly taskId: string;
   readonly backend: BackendPreference;
+  /**
+   * What the files at the built-in tasks' default URLs must be, by absolute URL (from the
+   * model manifest): any of the task's files fetched from one of these URLs is checked for
+   * this size and SHA-256 (`INTEGRITY_ERROR`). Files at other URLs (yours) are not.
+   */
+  readonly expected?: Readonly<Record<string, FileExpectation>>;
+}
+
+/** The size and SHA-256 a file must have. */
+export interface FileExpectation {
+  readonly sha256: string;
+  readonly bytes: number;
 }
 
 /** MoveNet single-pose. */

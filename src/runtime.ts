@@ -4,7 +4,9 @@
  * only the worker contract in `protocol.ts`.
  */
 import { proxy } from 'comlink';
-import { DisposedError, InvalidOptionsError } from './errors';
+import { declaredAssetBase } from './asset-base';
+import { startDefaultWorker, type StartedWorker } from './default-worker';
+import { DisposedError, InvalidOptionsError, messageOf } from './errors';
 import { createModel, type ManagedModel, type Model } from './model';
 import { loadEmbeddings, type EmbeddingOptions, type EmbeddingTask } from './tasks/embeddings';
 import { loadTextGeneration, type TextGenerationOptions, type TextGenerator } from './tasks/generation';
@@ -16,11 +18,14 @@ import { TaskQueue, type SchedulingOptions, type TaskBatchExecutor } from './tas
 import { loadOcr, type OcrOptions, type OcrTask } from './tasks/ocr';
 import { loadPose, type PoseOptions, type PoseTask } from './tasks/pose';
 import { loadVad, type VadOptions, type VadTask } from './tasks/vad';
+import { defaultFileExpectations } from './tasks/default-files';
 import type {
   BackendPreference,
   Dim,
   EngineAssetPaths,
+  ExpectedBytes,
   ExpectedSha256,
+  FileExpectation,
   LoadProgress,
   LoadRequest,
   ModelFormat,
@@ -37,10 +42,10 @@ import { WorkerClient } from './worker-client';
 /** Options for {@link createRuntime}. */
 export interface RuntimeOptions {
   /**
-   * Base URL under which the app serves the engines' WASM files, in `ort/` and `tfjs/`
-   * (the install script copies them to `public/ort/` and `public/tfjs/`).
-   * Relative values resolve against the page URL.
-   * @default '/' (the root of the page's origin)
+   * Base URL under which the app serves inpage's files: the engines' WASM in `ort/` and
+   * `tfjs/`, the built-in tasks' models in `models/` (what the `inpage/vite` plugin serves,
+   * or `npx inpage assets <dir>` copies). Relative values resolve against the page's URL.
+   * @default the plugin's `<base>inpage/` with `inpage/vite`; otherwise `'inpage/'` relative to the page
    */
   readonly assetBaseUrl?: string | URL;
   /** URL prefix of ONNX Runtime Web's WASM files. @default `${assetBaseUrl}ort/` */
@@ -54,13 +59,24 @@ export interface RuntimeOptions {
    * @default 0 (ONNX Runtime picks: half the cores, at most 4)
    */
   readonly ortNumThreads?: number;
+  /**
+   * Check the built-in tasks' files at their default URLs against inpage's model manifest
+   * (size and SHA-256; `INTEGRITY_ERROR` on a mismatch, nothing cached), so a stale or
+   * foreign file fails loudly instead of running. Files at URLs you pass yourself
+   * (`modelUrl` …) are never checked; prefer that to turning this off.
+   * @default true
+   */
+  readonly verifyTaskModels?: boolean;
   /** Live metrics: sliding window size, User Timing entries. */
   readonly metrics?: MetricsOptions;
   /** IndexedDB caches: model weights, embeddings, KV prefixes. Each on by default; `false` turns one off. */
   readonly cache?: CacheOptions;
   /**
-   * Create a session worker. Override to load the worker from your own URL (CSP,
-   * custom bundling). @default a module worker built from `workers/session-worker.ts`
+   * Create a session worker. Override to load the worker from your own URL (CSP, a bundler
+   * that does not copy `new URL('./worker.js', import.meta.url)` assets):
+   * `createWorker: (name) => new Worker('/static/inpage-worker.js', { type: 'module', name })`,
+   * serving a copy of `node_modules/inpage/dist/worker.js`.
+   * @default a module worker from the package's `worker.js`, which your bundler emits
    */
   readonly createWorker?: (name: string) => Worker;
 }
@@ -95,6 +111,12 @@ export interface ModelDescriptor {
    * 'group1-shard1of1.bin': … }`) covers the shards too.
    */
   readonly sha256?: ExpectedSha256;
+  /**
+   * Expected size in bytes of a URL source (or a map by file name, like `sha256`), checked
+   * before the body is read when the server announces it, and after: a mismatch rejects with
+   * `MODEL_LOAD_FAILED` and nothing is cached.
+   */
+  readonly expectedBytes?: ExpectedBytes;
   /** Download progress of a URL source, per file and overall (bytes). */
   readonly onProgress?: (progress: LoadProgress) => void;
 }
@@ -163,12 +185,19 @@ interface TaskHandleState {
 }
 const formats: readonly ModelFormat[] = ['onnx', 'tfjs-graph'];
 
-function defaultWorker(name: string): Worker {
-  return new Worker(new URL('../workers/session-worker.ts', import.meta.url), { type: 'module', name: `inpage:${name}` });
-}
-
-function prefix(url: string | URL, base: string): string {
-  const href = new URL(url, base).href;
+/** `url` resolved against `base`, as a folder URL (ending in `/`); a malformed URL is `INVALID_OPTIONS` naming `option`. */
+function prefix(url: string | URL, base: string, option: string): string {
+  let href: string;
+  try {
+    href = new URL(url, base).href;
+  } catch (error) {
+    throw new InvalidOptionsError(`Expected \`${option}\` to be a URL, got ${JSON.stringify(String(url))}.`, {
+      input: option,
+      expected: 'an absolute or page-relative URL',
+      got: String(url),
+      detail: messageOf(error),
+    });
+  }
   return href.endsWith('/') ? href : `${href}/`;
 }
 
@@ -208,6 +237,7 @@ function checkDescriptor(descriptor: ModelDescriptor): void {
   }
   checkBackend(descriptor.backend ?? 'auto');
   checkSha256(descriptor.sha256);
+  checkExpectedBytes(descriptor.expectedBytes);
   if (descriptor.onProgress !== undefined && typeof descriptor.onProgress !== 'function')
     throw new InvalidOptionsError('`onProgress` must be a function.', { input: 'onProgress', expected: 'function', got: typeof descriptor.onProgress });
 }
@@ -222,6 +252,19 @@ function checkSha256(expected: ExpectedSha256 | undefined): void {
         input: 'sha256',
         expected: '64 hex digits',
         got: String(hash),
+      });
+}
+
+/** Throw `INVALID_OPTIONS` unless every expected size is an integer ≥ 0. */
+function checkExpectedBytes(expected: ExpectedBytes | undefined): void {
+  if (expected === undefined) return;
+  const sizes = typeof expected === 'object' && expected !== null ? Object.values(expected) : [expected];
+  for (const size of sizes)
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+      throw new InvalidOptionsError(`Expected \`expectedBytes\` to be an integer ≥ 0 (or a map of them by file name), got ${String(size)}.`, {
+        input: 'expectedBytes',
+        expected: 'integer ≥ 0',
+        got: String(size),
       });
 }
 
@@ -243,11 +286,13 @@ class RuntimeImpl implements Runtime, TaskLoader {
   private readonly tasks = new Map<string, TaskHandleState>();
   private readonly paths: EngineAssetPaths;
   private readonly modelBase: string;
+  /** The built-in tasks' default files, by URL, with their manifest size and SHA-256 (none when `verifyTaskModels: false`). */
+  private readonly expectedFiles: Readonly<Record<string, FileExpectation>> | undefined;
   private taskCounter = 0;
   private readonly queues = new Set<{ close(): void }>();
   readonly metrics: MetricsRegistry;
   readonly cache: RuntimeCache;
-  private readonly createWorker: (name: string) => Worker;
+  private readonly startWorker: (name: string) => StartedWorker;
   private isDisposed = false;
   /** Every cache's settings. */
   readonly cacheConfig: CacheConfig;
@@ -261,17 +306,31 @@ class RuntimeImpl implements Runtime, TaskLoader {
         got: String(threads),
       });
     }
-    const base = prefix(options.assetBaseUrl ?? '/', pageBase());
+    const base = prefix(options.assetBaseUrl ?? declaredAssetBase(), pageBase(), 'assetBaseUrl');
     this.paths = {
-      ortWasmPrefix: prefix(options.ortWasmPrefix ?? 'ort/', base),
-      tfjsWasmPrefix: prefix(options.tfjsWasmPrefix ?? 'tfjs/', base),
+      ortWasmPrefix: prefix(options.ortWasmPrefix ?? 'ort/', base, 'ortWasmPrefix'),
+      tfjsWasmPrefix: prefix(options.tfjsWasmPrefix ?? 'tfjs/', base, 'tfjsWasmPrefix'),
       ortNumThreads: threads,
     };
-    this.modelBase = prefix(options.modelBaseUrl ?? 'models/', base);
+    this.modelBase = prefix(options.modelBaseUrl ?? 'models/', base, 'modelBaseUrl');
+    if (options.verifyTaskModels !== undefined && typeof options.verifyTaskModels !== 'boolean')
+      throw new InvalidOptionsError('`verifyTaskModels` must be true or false.', {
+        input: 'verifyTaskModels',
+        expected: 'boolean',
+        got: String(options.verifyTaskModels),
+      });
+    this.expectedFiles = options.verifyTaskModels === false ? undefined : defaultFileExpectations((path) => this.modelUrl(path));
     this.metrics = new MetricsRegistry(options.metrics);
     this.cacheConfig = resolveCacheConfig(options.cache);
     this.cache = new IndexedDbRuntimeCache({ events: (event) => this.metrics.cacheEvent(event), resolveUrl: (url) => this.resolveUrl(url) });
-    this.createWorker = options.createWorker ?? defaultWorker;
+    const createWorker = options.createWorker;
+    if (createWorker !== undefined && typeof createWorker !== 'function')
+      throw new InvalidOptionsError('`createWorker` must be a function (name) => Worker.', {
+        input: 'createWorker',
+        expected: 'function',
+        got: typeof createWorker,
+      });
+    this.startWorker = createWorker === undefined ? startDefaultWorker : (name) => ({ worker: createWorker(name), url: undefined });
   }
 
   modelUrl(file: string): string {
@@ -289,7 +348,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
     const taskId = `${spec.kind}-${this.taskCounter}`;
     const client = this.workerFor(workerKey);
     await client.ready();
-    const full: TaskSpec = { ...spec, taskId };
+    const full: TaskSpec = { ...spec, taskId, ...(this.expectedFiles === undefined ? {} : { expected: this.expectedFiles }) };
     const info = await client.call((api) => api.loadTask(full, progressProxy(onProgress)));
     const state: TaskHandleState = { disposed: false };
     this.tasks.set(taskId, state);
@@ -375,13 +434,25 @@ class RuntimeImpl implements Runtime, TaskLoader {
     return [...this.loaded.values()];
   }
 
+  /** A plain summary for logs (no worker, cache or metrics internals). */
+  toJSON(): {
+    readonly disposed: boolean;
+    readonly workers: readonly string[];
+    readonly models: readonly Model[];
+    readonly assets: EngineAssetPaths & { readonly models: string };
+  } {
+    return { disposed: this.isDisposed, workers: [...this.workers.keys()], models: this.models, assets: { ...this.paths, models: this.modelBase } };
+  }
+
   private workerFor(key: string): WorkerClient {
     let client = this.workers.get(key);
     if (client === undefined || client.closed) {
       const { weights, kvPrefix } = this.cacheConfig;
+      const started = this.startWorker(key);
       client = new WorkerClient(
         key,
-        this.createWorker(key),
+        started.worker,
+        started.url,
         this.paths,
         { weights, kvPrefix },
         (event) => this.metrics.cacheEvent(event),
@@ -417,6 +488,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
       rejectNaN: descriptor.rejectNaN ?? false,
       shapes: descriptor.shapes ?? {},
       ...(descriptor.sha256 === undefined ? {} : { sha256: descriptor.sha256 }),
+      ...(descriptor.expectedBytes === undefined ? {} : { expectedBytes: descriptor.expectedBytes }),
       cacheModel: descriptor.id ?? name,
     };
     await client.ready();

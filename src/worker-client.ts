@@ -5,7 +5,7 @@
  * termination with `DISPOSED`.
  */
 import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
-import { DisposedError, WorkerCrashedError, type InpageError } from './errors';
+import { DisposedError, messageOf, WorkerCrashedError, type InpageError } from './errors';
 import type { CacheEventSink } from './cache/events';
 import type { EngineAssetPaths, WorkerApi, WorkerCacheConfig } from './protocol';
 
@@ -22,10 +22,16 @@ export class WorkerClient {
   private failure: InpageError | undefined;
   private readonly onFailure: (client: WorkerClient) => void;
   private readonly configured: Promise<void>;
+  private started = false;
 
+  /**
+   * @param scriptUrl the worker script's URL when inpage started the worker itself: a
+   *   worker that fails to start is then diagnosed by fetching it (404, HTML fallback …).
+   */
   constructor(
     name: string,
     worker: Worker,
+    scriptUrl: string | undefined,
     paths: EngineAssetPaths,
     cache: WorkerCacheConfig,
     cacheEvents: CacheEventSink,
@@ -39,12 +45,19 @@ export class WorkerClient {
       // Fires when the worker script fails to load or throws outside any call.
       event.preventDefault();
       const what = event.message || 'the worker script failed to load or threw at top level';
-      this.fail(new WorkerCrashedError(`Worker "${name}" crashed: ${what}. Its models are gone; load them again.`, { detail: what }));
+      if (this.started) {
+        this.fail(new WorkerCrashedError(`Worker "${name}" crashed: ${what}. Its models are gone; load them again.`, { detail: what }));
+        return;
+      }
+      // It never answered: most likely its script is not served. Say which URL and what to do.
+      void describeStartFailure(name, scriptUrl, event.message).then((error) => this.fail(error));
     });
     worker.addEventListener('messageerror', () => {
       this.fail(new WorkerCrashedError(`Worker "${name}" received a message it could not deserialize.`));
     });
-    this.configured = this.call((api) => api.configure(paths, cache, proxy(cacheEvents)));
+    this.configured = this.call((api) => api.configure(paths, cache, proxy(cacheEvents))).then(() => {
+      this.started = true;
+    });
   }
 
   /** True once the worker crashed or was terminated. */
@@ -97,4 +110,31 @@ export class WorkerClient {
     await Promise.race([release, new Promise((resolve) => setTimeout(resolve, graceMs))]);
     this.fail(new DisposedError(`Worker "${this.name}" was terminated (runtime disposed).`));
   }
+}
+
+const createWorkerHint =
+  'Your bundler must copy it as an asset (Vite and webpack 5 do), or start the worker yourself: ' +
+  "createRuntime({ createWorker: (name) => new Worker(urlOfACopyOf('inpage/dist/worker.js'), { type: 'module', name }) }).";
+
+/** Why a worker that never answered did not start: fetch its script and say what came back. */
+async function describeStartFailure(name: string, scriptUrl: string | undefined, message: string): Promise<WorkerCrashedError> {
+  const detail = message || 'no message (the script could not be loaded or evaluated)';
+  if (scriptUrl === undefined)
+    return new WorkerCrashedError(
+      `Worker "${name}" (from your createWorker) failed to start: ${detail}. Check the URL you gave it and its Content-Type (JavaScript).`,
+      {
+        detail,
+      },
+    );
+  let found: string;
+  try {
+    const response = await fetch(scriptUrl, { method: 'HEAD', cache: 'no-store' });
+    const type = response.headers.get('Content-Type') ?? 'no Content-Type';
+    if (!response.ok) found = `${scriptUrl} answered HTTP ${response.status}`;
+    else if (type.includes('text/html')) found = `${scriptUrl} answered with an HTML page (${type}), not the worker script`;
+    else found = `${scriptUrl} loaded (${type}) but the worker did not start: ${detail}`;
+  } catch (error) {
+    found = `${scriptUrl} could not be fetched (${messageOf(error)})`;
+  }
+  return new WorkerCrashedError(`inpage's worker "${name}" could not start: ${found}. ${createWorkerHint}`, { input: scriptUrl, detail });
 }

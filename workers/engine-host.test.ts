@@ -47,7 +47,8 @@ function setup() {
   const request: LoadRequest = {
     modelId: 'double',
     format: 'onnx',
-    source: { kind: 'url', url: 'http://x/m.onnx' },
+    // In-memory bytes: a URL source would be downloaded (and checked) by the weights store first.
+    source: { kind: 'bytes', bytes: new ArrayBuffer(8) },
     backend: 'wasm',
     rejectNaN: true,
     shapes: {},

@@ -30,6 +30,8 @@ import type {
 import { transferablesOf } from '../src/tensor';
 import { applyShapeOverrides } from '../src/signature';
 import { validateInputs } from '../src/validate';
+import { engineVersions, verifyOrtFiles } from './engine-files';
+import { evaluations } from './evaluations';
 import { resolveSource } from './model-source';
 import { RunGate } from './run-gate';
 import { probeWebGpu } from './webgpu-probe';
@@ -55,7 +57,8 @@ export type EngineFactory = (format: ModelFormat, paths: EngineAssetPaths) => Pr
 
 const importEngine: EngineFactory = (format, paths) =>
   format === 'onnx'
-    ? import('./ort-engine').then(({ OrtEngine, configureOrt }) => {
+    ? // The served WASM must be the one the bundled ORT code was built with (engine-files.ts).
+      Promise.all([import('./ort-engine'), verifyOrtFiles(paths.ortWasmPrefix)]).then(([{ OrtEngine, configureOrt }]) => {
         configureOrt(paths);
         return new OrtEngine();
       })
@@ -95,6 +98,8 @@ export class EngineHost implements EngineWorkerApi {
       crossOriginIsolated: globalThis.crossOriginIsolated,
       hardwareConcurrency: navigator.hardwareConcurrency,
       userAgent: navigator.userAgent,
+      engines: engineVersions,
+      workerEvaluations: evaluations(),
     };
   }
 
@@ -103,6 +108,10 @@ export class EngineHost implements EngineWorkerApi {
     if (engine === undefined) {
       engine = this.createEngine(format, this.paths);
       this.engines.set(format, engine);
+      // A failed start (missing engine files) is not kept: the next load tries again.
+      void engine.catch(() => {
+        if (this.engines.get(format) === engine) this.engines.delete(format);
+      });
     }
     return engine;
   }
@@ -132,7 +141,9 @@ export class EngineHost implements EngineWorkerApi {
   protected async loadTracked(request: LoadRequest, tracker: ProgressTracker | undefined): Promise<ModelInfo> {
     if (this.loaded.has(request.modelId))
       throw new InvalidOptionsError(`A model with id "${request.modelId}" is already loaded in this worker.`, { model: request.modelId });
-    const viaStore = request.source.kind === 'url' && (this.cacheConfig.weights.enabled || tracker !== undefined || request.sha256 !== undefined);
+    // Every URL source goes through the store, which checks what comes back (status, type,
+    // format, size, hash) and, with the weights cache off, only stores nothing.
+    const viaStore = request.source.kind === 'url';
     // Start the engine (WASM, backend) while the files download.
     const [engine, source] = await Promise.all([
       this.engineFor(request.format),

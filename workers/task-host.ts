@@ -6,6 +6,7 @@
 import { transfer } from 'comlink';
 import { InvalidOptionsError, ModelNotFoundError } from '../src/errors';
 import type {
+  FileExpectation,
   EmbedResult,
   GenerateStartRequest,
   GenerateStep,
@@ -49,18 +50,29 @@ export class TaskHost extends EngineHost implements WorkerApi {
     vad: new Map(),
     generate: new Map(),
   };
-  private readonly context: TaskContext;
-
   constructor(createEngine?: EngineFactory) {
     super(createEngine);
-    this.context = this.contextFor(undefined);
   }
 
-  /** The services tasks get; model loads report progress to `tracker`. */
-  private contextFor(tracker: ProgressTracker | undefined): TaskContext {
+  /**
+   * The services tasks get; model loads report progress to `tracker`, and files at the URLs
+   * of `expected` (the built-in tasks' default files) are checked for its size and SHA-256.
+   */
+  private contextFor(tracker: ProgressTracker | undefined, expected: Readonly<Record<string, FileExpectation>> = {}): TaskContext {
     const cacheConfig = (): WorkerCacheConfig => this.cacheConfig; // read at use: `configure` sets it after construction
+    const sha256: Record<string, string> = {};
+    const bytes: Record<string, number> = {};
+    for (const [url, file] of Object.entries(expected)) {
+      sha256[url] = file.sha256;
+      bytes[url] = file.bytes;
+    }
+    const checks = Object.keys(expected).length === 0 ? {} : { sha256, expectedBytes: bytes };
     return {
-      loadModel: (request) => this.loadTracked({ rejectNaN: false, shapes: {}, ...request }, tracker),
+      loadModel: (request) => this.loadTracked({ rejectNaN: false, shapes: {}, ...checks, ...request }, tracker),
+      expect: (url) => {
+        const file = expected[url];
+        return file === undefined ? {} : { expectedSha256: file.sha256, expectedBytes: file.bytes };
+      },
       runModel: (modelId, inputs, priority) => this.runValidated(modelId, inputs, priority),
       releaseModel: (modelId) => this.release(modelId),
       get cache() {
@@ -83,14 +95,13 @@ export class TaskHost extends EngineHost implements WorkerApi {
 
   async loadTask(spec: TaskSpec, progress?: LoadProgressSink): Promise<TaskInfo> {
     if (this.has(spec.taskId)) throw new InvalidOptionsError(`A task with id "${spec.taskId}" is already loaded in this worker.`, { model: spec.taskId });
-    const context =
+    const tracker =
       progress === undefined
-        ? this.context
-        : this.contextFor(
-            new ProgressTracker((update) => {
-              void Promise.resolve(progress(update)).catch(() => undefined);
-            }),
-          );
+        ? undefined
+        : new ProgressTracker((update) => {
+            void Promise.resolve(progress(update)).catch(() => undefined);
+          });
+    const context = this.contextFor(tracker, spec.expected);
     switch (spec.kind) {
       case 'pose': {
         const task = await PoseWorkerTask.create(spec, context);

@@ -31,7 +31,7 @@ export interface GenerationRecord {
   readonly outputTokens: number;
 }
 
-/** Options for {@link MetricsRegistry}. */
+/** Options for the runtime's live metrics, given as {@link RuntimeOptions.metrics}. */
 export interface MetricsOptions {
   /** Width of one window slot, ms. @default 5000 */
   readonly slotMs?: number;

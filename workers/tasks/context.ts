@@ -37,6 +37,18 @@ export interface TaskContext {
   readonly cache: WorkerCacheConfig;
   /** Report cache hits, misses, stores, evictions … to the main thread's metrics. */
   readonly cacheEvents: CacheEventSink;
+  /**
+   * What the file at `url` must be, when it is one of the built-in tasks' default files (the
+   * task spec's `expected`): spread into a checked fetch of an auxiliary file. Model loads
+   * get the same checks without asking.
+   */
+  expect(url: string): FileExpectationFields;
+}
+
+/** The expectation fields of a checked fetch (`src/cache/response-check.ts`). */
+export interface FileExpectationFields {
+  readonly expectedSha256?: string;
+  readonly expectedBytes?: number;
 }
 
 /** Every worker-side task: its description and how to free it. */

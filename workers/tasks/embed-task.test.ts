@@ -25,6 +25,7 @@ function fakeContext(inputNames = ['indices', 'values']): { context: TaskContext
   const context: TaskContext = {
     cache: { ...testCacheConfig },
     cacheEvents: () => undefined,
+    expect: () => ({}),
     async loadModel(request): Promise<ModelInfo> {
       return {
         modelId: request.modelId,

@@ -8,6 +8,7 @@
  * float32[N, 512], already L2-normalised; vectors that are not within 1e-3 of unit
  * length are normalised here anyway.
  */
+import { fetchCheckedJson } from '../../src/cache/response-check';
 import { InferenceError, messageOf, ModelLoadError } from '../../src/errors';
 import type { EmbedResult, EmbedTaskSpec, Priority, TaskInfo, TaskResult } from '../../src/protocol';
 import { assertTexts } from '../../src/tasks/embeddings';
@@ -55,11 +56,10 @@ export function splitAndNormalise(matrix: Float32Array, count: number): Float32A
   });
 }
 
-async function fetchVocabulary(url: string, taskId: string): Promise<SentencePieceTokenizer> {
+async function fetchVocabulary(url: string, taskId: string, context: TaskContext): Promise<SentencePieceTokenizer> {
+  // Checked like a model file: status, no HTML page (an SPA fallback), valid JSON; the default file's size and hash.
+  const json = await fetchCheckedJson({ model: taskId, url, what: 'the USE-lite vocabulary', input: 'vocabUrl', ...context.expect(url) });
   try {
-    const response = await fetch(url);
-    if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
-    const json: unknown = await response.json();
     return new SentencePieceTokenizer(parseVocabulary(json));
   } catch (error) {
     throw new ModelLoadError(`The USE-lite vocabulary at ${url} could not be loaded: ${messageOf(error)}`, {
@@ -86,7 +86,7 @@ export class EmbedWorkerTask implements WorkerTask {
     const started = performance.now();
     const modelId = `${spec.taskId}/use-lite`;
     const [vocabulary, model] = await Promise.allSettled([
-      fetchVocabulary(spec.vocabUrl, spec.taskId),
+      fetchVocabulary(spec.vocabUrl, spec.taskId, context),
       context.loadModel({ modelId, format: 'tfjs-graph', source: { kind: 'url', url: spec.modelUrl }, backend: spec.backend }),
     ]);
     if (model.status === 'rejected') throw model.reason;

@@ -40,6 +40,7 @@ function fakeDecoder(options: { layers: number; kvHeads: Dim; headDim: Dim; eosA
   const context: TaskContext = {
     cache: { ...testCacheConfig },
     cacheEvents: () => undefined,
+    expect: () => ({}),
     loadModel: async () => info,
     releaseModel: async (modelId) => void released.push(modelId),
     runModel: async (_modelId, feeds: TensorMap): Promise<RunResult> => {

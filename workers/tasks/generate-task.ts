@@ -12,7 +12,8 @@
  * blocks up (`kv-prefix-cache.ts`), prefills only the tokens after the longest cached
  * prefix, and afterwards hands the prefill's new full blocks to the cache.
  */
-import { AbortedError, InferenceError, InvalidInputError, InvalidOptionsError, ModelLoadError, messageOf } from '../../src/errors';
+import { discardBody, fetchCheckedJson, fetchCheckedText, looksLikeHtml, parseJsonFile, responseProblem, type FileCheck } from '../../src/cache/response-check';
+import { AbortedError, InferenceError, InvalidInputError, InvalidOptionsError, ModelLoadError } from '../../src/errors';
 import type { GenerateStartRequest, GenerateStep, GenerateTaskSpec, TaskInfo, TaskResult } from '../../src/protocol';
 import { Gpt2Tokenizer } from './bpe';
 import { StageClock, taskBackend, type TaskContext, type WorkerTask } from './context';
@@ -20,22 +21,11 @@ import { parseDecoderConfig, readDecoderLayout, type DecoderConfig, type Decoder
 import { decoderInputs, GenerateSession, presentOf } from './generate-session';
 import { KvPrefixCache, modelFingerprint, prefixNamespace } from './kv-prefix-cache';
 
-async function fetchOk(url: string, what: string, model: string): Promise<Response> {
-  let response: Response;
-  try {
-    response = await fetch(url);
-  } catch (error) {
-    throw new ModelLoadError(`Could not fetch the ${what} of "${model}" from ${url}: ${messageOf(error)}`, { model, detail: messageOf(error) });
-  }
-  if (!response.ok)
-    throw new ModelLoadError(`Could not fetch the ${what} of "${model}" from ${url}: HTTP ${response.status}.`, { model, got: `HTTP ${response.status}` });
-  return response;
-}
-
-async function loadTokenizer(spec: GenerateTaskSpec): Promise<Gpt2Tokenizer> {
+async function loadTokenizer(spec: GenerateTaskSpec, context: TaskContext): Promise<Gpt2Tokenizer> {
+  // Checked like model files: status, no HTML page (an SPA fallback), valid JSON; the default files' sizes and hashes.
   const [vocabulary, merges] = await Promise.all([
-    fetchOk(spec.vocabUrl, 'BPE vocabulary', spec.taskId).then((r): Promise<unknown> => r.json()),
-    fetchOk(spec.mergesUrl, 'BPE merges', spec.taskId).then((r) => r.text()),
+    fetchCheckedJson({ model: spec.taskId, url: spec.vocabUrl, what: 'the BPE vocabulary', input: 'vocabUrl', ...context.expect(spec.vocabUrl) }),
+    fetchCheckedText({ model: spec.taskId, url: spec.mergesUrl, what: 'the BPE merges', input: 'mergesUrl', ...context.expect(spec.mergesUrl) }),
   ]);
   const ids: Record<string, number> = {};
   const bad = (): ModelLoadError =>
@@ -49,15 +39,38 @@ async function loadTokenizer(spec: GenerateTaskSpec): Promise<Gpt2Tokenizer> {
   return new Gpt2Tokenizer(ids, merges);
 }
 
-/** The model's `config.json`: the explicit URL must load; the default one may be absent. */
-async function loadConfig(spec: GenerateTaskSpec): Promise<DecoderConfig | undefined> {
-  if (spec.configUrl !== undefined) return parseDecoderConfig(await (await fetchOk(spec.configUrl, 'config.json', spec.taskId)).json());
+/**
+ * The model's `config.json`: the explicit URL must load; the default one (next to the
+ * model) may be absent: a failed fetch, a non-OK status or an HTML page (an SPA's
+ * fallback for the missing file) mean "no config". One that is there must be JSON.
+ */
+async function loadConfig(spec: GenerateTaskSpec, context: TaskContext): Promise<DecoderConfig | undefined> {
+  const what = 'config.json';
+  if (spec.configUrl !== undefined)
+    return parseDecoderConfig(await fetchCheckedJson({ model: spec.taskId, url: spec.configUrl, what, input: 'configUrl', ...context.expect(spec.configUrl) }));
+  const url = new URL('config.json', spec.modelUrl).href;
+  // The default decoder's config is part of it: it must be there, and be the right file.
+  const expected = context.expect(url);
+  if (expected.expectedSha256 !== undefined) return parseDecoderConfig(await fetchCheckedJson({ model: spec.taskId, url, what, ...expected }));
+  let response: Response;
   try {
-    const response = await fetch(new URL('config.json', spec.modelUrl));
-    return response.ok ? parseDecoderConfig(await response.json()) : undefined;
+    response = await fetch(url);
   } catch {
     return undefined; // no config next to the model: the graph must say everything
   }
+  const check: FileCheck = { model: spec.taskId, url, kind: 'json', what };
+  if (responseProblem(response, check) !== undefined) {
+    discardBody(response);
+    return undefined;
+  }
+  let bytes: ArrayBuffer;
+  try {
+    bytes = await response.arrayBuffer();
+  } catch {
+    return undefined;
+  }
+  if (looksLikeHtml(new Uint8Array(bytes))) return undefined;
+  return parseDecoderConfig(parseJsonFile(bytes, check));
 }
 
 function checkRequest(request: GenerateStartRequest, model: string): void {
@@ -104,7 +117,7 @@ export class GenerateWorkerTask implements WorkerTask {
       });
     }
     const { kvPrefix } = context.cache;
-    const resources = Promise.all([loadTokenizer(spec), loadConfig(spec), kvPrefix.enabled ? modelFingerprint(spec.modelUrl) : '']);
+    const resources = Promise.all([loadTokenizer(spec, context), loadConfig(spec, context), kvPrefix.enabled ? modelFingerprint(spec.modelUrl) : '']);
     resources.catch(() => undefined); // awaited below; avoid an unhandled rejection while the model loads
     const model = await context.loadModel({ modelId, format: 'onnx', source: { kind: 'url', url: spec.modelUrl }, backend: spec.backend });
     try {

@@ -4,8 +4,9 @@
  * classifier in one batched call and through the recogniser in one batched call (up to
  * {@link maxCropsPerCall} boxes per call), so an image costs three engine calls.
  */
-import { InferenceError, messageOf, ModelLoadError } from '../../src/errors';
+import { InferenceError, ModelLoadError } from '../../src/errors';
 import type { ImageSource, ModelInfo, OcrLine, OcrResult, OcrTaskSpec, Priority, RunResult, TaskInfo, TaskResult } from '../../src/protocol';
+import { fetchCheckedText } from '../../src/cache/response-check';
 import { tensor } from '../../src/tensor';
 import { StageClock, taskBackend, type TaskContext, type WorkerTask } from './context';
 import { decodeImage, drawToPixels } from './image';
@@ -51,7 +52,7 @@ export class OcrWorkerTask implements WorkerTask {
   static async create(spec: OcrTaskSpec, context: TaskContext): Promise<OcrWorkerTask> {
     const started = performance.now();
     const models: OcrModels = { det: `${spec.taskId}/det`, cls: `${spec.taskId}/cls`, rec: `${spec.taskId}/rec` };
-    const alphabet = await fetchAlphabet(spec);
+    const alphabet = await fetchAlphabet(spec, context);
     const loaded: ModelInfo[] = [];
     try {
       const det = await context.loadModel({
@@ -242,18 +243,15 @@ export class OcrWorkerTask implements WorkerTask {
   }
 }
 
-async function fetchAlphabet(spec: OcrTaskSpec): Promise<string[]> {
-  let text: string;
-  try {
-    const response = await fetch(spec.keysUrl);
-    if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
-    text = await response.text();
-  } catch (error) {
-    throw new ModelLoadError(`Could not fetch the OCR character list from ${spec.keysUrl}: ${messageOf(error)}.`, {
-      model: `${spec.taskId}/rec`,
-      detail: messageOf(error),
-    });
-  }
+async function fetchAlphabet(spec: OcrTaskSpec, context: TaskContext): Promise<string[]> {
+  // Checked like a model file: a non-OK status or an HTML page (an SPA fallback) is a clear error; the default file's size and hash.
+  const text = await fetchCheckedText({
+    model: `${spec.taskId}/rec`,
+    url: spec.keysUrl,
+    what: 'the OCR character list',
+    input: 'keysUrl',
+    ...context.expect(spec.keysUrl),
+  });
   return ctcAlphabet(text);
 }
 
