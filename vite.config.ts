@@ -1,8 +1,7 @@
 /**
- * One Vite config, two jobs:
- * - default: serve / build the demo page (index.html) and the e2e harness page, with the
- *   cross-origin-isolation headers multi-threaded WASM needs (SharedArrayBuffer);
- * - `--mode lib`: build the npm library from src/index.ts into dist/.
+ * The demo page (index.html) and the e2e harness page, served and built with the
+ * cross-origin-isolation headers multi-threaded WASM needs (SharedArrayBuffer). The npm
+ * package is built by scripts/build-lib.mjs (`npm run build`).
  */
 import { resolve } from 'node:path';
 import { defaultClientConditions, defineConfig } from 'vite';
@@ -19,43 +18,29 @@ const isolationHeaders = {
 // loads it from there instead.
 const resolveOptions = { conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions] };
 
-export default defineConfig(({ mode }) => {
-  if (mode === 'lib') {
-    return {
-      resolve: resolveOptions,
-      publicDir: false,
-      worker: { format: 'es' },
-      build: {
-        outDir: 'dist',
-        emptyOutDir: true,
-        target: 'es2022',
-        sourcemap: true,
-        lib: { entry: resolve(import.meta.dirname, 'src/index.ts'), formats: ['es'], fileName: 'index' },
-        rollupOptions: { external: ['comlink', 'idb-keyval'] },
-      },
-    };
-  }
-  return {
-    // A multi-page app: a missing file is a real 404, not index.html (an SPA fallback
-    // would hand HTML to the model loaders).
-    appType: 'mpa',
-    resolve: resolveOptions,
-    server: { host: '127.0.0.1', port: 5173, headers: isolationHeaders },
-    preview: { host: '127.0.0.1', port: 4173, headers: isolationHeaders },
-    worker: { format: 'es' },
-    // ORT locates its WASM glue relative to its own module; pre-bundling would move it.
-    optimizeDeps: { exclude: ['onnxruntime-web'] },
-    build: {
-      outDir: 'dist-app',
-      emptyOutDir: true,
-      target: 'es2022',
-      chunkSizeWarningLimit: 4096,
-      rollupOptions: {
-        input: {
-          main: resolve(import.meta.dirname, 'index.html'),
-          harness: resolve(import.meta.dirname, 'e2e/harness.html'),
-        },
+export default defineConfig({
+  // A multi-page app: a missing file is a real 404, not index.html (an SPA fallback
+  // would hand HTML to the model loaders).
+  appType: 'mpa',
+  // The repository serves the engines and models from public/ at the site root
+  // (`npm run assets`); apps get `<base>inpage/` from the inpage/vite plugin.
+  define: { __INPAGE_ASSET_BASE__: JSON.stringify('/') },
+  resolve: resolveOptions,
+  server: { host: '127.0.0.1', port: 5173, headers: isolationHeaders },
+  preview: { host: '127.0.0.1', port: 4173, headers: isolationHeaders },
+  worker: { format: 'es' },
+  // ORT locates its WASM glue relative to its own module; pre-bundling would move it.
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  build: {
+    outDir: 'dist-app',
+    emptyOutDir: true,
+    target: 'es2022',
+    chunkSizeWarningLimit: 4096,
+    rollupOptions: {
+      input: {
+        main: resolve(import.meta.dirname, 'index.html'),
+        harness: resolve(import.meta.dirname, 'e2e/harness.html'),
       },
     },
-  };
+  },
 });
