@@ -58,8 +58,12 @@ test('JSON.stringify of a loaded model and of every task handle gives a summary,
     const vad = await runtime.vad({ backend: 'wasm' });
     const generator = await runtime.textGeneration({ backend: 'wasm' });
     const stream = vad.stream();
+    const run = generator.generate('Hello', { maxNewTokens: 2 });
+    await run.stats;
     const handles = { model, pose, ocr, encoder, vad, generator, stream };
     const json = Object.fromEntries(Object.entries(handles).map(([name, handle]) => [name, JSON.stringify(handle)]));
+    const runJson = JSON.stringify(run);
+    const runtimeJson = JSON.stringify(runtime);
     const all = JSON.stringify(handles);
     const keys = Object.fromEntries(Object.entries(handles).map(([name, handle]) => [name, Object.keys(handle)]));
     const names = { pose: pose.name, ocr: ocr.name, encoder: encoder.name, vad: vad.name, generator: generator.name };
@@ -74,7 +78,7 @@ test('JSON.stringify of a loaded model and of every task handle gives a summary,
     await model.dispose();
     const disposed = JSON.stringify(model);
     await runtime.dispose();
-    return { json, all, keys, names, loadMs: model.loadMs, disposed, rejections };
+    return { json, all, keys, names, loadMs: model.loadMs, disposed, rejections, runJson, runtimeJson };
   }, vadShapes);
   expect(result.rejections).toEqual([]);
   expect(seen).toEqual([]);
@@ -109,6 +113,11 @@ test('JSON.stringify of a loaded model and of every task handle gives a summary,
   };
   expect(Object.fromEntries(Object.entries(result.json).map(([name, text]) => [name, parsed(text)]))).toEqual(expected);
   expect(parsed(result.all)).toEqual(expected);
+  expect(parsed(result.runJson)).toMatchObject({ kind: 'text-generation', tokens: 2, finished: true, failed: false });
+  const runtimeSummary = parsed(result.runtimeJson) as { disposed: boolean; workers: string[]; models: unknown[]; assets: { ortWasmPrefix: string } };
+  expect(runtimeSummary).toMatchObject({ disposed: false, models: [modelSummary] });
+  expect(runtimeSummary.workers.length).toBeGreaterThan(1);
+  expect(runtimeSummary.assets.ortWasmPrefix).toMatch(/\/ort\/$/);
   // Nothing private is enumerable: no worker client, queue, loader or replicas to walk.
   expect(result.keys).toEqual({
     model: ['id', 'format', 'backend', 'fallbackReason', 'inputs', 'outputs', 'loadMs'],

@@ -87,7 +87,7 @@ async function checkOrt(prefix: string): Promise<void> {
       const sha256 = await sha256Hex(bytes);
       if (sha256 !== file.sha256)
         throw new AssetError(
-          `${url} is not ${what}: SHA-256 ${sha256} (${bytes.byteLength} bytes), expected ${file.sha256} (${file.bytes} bytes); probably a copy from another inpage or onnxruntime-web version. ${hint}`,
+          `${url} is not ${what}: SHA-256 ${sha256} (${bytes.byteLength} bytes), expected ${file.sha256} (${file.bytes} bytes): a copy from another inpage or onnxruntime-web version, or one a build step changed (a minifier must copy ort/ byte for byte). ${hint}`,
           { input: url, expected: file.sha256, got: sha256 },
         );
     } else {
@@ -124,9 +124,12 @@ async function checkTfjs(prefix: string, fileName: string): Promise<void> {
   const bytes = await (await fetchAsset(url, what, 'GET')).arrayBuffer();
   const sha256 = await sha256Hex(bytes);
   if (sha256 !== file.sha256)
-    throw new AssetError(`${url} is not ${what}: SHA-256 ${sha256}, expected ${file.sha256}; probably a copy from another version. ${hint}`, {
-      input: url,
-      expected: file.sha256,
-      got: sha256,
-    });
+    throw new AssetError(
+      `${url} is not ${what}: SHA-256 ${sha256}, expected ${file.sha256}: a copy from another version, or one a build step changed. ${hint}`,
+      {
+        input: url,
+        expected: file.sha256,
+        got: sha256,
+      },
+    );
 }

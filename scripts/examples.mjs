@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// scripts/examples.mjs — `npm run test:examples`: test the package the way users get it.
+//
+//   1. build the package (unless --no-build) and `npm pack` it into .pack/inpage.tgz;
+//   2. install each app under examples/ from that tarball (a fresh `node_modules/inpage`);
+//   3. run examples/playwright.config.ts: each app in its dev server and as a production
+//      build, in headless Chromium.
+//
+// Prints the tarball's size and file count and each app's installed size, so the numbers
+// in the README can be checked. Extra arguments go to Playwright (`-- --project vite-dev`).
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const PACK = join(ROOT, '.pack');
+const EXAMPLES = join(ROOT, 'examples');
+const args = process.argv.slice(2);
+const build = !args.includes('--no-build');
+const playwrightArgs = args.filter((arg) => arg !== '--no-build');
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+function run(command, commandArgs, cwd = ROOT) {
+  console.log(`examples: ${cwd === ROOT ? '' : `(${cwd.slice(ROOT.length + 1)}) `}${command} ${commandArgs.join(' ')}`);
+  const result = spawnSync(command, commandArgs, { cwd, stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(`examples: ${command} ${commandArgs.join(' ')} failed (exit ${result.status})`);
+    process.exit(result.status ?? 1);
+  }
+}
+
+/** Bytes of every file under `dir`. */
+function sizeOf(dir) {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += sizeOf(path);
+    else if (entry.isFile()) total += statSync(path).size;
+  }
+  return total;
+}
+
+const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+if (build) run(npm, ['run', 'build']);
+rmSync(PACK, { recursive: true, force: true });
+mkdirSync(PACK);
+const packed = JSON.parse(execFileSync(npm, ['pack', '--json', '--pack-destination', PACK], { cwd: ROOT, encoding: 'utf8' }))[0];
+copyFileSync(join(PACK, packed.filename), join(PACK, 'inpage.tgz'));
+console.log(`examples: ${packed.filename}: ${mb(packed.size)} packed, ${mb(packed.unpackedSize)} unpacked, ${packed.entryCount} files`);
+
+const apps = readdirSync(EXAMPLES, { withFileTypes: true }).filter((entry) => entry.isDirectory() && existsSync(join(EXAMPLES, entry.name, 'package.json')));
+for (const app of apps) {
+  const dir = join(EXAMPLES, app.name);
+  // npm keeps an installed file: tarball of the same version; start inpage afresh.
+  rmSync(join(dir, 'node_modules', 'inpage'), { recursive: true, force: true });
+  run(npm, ['install', '--no-audit', '--no-fund'], dir);
+  const inpageSize = sizeOf(join(dir, 'node_modules', 'inpage'));
+  console.log(`examples: ${app.name}: node_modules/inpage ${mb(inpageSize)}, all node_modules ${mb(sizeOf(join(dir, 'node_modules')))}`);
+}
+
+run('npx', ['playwright', 'test', '-c', join(EXAMPLES, 'playwright.config.ts'), ...playwrightArgs]);
