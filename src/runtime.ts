@@ -114,7 +114,7 @@ export interface ModelDescriptor {
   /**
    * Expected size in bytes of a URL source (or a map by file name, like `sha256`), checked
    * before the body is read when the server announces it, and after: a mismatch rejects with
-   * `MODEL_LOAD_FAILED` and nothing is cached.
+   * `INTEGRITY_ERROR` and nothing is cached.
    */
   readonly expectedBytes?: ExpectedBytes;
   /** Download progress of a URL source, per file and overall (bytes). */

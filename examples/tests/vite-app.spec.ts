@@ -38,8 +38,9 @@ test('every built-in task and a custom model answer correctly on wasm, from same
 
   expect(report.results.ocr).toMatchObject({ backend: 'wasm', lines: ['The quick brown fox', 'jumps over the lazy dog'] });
 
-  const embeddings = report.results.embeddings as { dimensions: number; paraphrase: number; unrelated: number };
+  const embeddings = report.results.embeddings as { dimensions: number; paraphrase: number; unrelated: number; uint8VsFp32: number };
   expect(embeddings.dimensions).toBe(512);
+  expect(embeddings.uint8VsFp32).toBeGreaterThan(0.99);
   expect(embeddings.paraphrase).toBeGreaterThan(0.7);
   expect(embeddings.unrelated).toBeLessThan(embeddings.paraphrase - 0.2);
 

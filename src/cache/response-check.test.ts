@@ -86,7 +86,7 @@ describe('format sniff', () => {
   it('checks the size when one is expected', () => {
     const check: FileCheck = { ...onnx(), expectedBytes: 4 };
     expect(bytesProblem(bytes(0x08, 0x08, 0x3a, 0x00), check)).toBeUndefined();
-    expect(bytesProblem(bytes(0x08, 0x08, 0x3a), check)).toMatchObject({ code: 'MODEL_LOAD_FAILED', got: '3 bytes', expected: '4 bytes' });
+    expect(bytesProblem(bytes(0x08, 0x08, 0x3a), check)).toMatchObject({ code: 'INTEGRITY_ERROR', got: '3 bytes', expected: '4 bytes' });
   });
 
   it('picks a kind from the URL when the caller gives none', () => {
@@ -112,7 +112,11 @@ describe('response checks', () => {
 
   it('rejects an announced Content-Length other than the expected size, unless the body is encoded', () => {
     const check: FileCheck = { ...onnx(), expectedBytes: 10 };
-    expect(responseProblem(new Response('x', { headers: { 'Content-Length': '12' } }), check)).toMatchObject({ got: '12 bytes', expected: '10 bytes' });
+    expect(responseProblem(new Response('x', { headers: { 'Content-Length': '12' } }), check)).toMatchObject({
+      code: 'INTEGRITY_ERROR',
+      got: '12 bytes',
+      expected: '10 bytes',
+    });
     expect(responseProblem(new Response('x', { headers: { 'Content-Length': '12', 'Content-Encoding': 'gzip' } }), check)).toBeUndefined();
     expect(responseProblem(new Response('x', { headers: { 'Content-Length': '10' } }), check)).toBeUndefined();
   });

@@ -115,7 +115,7 @@ export function readError(error: unknown, check: FileCheck): ModelLoadError {
  * What is wrong with a response before its body is read: a non-OK status, `text/html`,
  * or a `Content-Length` other than the expected size. `undefined` when it may carry the file.
  */
-export function responseProblem(response: Response, check: FileCheck): ModelLoadError | undefined {
+export function responseProblem(response: Response, check: FileCheck): ModelLoadError | IntegrityError | undefined {
   if (!response.ok) {
     const status = `HTTP ${response.status}`;
     return failure(
@@ -150,11 +150,11 @@ export function discardBody(response: Response): void {
   if (response.body !== null && !response.bodyUsed) response.body.cancel().catch(() => undefined);
 }
 
-function sizeError(got: number, check: FileCheck): ModelLoadError {
-  return failure(
-    check,
+function sizeError(got: number, check: FileCheck): IntegrityError {
+  // Another size is another file (or a truncated one): an integrity failure, like a hash mismatch.
+  return new IntegrityError(
     `${subject(check)} has ${got} bytes, but ${String(check.expectedBytes)} were expected (a truncated download, or another file). Nothing was cached or loaded; check the file on the server or the \`expectedBytes\` you passed.`,
-    { got: `${got} bytes`, expected: `${String(check.expectedBytes)} bytes` },
+    { model: check.model, got: `${got} bytes`, expected: `${String(check.expectedBytes)} bytes`, ...(check.input === undefined ? {} : { input: check.input }) },
   );
 }
 
@@ -280,7 +280,7 @@ export function parseTfjsModelJson(bytes: ArrayBuffer, check: FileCheck): TfjsMo
  * What is wrong with a file's bytes for its kind (an HTML page, no ONNX header, not JSON,
  * not a `model.json`, empty) or size; `undefined` when they pass.
  */
-export function bytesProblem(bytes: ArrayBuffer, check: FileCheck): ModelLoadError | undefined {
+export function bytesProblem(bytes: ArrayBuffer, check: FileCheck): ModelLoadError | IntegrityError | undefined {
   const problem = formatProblem(bytes, check);
   if (problem !== undefined) return problem;
   try {
@@ -293,7 +293,7 @@ export function bytesProblem(bytes: ArrayBuffer, check: FileCheck): ModelLoadErr
   return sizeProblem(bytes, check);
 }
 
-function sizeProblem(bytes: ArrayBuffer, check: FileCheck): ModelLoadError | undefined {
+function sizeProblem(bytes: ArrayBuffer, check: FileCheck): IntegrityError | undefined {
   return check.expectedBytes !== undefined && bytes.byteLength !== check.expectedBytes ? sizeError(bytes.byteLength, check) : undefined;
 }
 

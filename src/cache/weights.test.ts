@@ -253,11 +253,11 @@ describe('WeightsStore response checks (nothing bad is stored or returned)', () 
 
   it('rejects a size other than the expected one: from Content-Length before reading, else after', async () => {
     const announced = await rejected({ [url]: { bytes: fileBytes(120) } }, { bytes: 100 });
-    expect(announced.error).toMatchObject({ code: 'MODEL_LOAD_FAILED', got: '120 bytes', expected: '100 bytes' });
+    expect(announced.error).toMatchObject({ code: 'INTEGRITY_ERROR', got: '120 bytes', expected: '100 bytes' });
     expect(messageOf(announced.error)).toContain(`${url} has 120 bytes, but 100 were expected`);
     expect(announced.usage).toEqual({ entries: 0, bytes: 0 });
     const streamed = await rejected({ [url]: { bytes: fileBytes(90), unsized: true } }, { bytes: 100 });
-    expect(streamed.error).toMatchObject({ code: 'MODEL_LOAD_FAILED', got: '90 bytes', expected: '100 bytes' });
+    expect(streamed.error).toMatchObject({ code: 'INTEGRITY_ERROR', got: '90 bytes', expected: '100 bytes' });
     expect(streamed.usage).toEqual({ entries: 0, bytes: 0 });
     // The right size loads and is stored.
     const { fetchImpl } = server({ [url]: { bytes: fileBytes(100) } });

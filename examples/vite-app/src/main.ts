@@ -61,11 +61,16 @@ async function runEmbeddings(runtime: Runtime): Promise<unknown> {
   const encoder = await runtime.embeddings({ backend });
   const [age, age2, weather] = await encoder.embed(['How old are you?', 'What is your age?', 'The weather is lovely today.']);
   if (age === undefined || age2 === undefined || weather === undefined) throw new Error('three texts, fewer vectors');
+  // The 4× smaller uint8 copy (re-packed by the plugin from the fp32 weights): nearly the same vectors.
+  const small = await runtime.embeddings({ backend, variant: 'uint8' });
+  const [ageSmall] = await small.embed(['How old are you?']);
+  if (ageSmall === undefined) throw new Error('no vector');
   return {
     backend: encoder.backend,
     dimensions: age.length,
     paraphrase: Number(cosineSimilarity(age, age2).toFixed(3)),
     unrelated: Number(cosineSimilarity(age, weather).toFixed(3)),
+    uint8VsFp32: Number(cosineSimilarity(age, ageSmall).toFixed(4)),
   };
 }
 
