@@ -40,15 +40,18 @@ const targets = [];
 const collect = (value) => (typeof value === 'string' ? targets.push(value) : Object.values(value ?? {}).forEach(collect));
 collect(pkg.exports);
 collect(pkg.bin);
-for (const target of [...targets, pkg.main, pkg.types]) if (!existsSync(join(ROOT, target))) problem(`${target} (exports/bin/main/types) does not exist after the build`);
-for (const bin of Object.values(pkg.bin ?? {})) if (!readFileSync(join(ROOT, bin), 'utf8').startsWith('#!/usr/bin/env node')) problem(`bin ${bin} has no shebang`);
+for (const target of [...targets, pkg.main, pkg.types])
+  if (!existsSync(join(ROOT, target))) problem(`${target} (exports/bin/main/types) does not exist after the build`);
+for (const bin of Object.values(pkg.bin ?? {}))
+  if (!readFileSync(join(ROOT, bin), 'utf8').startsWith('#!/usr/bin/env node')) problem(`bin ${bin} has no shebang`);
 
 for (const hook of ['preinstall', 'install', 'postinstall', 'prepare', 'prepack', 'postpack'])
   if (pkg.scripts?.[hook] !== undefined) problem(`package.json has an install hook: scripts.${hook}`);
 
 const imports = new Set();
 for (const file of ['dist/index.js', 'dist/worker.js'])
-  for (const match of readFileSync(join(ROOT, file), 'utf8').matchAll(/(?:^|[;\n}])\s*import\s*(?:[^'"]*?from\s*)?["']([^"'./][^"']*)["']/g)) imports.add(match[1]);
+  for (const match of readFileSync(join(ROOT, file), 'utf8').matchAll(/(?:^|[;\n}])\s*import\s*(?:[^'"]*?from\s*)?["']([^"'./][^"']*)["']/g))
+    imports.add(match[1]);
 const dependencies = Object.keys(pkg.dependencies ?? {}).sort();
 if (JSON.stringify([...imports].sort()) !== JSON.stringify(dependencies))
   problem(`dependencies ${JSON.stringify(dependencies)} are not what dist/ imports ${JSON.stringify([...imports].sort())}`);
@@ -67,7 +70,9 @@ if (pkg.dependencies?.['onnxruntime-web'] !== undefined || Object.keys(pkg.depen
 
 for (const field of ['license', 'repository', 'homepage', 'bugs', 'description']) if (pkg[field] === undefined) problem(`package.json has no ${field}`);
 
-console.log(`package: ${packed.filename}, ${files.length} files, ${(packed.size / 1e6).toFixed(2)} MB packed, ${(packed.unpackedSize / 1e6).toFixed(2)} MB unpacked, source maps ${(mapBytes / 1e3).toFixed(0)} kB`);
+console.log(
+  `package: ${packed.filename}, ${files.length} files, ${(packed.size / 1e6).toFixed(2)} MB packed, ${(packed.unpackedSize / 1e6).toFixed(2)} MB unpacked, source maps ${(mapBytes / 1e3).toFixed(0)} kB`,
+);
 if (problems.length > 0) {
   for (const message of problems) console.error(`check-package: ${message}`);
   process.exit(1);
