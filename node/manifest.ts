@@ -84,7 +84,7 @@ export function loadManifest(): ModelManifest {
   const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
   if (typeof parsed !== 'object' || parsed === null || !('schema' in parsed) || parsed.schema !== 1)
     throw new Error(`inpage: ${path} is not a schema-1 model manifest; reinstall inpage.`);
-  cached = parsed as ModelManifest; // shape checked by node/manifest.test.ts against the committed file
+  cached = parsed as ModelManifest; // the committed file; node/assets.test.ts checks its shape and every entry
   return cached;
 }
 
@@ -95,8 +95,12 @@ export function parseTaskList(value: string | readonly string[]): TaskName[] {
   if (names.length === 1 && names[0] === 'none') return [];
   return names.map((name) => {
     const task = name === 'textGeneration' ? 'generation' : name;
-    if (!(taskNames as readonly string[]).includes(task))
-      throw new Error(`inpage: unknown task "${name}"; the built-in tasks are ${taskNames.join(', ')} (or "all", "none").`);
-    return task as TaskName; // checked just above
+    if (!isTaskName(task)) throw new Error(`inpage: unknown task "${name}"; the built-in tasks are ${taskNames.join(', ')} (or "all", "none").`);
+    return task;
   });
+}
+
+/** True when `name` is one of {@link taskNames}. */
+export function isTaskName(name: string): name is TaskName {
+  return taskNames.some((task) => task === name);
 }

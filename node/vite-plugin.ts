@@ -61,10 +61,9 @@ function folderOf(path: string): string {
   return trimmed === '' ? '' : `${trimmed}/`;
 }
 
+/** The `tasks` option as the planner takes it (`'all'` and `'none'` become lists). */
 function taskOption(tasks: InpageViteOptions['tasks']): readonly TaskName[] | 'installed' {
-  if (tasks === undefined || tasks === 'installed') return 'installed';
-  if (tasks === 'all' || tasks === 'none') return parseTaskList(tasks);
-  return parseTaskList(tasks);
+  return tasks === undefined || tasks === 'installed' ? 'installed' : parseTaskList(tasks);
 }
 
 /** The request's path below `prefix` (`/base/inpage/`), or undefined when it is not an asset request. */

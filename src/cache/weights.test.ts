@@ -295,6 +295,17 @@ describe('WeightsStore response checks (nothing bad is stored or returned)', () 
     expect(await store.store.meta(jsonUrl)).toMatchObject({ bytes: modelJson.byteLength, extra: { sha256: await sha256Hex(modelJson.buffer) } });
   });
 
+  it('reports and drops a bad stored entry also when the caller expects another hash (a built-in task file)', async () => {
+    const files: Record<string, ServedFile> = { [jsonUrl]: { bytes: modelJson, contentType: 'application/json' } };
+    const { fetchImpl } = server(files);
+    const { store, kinds } = weights(fetchImpl);
+    await store.store.put(jsonUrl, 'pose', chunksOf(html.buffer, 64), { url: jsonUrl, sha256: await sha256Hex(html.buffer) });
+    const expected = await sha256Hex(modelJson.buffer);
+    const bytes = await store.fetchFile(jsonUrl, { model: 'pose', kind: 'tfjs-model-json', sha256: expected, bytes: modelJson.byteLength });
+    expect(new Uint8Array(bytes)).toEqual(modelJson);
+    expect(kinds()).toEqual(['store', 'integrity-failure', 'miss', 'store']);
+  });
+
   it('drops a bad stored entry even with verifyOnRead off, and never returns it when the server still answers HTML', async () => {
     const { fetchImpl } = server({ [url]: { bytes: html, contentType: 'text/html' } });
     const { store, kinds } = weights(fetchImpl, { verifyOnRead: false });

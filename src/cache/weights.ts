@@ -194,9 +194,13 @@ export class WeightsStore {
     }
     if (found === undefined) return { kind: 'miss' };
     const { entry, parts } = found;
-    // The descriptor now names another file than the one stored: download (and verify) it.
-    if (expected !== undefined && entry.extra.sha256 !== expected) return { kind: 'miss' };
-    if (check.expectedBytes !== undefined && entry.bytes !== check.expectedBytes) return { kind: 'miss' };
+    // The caller now names another file than the one stored: download (and verify) it. A
+    // stored entry that is not even a file of the right kind (an HTML page an older version
+    // kept) is reported and dropped on the way.
+    if ((expected !== undefined && entry.extra.sha256 !== expected) || (check.expectedBytes !== undefined && entry.bytes !== check.expectedBytes)) {
+      await this.dropIfMalformed(check, await new Blob(parts).arrayBuffer());
+      return { kind: 'miss' };
+    }
     let tier: 'indexeddb' | 'revalidated' = 'indexeddb';
     if (this.revalidate && entry.extra.etag !== undefined) {
       try {
@@ -221,14 +225,7 @@ export class WeightsStore {
     }
     // An entry stored before downloads were checked (or by another writer) may be an HTML
     // page or a truncated file with a matching hash: never return it.
-    const problem = bytesProblem(bytes, { ...check, expectedBytes: undefined });
-    if (problem !== undefined) {
-      await this.blobs.invalidate(
-        url,
-        `"${url}" in IndexedDB fails the ${check.kind} format check (${problem.got ?? problem.message}); dropped, downloading again`,
-      );
-      return { kind: 'miss' };
-    }
+    if (await this.dropIfMalformed(check, bytes)) return { kind: 'miss' };
     this.events({ cache: 'weights', kind: 'hit', tier, key: url, bytes: bytes.byteLength });
     return { kind: 'hit', bytes };
   }
@@ -266,6 +263,17 @@ export class WeightsStore {
         { model, expected, got: sha256, input: 'sha256' },
       );
     return { bytes, sha256, etag: response.headers.get('ETag') ?? undefined };
+  }
+
+  /** Drop a stored entry that fails the format check for its kind (an integrity failure); true when it did. */
+  private async dropIfMalformed(check: FileCheck, bytes: ArrayBuffer): Promise<boolean> {
+    const problem = bytesProblem(bytes, { ...check, expectedBytes: undefined });
+    if (problem === undefined) return false;
+    await this.blobs.invalidate(
+      check.url,
+      `"${check.url}" in IndexedDB fails the ${check.kind} format check (${problem.got ?? problem.message}); dropped, downloading again`,
+    );
+    return true;
   }
 
   /** Store a verified download; no room or no IndexedDB is a warning, never an error. */
