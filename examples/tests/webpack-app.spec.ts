@@ -46,15 +46,6 @@ test('VAD and a custom model answer correctly on wasm with createRuntime() and n
   expect(logged).toEqual([]);
 });
 
-test('a reload answers from the weights cache: no model file is downloaded again', async ({ page }, info) => {
-  test.skip(info.project.name !== 'webpack-build', 'once is enough');
-  await runExample(page, '?backend=wasm');
-  const { report, requests } = await runExample(page, '?backend=wasm');
-  expect(report.errors).toEqual({});
-  expectSpeechSegments(report.results.vad);
-  expect(requests.filter((url) => /\/inpage\/models\//.test(url))).toEqual([]);
-});
-
 test('a missing file is a real 404, and a missing worker fails with its URL and how to pass createWorker', async ({ page, request }) => {
   const missing = await request.get('inpage/models/no-such-model.onnx');
   expect(missing.status()).toBe(404);
