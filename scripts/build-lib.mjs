@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, defaultClientConditions } from 'vite';
+import { build, createLogger, defaultClientConditions } from 'vite';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist');
@@ -44,6 +44,8 @@ await build({
     target: 'es2022',
     // Not lib mode: Vite keeps whitespace in lib-mode ES output; this file is final.
     minify: true,
+    // One 1.4 MB file on purpose (ONNX Runtime's and TF.js's JS): no size warning.
+    chunkSizeWarningLimit: 2048,
     sourcemap: false,
     modulePreload: false,
     rollupOptions: {
@@ -57,8 +59,16 @@ await build({
 // 2. The main entry, with the package's default worker (dist/worker.js) instead of the
 //    repository's (Vite-bundled workers/session-worker.ts).
 const packageWorker = join(ROOT, 'src/default-worker.package.ts');
+// Vite says `new URL("./worker.js", import.meta.url)` "doesn't exist at build time": on
+// purpose, it is resolved by the app's bundler. Keep that one message out of the log.
+const logger = createLogger('warn');
+const warn = logger.warn.bind(logger);
+logger.warn = (message, options) => {
+  if (!message.includes('new URL("./worker.js", import.meta.url) doesn\'t exist at build time')) warn(message, options);
+};
 await build({
   ...common,
+  customLogger: logger,
   plugins: [
     {
       name: 'inpage:package-worker',
