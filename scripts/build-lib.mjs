@@ -62,10 +62,13 @@ const packageWorker = join(ROOT, 'src/default-worker.package.ts');
 // Vite says `new URL("./worker.js", import.meta.url)` "doesn't exist at build time": on
 // purpose, it is resolved by the app's bundler. Keep that one message out of the log.
 const logger = createLogger('warn');
-const warn = logger.warn.bind(logger);
-logger.warn = (message, options) => {
-  if (!message.includes('new URL("./worker.js", import.meta.url) doesn\'t exist at build time')) warn(message, options);
-};
+const expected = (message) => message.includes('./worker.js') && message.includes("doesn't exist at build time");
+for (const level of ['warn', 'warnOnce']) {
+  const log = logger[level].bind(logger);
+  logger[level] = (message, options) => {
+    if (!expected(message)) log(message, options);
+  };
+}
 await build({
   ...common,
   customLogger: logger,
