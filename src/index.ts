@@ -13,10 +13,12 @@
 
 // ── Runtime and models ───────────────────────────────────────────────────────
 export { createRuntime } from './runtime';
-export type { ModelDescriptor, Runtime, RuntimeEnvironment, RuntimeMetrics, RuntimeOptions } from './runtime';
+export type { Runtime, RuntimeEnvironment, RuntimeMetrics, RuntimeOptions } from './runtime';
+export type { ModelDescriptor } from './model-descriptor';
+export type { BatchAxes, RaggedConfig, RaggedGroupConfig, RaggedInput, RaggedOutput, RaggedPadConfig } from './batching/config';
 export type { MetricsOptions } from './metrics/registry';
 export type { CacheEntryInfo, CacheUsage, RuntimeCache, StoreUsage } from './cache/runtime-cache';
-export type { ExpectedBytes, ExpectedSha256, LoadProgress, WorkerEnvironment } from './protocol';
+export type { BatchRunTimings, ExpectedBytes, ExpectedSha256, LoadProgress, WorkerEnvironment } from './protocol';
 export type { GenerationMetrics, MetricsSnapshot, SeriesMetrics, Stage, Summary, WindowedSummary } from './metrics/types';
 export type { BatchPolicy, Modality, Priority } from './scheduler/policy';
 export { modalityDefaults } from './scheduler/policy';

@@ -1,18 +1,27 @@
 /**
- * A loaded model's handle: its signature, the backend it runs on, `run` and `dispose`.
+ * A loaded model's handle: its signature, the backend it runs on, and `run`, which queues
+ * through the model's own {@link TaskQueue} (dynamic batcher): concurrent requests are
+ * stacked along their batch axes into one engine call in the worker and split back, with
+ * priorities, deadlines, abort, supersede, replicas and metrics — what the built-in tasks get.
  */
 import { transfer } from 'comlink';
+import { requestInputSpecs, type BatchPlan } from './batching/plan';
+import { batchKeyOf, requestUnits } from './batching/stack';
 import { DisposedError } from './errors';
-import type { Backend, ModelFormat, ModelInfo, RunTimings, TensorMap, TensorSpec } from './protocol';
+import type { Backend, BatchRunTimings, ModelFormat, ModelInfo, StageTimings, TaskResult, TensorMap, TensorSpec } from './protocol';
+import type { BatchPolicy, Modality } from './scheduler/policy';
+import type { CallOptions } from './tasks/loaded-task';
+import type { TaskBatchExecutor, TaskQueue } from './tasks/task-queue';
 import { copyTensor, transferablesOf } from './tensor';
 import { validateInputs } from './validate';
 import type { WorkerClient } from './worker-client';
 
-/** Options for one {@link Model.run} call. */
-export interface RunOptions {
+/** Options for one {@link Model.run} call: scheduling (priority, deadline, abort, supersede) and transfer. */
+export interface RunOptions extends CallOptions {
   /**
-   * Transfer the input buffers to the worker (zero copy; your arrays are detached
-   * afterwards). Set `false` to keep using them: the runtime then copies.
+   * Transfer the input buffers to the worker when the request's batch is sent (zero copy;
+   * your arrays are detached afterwards, so do not change them while the call runs). Set
+   * `false` to keep using them: the runtime copies them when you call.
    * @default true
    */
   readonly transfer?: boolean;
@@ -21,17 +30,18 @@ export interface RunOptions {
 /** Outputs plus where the time went. */
 export interface DetailedRunResult {
   readonly outputs: TensorMap;
-  /** Stage timings measured in the worker. */
-  readonly timings: RunTimings;
-  /** Main-thread wall time from send to answer, ms. */
+  /** Stage timings measured in the worker, for the batch the request ran in. */
+  readonly timings: BatchRunTimings;
+  /** Main-thread wall time from the call to the answer (queueing included), ms. */
   readonly roundTripMs: number;
 }
 
 /**
- * A model loaded in a worker.
+ * A loaded model. `run` goes through the model's dynamic batcher: see `ModelDescriptor`'s
+ * `batching`, `batchAxes` and `ragged` for how requests share engine calls.
  *
  * @example
- * const out = await model.run({ input: tensor('float32', [1, 576], frame), state, sr });
+ * const out = await model.run({ input: tensor('float32', [1, 576], frame), state, sr }, { priority: 'realtime' });
  * console.log(model.backend, out.output.data[0]);
  */
 export interface Model {
@@ -45,16 +55,33 @@ export interface Model {
   readonly outputs: readonly TensorSpec[];
   /** Session creation time inside the worker, ms. */
   readonly loadMs: number;
-  /** Run the model. Invalid inputs reject with `INVALID_INPUT` before anything is sent. */
+  /** The modality whose scheduling defaults the model uses. */
+  readonly modality: Modality;
+  /** The batching policy in force (the modality's defaults, your `batching`, and what the graph allows). */
+  readonly batching: BatchPolicy;
+  /** The batch axis of every input and output (declared or inferred); `null`: none. */
+  readonly batchAxes: Readonly<Record<string, number | null>>;
+  /** Workers serving the model, each with its own session. */
+  readonly replicas: number;
+  /**
+   * Run the model. Invalid inputs reject with `INVALID_INPUT` before anything is queued;
+   * a request waits in the model's queue (priority, `timeoutMs`, `signal`, `supersedeKey`)
+   * and may share an engine call with concurrent requests of the same shape.
+   */
   run(inputs: TensorMap, options?: RunOptions): Promise<TensorMap>;
   /** Like {@link Model.run}, with stage timings. */
   runDetailed(inputs: TensorMap, options?: RunOptions): Promise<DetailedRunResult>;
-  /** Free the session. Later calls fail with `DISPOSED`. */
+  /**
+   * Change batching live (queued requests keep their place). `INVALID_OPTIONS` for a bad
+   * value, or a `maxBatchSize` above what the graph allows.
+   */
+  reconfigure(batching: Partial<BatchPolicy>): BatchPolicy;
+  /** Free the sessions. Queued requests reject with `DISPOSED`; later calls too. */
   dispose(): Promise<void>;
   readonly disposed: boolean;
   /**
-   * A plain summary for logs and `JSON.stringify(model)`; the handle's worker connection
-   * is private and never walked.
+   * A plain summary for logs and `JSON.stringify(model)`; the handle's worker connections
+   * are private and never walked.
    *
    * @example
    * JSON.stringify(model); // '{"id":"silero_vad_v5","format":"onnx","backend":"wasm","disposed":false,"inputs":[…],"outputs":[…],"loadMs":41.2}'
@@ -80,6 +107,50 @@ export interface ManagedModel extends Model {
   markDisposed(): void;
 }
 
+/** One queued request of a model. */
+export interface ModelRequest {
+  readonly inputs: TensorMap;
+}
+
+/** One request's answer. */
+export interface ModelAnswer {
+  readonly outputs: TensorMap;
+  readonly timings: BatchRunTimings;
+}
+
+/** The plan of a model that runs one request per engine call (no batching asked for): no batch axes. */
+export function unbatchedPlan(model: string, inputs: readonly TensorSpec[], outputs: readonly TensorSpec[]): BatchPlan {
+  return {
+    model,
+    mode: 'group',
+    batchable: false,
+    graphMaxBatchSize: null,
+    maxBatchSize: 1,
+    inputs: inputs.map(({ name, dtype }) => ({ name, dtype, batchAxis: null, ragged: null })),
+    outputs: outputs.map(({ name, dtype }) => ({ name, dtype, batchAxis: null, cutAxis: null })),
+    mask: null,
+    lengthsFrom: null,
+  };
+}
+
+/**
+ * Run a batch of requests on one replica: one `runBatch` call (the worker stacks, runs and
+ * splits). Input buffers are transferred now, when the batch leaves (each once).
+ */
+export function modelExecutor(modelId: string, plan: BatchPlan, clients: readonly WorkerClient[]): TaskBatchExecutor<ModelRequest, ModelAnswer> {
+  return async (requests, replica, { priority }): Promise<TaskResult<ModelAnswer>[]> => {
+    const client = clients[replica] ?? clients[0];
+    if (client === undefined) throw new Error(`model "${modelId}" has no replica ${replica}`);
+    const inputs = requests.map((request) => request.inputs);
+    const buffers = [...new Set(inputs.flatMap((map) => transferablesOf(Object.values(map))))];
+    const sent = transfer(inputs, buffers);
+    const result = await client.call((api) => api.runBatch(modelId, sent, plan, priority));
+    const { prepareMs, stackMs, inferenceMs, splitMs } = result.timings;
+    const stages: StageTimings = { preprocessMs: prepareMs + stackMs, inferenceMs, postprocessMs: splitMs, engineCalls: 1 };
+    return result.outputs.map((outputs) => ({ value: { outputs, timings: result.timings }, timings: stages }));
+  };
+}
+
 class ModelHandle implements ManagedModel {
   readonly id: string;
   readonly format: ModelFormat;
@@ -89,15 +160,28 @@ class ModelHandle implements ManagedModel {
   readonly outputs: readonly TensorSpec[];
   readonly loadMs: number;
   // ES private fields, not TypeScript `private`: they are not enumerable, so
-  // `JSON.stringify`, spreading or a logger never walks the worker client (a comlink
+  // `JSON.stringify`, spreading or a logger never walks the worker clients (a comlink
   // proxy answers any property, `toJSON` included, with a call to the worker).
   #isDisposed = false;
-  readonly #client: WorkerClient;
+  readonly #clients: readonly WorkerClient[];
+  readonly #queue: TaskQueue<ModelRequest, ModelAnswer>;
+  readonly #plan: BatchPlan;
+  readonly #requestSpecs: readonly TensorSpec[];
   readonly #onDispose: () => void;
   readonly #rejectNaN: boolean;
 
-  constructor(info: ModelInfo, client: WorkerClient, onDispose: () => void, rejectNaN: boolean) {
-    this.#client = client;
+  constructor(
+    info: ModelInfo,
+    clients: readonly WorkerClient[],
+    queue: TaskQueue<ModelRequest, ModelAnswer>,
+    plan: BatchPlan,
+    onDispose: () => void,
+    rejectNaN: boolean,
+  ) {
+    this.#clients = clients;
+    this.#queue = queue;
+    this.#plan = plan;
+    this.#requestSpecs = requestInputSpecs(info.inputs, plan);
     this.#onDispose = onDispose;
     this.#rejectNaN = rejectNaN;
     this.id = info.modelId;
@@ -113,6 +197,24 @@ class ModelHandle implements ManagedModel {
     return this.#isDisposed;
   }
 
+  get modality(): Modality {
+    return this.#queue.modality;
+  }
+
+  get batching(): BatchPolicy {
+    return this.#queue.policy;
+  }
+
+  get batchAxes(): Readonly<Record<string, number | null>> {
+    const axes: Record<string, number | null> = {};
+    for (const tensor of [...this.#plan.inputs, ...this.#plan.outputs]) axes[tensor.name] = tensor.batchAxis;
+    return axes;
+  }
+
+  get replicas(): number {
+    return this.#clients.length;
+  }
+
   toJSON(): ModelSummary {
     const { id, format, backend, fallbackReason, disposed, inputs, outputs, loadMs } = this;
     return { id, format, backend, ...(fallbackReason === undefined ? {} : { fallbackReason }), disposed, inputs, outputs, loadMs };
@@ -124,32 +226,49 @@ class ModelHandle implements ManagedModel {
 
   async runDetailed(inputs: TensorMap, options: RunOptions = {}): Promise<DetailedRunResult> {
     if (this.#isDisposed) throw new DisposedError(`Model "${this.id}" was disposed; load it again.`, { model: this.id });
-    // Validate here first: a rejected call must not detach the caller's buffers.
-    validateInputs(this.id, this.inputs, inputs, { rejectNaN: this.#rejectNaN });
+    // Validate first: a rejected call queues nothing and detaches none of the caller's buffers.
+    validateInputs(this.id, this.#requestSpecs, inputs, { rejectNaN: this.#rejectNaN });
+    // A model that does not batch runs each request alone: no units or key to work out.
+    const units = this.#plan.batchable ? requestUnits(this.id, inputs, this.#plan) : 1;
+    const batchKey = this.#plan.batchable ? batchKeyOf(inputs, this.#plan) : undefined;
     const started = performance.now();
     let payload: TensorMap = inputs;
     if (options.transfer === false) {
       payload = {};
       for (const [name, t] of Object.entries(inputs)) payload[name] = copyTensor(t);
     }
-    const sent = transfer(payload, transferablesOf(Object.values(payload)));
-    const result = await this.#client.call((api) => api.run(this.id, sent));
-    return { outputs: result.outputs, timings: result.timings, roundTripMs: performance.now() - started };
+    const { signal, priority, timeoutMs, supersedeKey } = options;
+    const call = { signal, priority, timeoutMs, supersedeKey, batchKey };
+    const answer = await this.#queue.run({ inputs: payload }, call, units);
+    return { outputs: answer.outputs, timings: answer.timings, roundTripMs: performance.now() - started };
+  }
+
+  reconfigure(batching: Partial<BatchPolicy>): BatchPolicy {
+    return this.#queue.reconfigure(batching);
   }
 
   async dispose(): Promise<void> {
     if (this.#isDisposed) return;
     this.#isDisposed = true;
+    this.#queue.close();
     this.#onDispose();
-    if (!this.#client.closed) await this.#client.call((api) => api.release(this.id));
+    await Promise.all(this.#clients.filter((client) => !client.closed).map((client) => client.call((api) => api.release(this.id))));
   }
 
   markDisposed(): void {
     this.#isDisposed = true;
+    this.#queue.close();
   }
 }
 
-/** Wrap a loaded model's info into its handle. */
-export function createModel(info: ModelInfo, client: WorkerClient, onDispose: () => void, rejectNaN: boolean): ManagedModel {
-  return new ModelHandle(info, client, onDispose, rejectNaN);
+/** Wrap a loaded model (its replicas' clients, queue and batch plan) into its handle. */
+export function createModel(
+  info: ModelInfo,
+  clients: readonly WorkerClient[],
+  queue: TaskQueue<ModelRequest, ModelAnswer>,
+  plan: BatchPlan,
+  onDispose: () => void,
+  rejectNaN: boolean,
+): ManagedModel {
+  return new ModelHandle(info, clients, queue, plan, onDispose, rejectNaN);
 }

@@ -8,6 +8,7 @@
  * two sides apart.
  */
 
+import type { BatchPlan } from './batching/plan';
 import type { CacheEventSink } from './cache/events';
 
 /** Request priority classes, most urgent first. */
@@ -174,6 +175,20 @@ export interface RunResult {
   readonly timings: RunTimings;
 }
 
+/** Where the time of one batched engine call went, ms (shared by the requests of the batch). */
+export interface BatchRunTimings extends RunTimings {
+  /** Stacking the requests' inputs along their batch axes (and padding ragged ones). */
+  readonly stackMs: number;
+  /** Splitting the outputs back per request (and cutting ragged ones). */
+  readonly splitMs: number;
+}
+
+/** The answer to a batch of requests: one output map per request, in order. */
+export interface BatchRunResult {
+  readonly outputs: readonly TensorMap[];
+  readonly timings: BatchRunTimings;
+}
+
 /** Facts about the worker's environment, for choosing backends and for reports. */
 export interface WorkerEnvironment {
   readonly webgpu: { readonly available: boolean; readonly vendor?: string; readonly architecture?: string; readonly reason?: string };
@@ -249,6 +264,11 @@ export interface EngineWorkerApi extends Engine {
   environment(): Promise<WorkerEnvironment>;
   /** Release every session; the worker can then be terminated. */
   releaseAll(): Promise<void>;
+  /**
+   * Run several requests to one model as one engine call: inputs stacked along the plan's
+   * batch axes (ragged ones padded), the batch validated and run, the outputs split back.
+   */
+  runBatch(modelId: string, requests: readonly TensorMap[], plan: BatchPlan, priority?: Priority): Promise<BatchRunResult>;
 }
 
 /** The worker's exposed API: engines plus tasks. */

@@ -7,7 +7,9 @@ import { proxy } from 'comlink';
 import { declaredAssetBase } from './asset-base';
 import { startDefaultWorker, type StartedWorker } from './default-worker';
 import { DisposedError, InvalidOptionsError, messageOf } from './errors';
-import { createModel, type ManagedModel, type Model } from './model';
+import { resolveBatchPlan, type BatchPlan } from './batching/plan';
+import { createModel, modelExecutor, unbatchedPlan, type ManagedModel, type Model, type ModelAnswer, type ModelRequest } from './model';
+import { asksForBatching, checkBackend, checkDescriptor, pageBase, toSource, type ModelDescriptor } from './model-descriptor';
 import { loadEmbeddings, type EmbeddingOptions, type EmbeddingTask } from './tasks/embeddings';
 import { loadTextGeneration, type TextGenerationOptions, type TextGenerator } from './tasks/generation';
 import type { LoadedTask, TaskLoader, TaskSpecWithoutId } from './tasks/loaded-task';
@@ -19,21 +21,7 @@ import { loadOcr, type OcrOptions, type OcrTask } from './tasks/ocr';
 import { loadPose, type PoseOptions, type PoseTask } from './tasks/pose';
 import { loadVad, type VadOptions, type VadTask } from './tasks/vad';
 import { defaultFileExpectations } from './tasks/default-files';
-import type {
-  BackendPreference,
-  Dim,
-  EngineAssetPaths,
-  ExpectedBytes,
-  ExpectedSha256,
-  FileExpectation,
-  LoadProgress,
-  LoadRequest,
-  ModelFormat,
-  ModelSource,
-  TaskSpec,
-  TfjsGraphArtifacts,
-  WorkerEnvironment,
-} from './protocol';
+import type { EngineAssetPaths, FileExpectation, LoadProgress, LoadRequest, ModelInfo, TaskSpec, WorkerEnvironment } from './protocol';
 import { resolveCacheConfig, type CacheConfig, type CacheOptions } from './cache/config';
 import { IndexedDbRuntimeCache, type RuntimeCache } from './cache/runtime-cache';
 import { installErrorTransfer } from './wire-errors';
@@ -79,46 +67,6 @@ export interface RuntimeOptions {
    * @default a module worker from the package's `worker.js`, which your bundler emits
    */
   readonly createWorker?: (name: string) => Worker;
-}
-
-/** Describes a model to load. */
-export interface ModelDescriptor {
-  /** `'onnx'` for ONNX Runtime Web, `'tfjs-graph'` for a TF.js graph model (`model.json`). */
-  readonly format: ModelFormat;
-  /** A URL (relative URLs resolve against the page), ONNX bytes, or TF.js artifacts in memory. */
-  readonly source: string | URL | ArrayBuffer | Uint8Array | TfjsGraphArtifacts;
-  /** Where to run: `'webgpu'`, `'wasm'`, `'cpu'` (TF.js only) or `'auto'`. @default 'auto' */
-  readonly backend?: BackendPreference;
-  /** The model's id in metrics and errors. @default the file name of the URL, else the format */
-  readonly id?: string;
-  /**
-   * Worker to host the model; models with the same key share a worker.
-   * @default `'onnx'` for ONNX models; `'tfjs-graph:<backend>'` for TF.js (one TF.js backend per worker)
-   */
-  readonly worker?: string;
-  /** Reject float inputs containing NaN before running. @default false */
-  readonly rejectNaN?: boolean;
-  /**
-   * Tighten input shapes the graph leaves free, by input name. Named dimensions must
-   * agree across inputs. @default {} (the graph's own declaration)
-   * @example { input: ['batch', 576], state: [2, 'batch', 128] } // Silero VAD v5
-   */
-  readonly shapes?: Readonly<Record<string, readonly Dim[]>>;
-  /**
-   * Expected SHA-256 (hex) of a URL source, checked on download: a mismatch rejects with
-   * `INTEGRITY_ERROR` and nothing is cached. A string is the source file's hash (the ONNX
-   * file, or `model.json`); for a TF.js graph a map by file name (`{ 'model.json': …,
-   * 'group1-shard1of1.bin': … }`) covers the shards too.
-   */
-  readonly sha256?: ExpectedSha256;
-  /**
-   * Expected size in bytes of a URL source (or a map by file name, like `sha256`), checked
-   * before the body is read when the server announces it, and after: a mismatch rejects with
-   * `INTEGRITY_ERROR` and nothing is cached.
-   */
-  readonly expectedBytes?: ExpectedBytes;
-  /** Download progress of a URL source, per file and overall (bytes). */
-  readonly onProgress?: (progress: LoadProgress) => void;
 }
 
 /**
@@ -178,13 +126,9 @@ export interface Runtime {
   readonly disposed: boolean;
 }
 
-const backends: readonly BackendPreference[] = ['webgpu', 'wasm', 'cpu', 'auto'];
-
 interface TaskHandleState {
   disposed: boolean;
 }
-const formats: readonly ModelFormat[] = ['onnx', 'tfjs-graph'];
-
 /** `url` resolved against `base`, as a folder URL (ending in `/`); a malformed URL is `INVALID_OPTIONS` naming `option`. */
 function prefix(url: string | URL, base: string, option: string): string {
   let href: string;
@@ -201,83 +145,9 @@ function prefix(url: string | URL, base: string, option: string): string {
   return href.endsWith('/') ? href : `${href}/`;
 }
 
-function pageBase(): string {
-  return typeof document !== 'undefined' ? document.baseURI : globalThis.location.href;
-}
-
-function toSource(descriptor: ModelDescriptor): { source: ModelSource; name: string } {
-  const { source } = descriptor;
-  if (typeof source === 'string' || source instanceof URL) {
-    const url = new URL(source, pageBase()).href;
-    const file = new URL(url).pathname.split('/').filter(Boolean).pop() ?? descriptor.format;
-    return { source: { kind: 'url', url }, name: file.replace(/\.(onnx|json)$/, '') };
-  }
-  if (source instanceof ArrayBuffer) return { source: { kind: 'bytes', bytes: source.slice(0) }, name: descriptor.format };
-  if (source instanceof Uint8Array) return { source: { kind: 'bytes', bytes: source.slice().buffer }, name: descriptor.format };
-  if (typeof source === 'object' && source !== null && 'modelJson' in source && 'weights' in source) {
-    return { source: { kind: 'tfjs-artifacts', artifacts: source }, name: descriptor.format };
-  }
-  throw new InvalidOptionsError('Model source must be a URL, an ArrayBuffer/Uint8Array of ONNX bytes, or { modelJson, weights } for TF.js.', {
-    input: 'source',
-    expected: 'string | URL | ArrayBuffer | Uint8Array | TfjsGraphArtifacts',
-    got: typeof source,
-  });
-}
-
-function checkDescriptor(descriptor: ModelDescriptor): void {
-  if (typeof descriptor !== 'object' || descriptor === null) {
-    throw new InvalidOptionsError('load() needs a model descriptor object: { format, source, backend? }.', { expected: 'object', got: String(descriptor) });
-  }
-  if (!formats.includes(descriptor.format)) {
-    throw new InvalidOptionsError(`Unknown model format "${String(descriptor.format)}".`, {
-      input: 'format',
-      expected: formats.join(' | '),
-      got: String(descriptor.format),
-    });
-  }
-  checkBackend(descriptor.backend ?? 'auto');
-  checkSha256(descriptor.sha256);
-  checkExpectedBytes(descriptor.expectedBytes);
-  if (descriptor.onProgress !== undefined && typeof descriptor.onProgress !== 'function')
-    throw new InvalidOptionsError('`onProgress` must be a function.', { input: 'onProgress', expected: 'function', got: typeof descriptor.onProgress });
-}
-
-/** Throw `INVALID_OPTIONS` unless every expected hash is 64 hex digits. */
-function checkSha256(expected: ExpectedSha256 | undefined): void {
-  if (expected === undefined) return;
-  const hashes = typeof expected === 'string' ? [expected] : typeof expected === 'object' && expected !== null ? Object.values(expected) : [expected];
-  for (const hash of hashes)
-    if (typeof hash !== 'string' || !/^[0-9a-fA-F]{64}$/.test(hash))
-      throw new InvalidOptionsError(`Expected \`sha256\` to be 64 hex digits (or a map of them by file name), got ${String(hash)}.`, {
-        input: 'sha256',
-        expected: '64 hex digits',
-        got: String(hash),
-      });
-}
-
-/** Throw `INVALID_OPTIONS` unless every expected size is an integer ≥ 0. */
-function checkExpectedBytes(expected: ExpectedBytes | undefined): void {
-  if (expected === undefined) return;
-  const sizes = typeof expected === 'object' && expected !== null ? Object.values(expected) : [expected];
-  for (const size of sizes)
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
-      throw new InvalidOptionsError(`Expected \`expectedBytes\` to be an integer ≥ 0 (or a map of them by file name), got ${String(size)}.`, {
-        input: 'expectedBytes',
-        expected: 'integer ≥ 0',
-        got: String(size),
-      });
-}
-
 /** A comlink proxy of a progress callback, or undefined. */
 function progressProxy(onProgress: ((progress: LoadProgress) => void) | undefined): ((progress: LoadProgress) => void) | undefined {
   return onProgress === undefined ? undefined : proxy(onProgress);
-}
-
-/** Throw `INVALID_OPTIONS` unless `backend` is one of {@link backends} (callers may pass anything at run time). */
-function checkBackend(backend: BackendPreference): void {
-  if (!backends.includes(backend)) {
-    throw new InvalidOptionsError(`Unknown backend "${String(backend)}".`, { input: 'backend', expected: backends.join(' | '), got: String(backend) });
-  }
 }
 
 class RuntimeImpl implements Runtime, TaskLoader {
@@ -479,7 +349,6 @@ class RuntimeImpl implements Runtime, TaskLoader {
     const { source, name } = toSource(descriptor);
     const modelId = this.uniqueId(descriptor.id ?? name);
     const key = descriptor.worker ?? (descriptor.format === 'onnx' ? 'onnx' : `tfjs-graph:${backend}`);
-    const client = this.workerFor(key);
     const request: LoadRequest = {
       modelId,
       format: descriptor.format,
@@ -491,9 +360,55 @@ class RuntimeImpl implements Runtime, TaskLoader {
       ...(descriptor.expectedBytes === undefined ? {} : { expectedBytes: descriptor.expectedBytes }),
       cacheModel: descriptor.id ?? name,
     };
-    await client.ready();
-    const info = await client.call((api) => api.load(request, progressProxy(descriptor.onProgress)));
-    const model = createModel(info, client, () => this.loaded.delete(modelId), request.rejectNaN);
+    // One session per replica, loaded one after another (the first also fills the caches).
+    const count = descriptor.replicas ?? 1;
+    const keys = Array.from({ length: count }, (_, i) => (i === 0 ? key : `${key}#${i + 1}`));
+    const loaded: { client: WorkerClient; info: ModelInfo }[] = [];
+    const releaseAll = (): Promise<unknown> =>
+      Promise.all(loaded.filter(({ client }) => !client.closed).map(({ client }) => client.call((api) => api.release(modelId)).catch(() => undefined)));
+    let plan: BatchPlan;
+    try {
+      for (const workerKey of keys) {
+        const client = this.workerFor(workerKey);
+        await client.ready();
+        const onProgress = loaded.length === 0 ? progressProxy(descriptor.onProgress) : undefined;
+        loaded.push({ client, info: await client.call((api) => api.load(request, onProgress)) });
+      }
+      const info = loaded[0]?.info;
+      if (info === undefined) throw new Error('no replica loaded');
+      // The config against the graph's signature: a bad one frees the sessions again. A model
+      // that asks for no batching runs one request per engine call, whatever its graph.
+      plan = asksForBatching(descriptor)
+        ? resolveBatchPlan(modelId, info.inputs, info.outputs, {
+            ...(descriptor.batchAxes === undefined ? {} : { batchAxes: descriptor.batchAxes }),
+            ...(descriptor.ragged === undefined ? {} : { ragged: descriptor.ragged }),
+            ...(descriptor.batching?.maxBatchSize === undefined ? {} : { maxBatchSize: descriptor.batching.maxBatchSize }),
+          })
+        : unbatchedPlan(modelId, info.inputs, info.outputs);
+    } catch (error) {
+      await releaseAll();
+      throw error;
+    }
+    const info = loaded[0]?.info;
+    if (info === undefined) throw new Error('no replica loaded');
+    const clients = loaded.map((replica) => replica.client);
+    // Batching is asked for (modality, batching, batchAxes or ragged) and the graph allows it;
+    // otherwise one request per engine call, still through the queue.
+    const pinned: Partial<BatchPolicy> = plan.batchable
+      ? plan.graphMaxBatchSize === null
+        ? {}
+        : { maxBatchSize: Math.min(plan.graphMaxBatchSize, descriptor.batching?.maxBatchSize ?? plan.graphMaxBatchSize) }
+      : { maxBatchSize: 1, preferredBatchSizes: [] };
+    const queue = this.createQueue<ModelRequest, ModelAnswer>(
+      modelId,
+      descriptor.modality ?? 'image',
+      info.backend,
+      descriptor.batching === undefined ? {} : { batching: descriptor.batching },
+      clients.length,
+      modelExecutor(modelId, plan, clients),
+      pinned,
+    );
+    const model = createModel(info, clients, queue, plan, () => this.loaded.delete(modelId), request.rejectNaN);
     this.loaded.set(modelId, model);
     return model;
   }

@@ -13,6 +13,7 @@ import { WeightsStore } from '../src/cache/weights';
 import { InvalidOptionsError, ModelNotFoundError } from '../src/errors';
 import type {
   Backend,
+  BatchRunResult,
   Engine,
   EngineAssetPaths,
   LoadProgressSink,
@@ -30,6 +31,8 @@ import type {
 import { transferablesOf } from '../src/tensor';
 import { applyShapeOverrides } from '../src/signature';
 import { validateInputs } from '../src/validate';
+import { splitOutputs, stackRequests } from '../src/batching/stack';
+import type { BatchPlan } from '../src/batching/plan';
 import { engineVersions, verifyOrtFiles } from './engine-files';
 import { evaluations } from './evaluations';
 import { resolveSource } from './model-source';
@@ -185,6 +188,24 @@ export class EngineHost implements EngineWorkerApi {
     // flight per worker so the next is already here when one ends; they queue here.
     const result = await loaded.gate.run(() => engine.run(modelId, inputs), priority);
     return { outputs: result.outputs, timings: { ...result.timings, prepareMs: result.timings.prepareMs + validateMs } };
+  }
+
+  async runBatch(modelId: string, requests: readonly TensorMap[], plan: BatchPlan, priority?: Priority): Promise<BatchRunResult> {
+    this.get(modelId);
+    const stackStart = performance.now();
+    // One request needs no stacking (unless ragged inputs are padded and a mask is built).
+    const alone = requests.length === 1 && plan.mode === 'group';
+    const stacked = alone ? undefined : stackRequests(modelId, requests, plan);
+    const inputs = stacked?.inputs ?? requests[0] ?? {};
+    const stackMs = performance.now() - stackStart;
+    const result = await this.runValidated(modelId, inputs, priority);
+    const splitStart = performance.now();
+    const outputs = stacked === undefined ? [result.outputs] : splitOutputs(modelId, result.outputs, stacked.units, plan, stacked.lengths);
+    const answer: BatchRunResult = { outputs, timings: { ...result.timings, stackMs, splitMs: performance.now() - splitStart } };
+    return transfer(
+      answer,
+      outputs.flatMap((map) => transferablesOf(Object.values(map))),
+    );
   }
 
   async release(modelId: string): Promise<void> {

@@ -44,6 +44,27 @@ describe('DynamicBatcher', () => {
     expect((await first).value).toBe(0);
   });
 
+  it('batches only requests with the same batchKey, and counts only those toward a full batch', async () => {
+    const engine = fakeEngine();
+    const batcher = new DynamicBatcher('m', policy({ maxInFlightPerReplica: 1, maxQueueDelayMs: 50 }), engine.execute);
+    void batcher.submit(0); // idle → alone
+    // Two shapes interleaved: four of 'a' fill a batch at once; the three of 'b' wait for the delay.
+    for (const [n, key] of [
+      [1, 'a'],
+      [2, 'b'],
+      [3, 'a'],
+      [4, 'b'],
+      [5, 'a'],
+      [6, 'b'],
+      [7, 'a'],
+    ] as const)
+      void batcher.submit(n, { batchKey: key });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(engine.batches.map((b) => b.payloads)).toEqual([[0], [1, 3, 5, 7]]);
+    await vi.advanceTimersByTimeAsync(60);
+    expect(engine.batches.map((b) => b.payloads)).toEqual([[0], [1, 3, 5, 7], [2, 4, 6]]);
+  });
+
   it('sends a full batch at once and a partial batch after maxQueueDelayMs', async () => {
     const engine = fakeEngine(() => 100);
     // Two replicas, so the partial batch has an idle replica to go to (no pipelining hold).

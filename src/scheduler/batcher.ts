@@ -25,6 +25,11 @@ export interface ScheduleOptions {
   readonly supersedeKey?: string;
   /** Requests with the same key go to the same replica. */
   readonly stickyKey?: string;
+  /**
+   * Only requests with the same key share a batch (same non-batch shapes, equal unbatched
+   * inputs: what can be stacked into one engine call). @default one group for all
+   */
+  readonly batchKey?: string;
 }
 
 /** A request's answer plus how it was scheduled. */
@@ -193,6 +198,7 @@ export class DynamicBatcher<P, R> {
         size: Math.max(1, size),
         supersedeKey: options.supersedeKey,
         stickyKey: options.stickyKey,
+        batchKey: options.batchKey,
         payload,
         resolve,
         reject,
@@ -270,7 +276,9 @@ export class DynamicBatcher<P, R> {
       const waited = oldest === undefined ? 0 : now - oldest.enqueuedAt;
       const target = Math.min(this.targetBatchSize, this.policy.maxBatchSize);
       const idle = this.router.inFlight === 0;
-      const full = this.queue.unitCount >= target;
+      // Only requests that can be stacked with the head make its batch fuller.
+      const available = this.queue.unitsFor(head.batchKey);
+      const full = available >= target;
       if (!full && waited < this.policy.maxQueueDelayMs && !idle) {
         this.arm((oldest?.enqueuedAt ?? now) + this.policy.maxQueueDelayMs);
         return;
@@ -286,8 +294,9 @@ export class DynamicBatcher<P, R> {
           return;
         }
       }
-      const units = this.batchUnits(this.queue.unitCount, target);
+      const units = this.batchUnits(available, target);
       const batch = this.queue.take(now, units, (item) => {
+        if (item.batchKey !== head.batchKey) return false;
         const bound = this.router.stickyReplica(item.stickyKey);
         return bound === undefined || bound === replica.index;
       });

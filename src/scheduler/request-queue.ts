@@ -16,6 +16,8 @@ export interface QueuedItem {
   readonly size: number;
   readonly supersedeKey: string | undefined;
   readonly stickyKey: string | undefined;
+  /** Requests share a batch only with requests of the same key (same shapes, equal unbatched inputs); undefined: any. */
+  readonly batchKey?: string | undefined;
 }
 
 /** Priority-ordered queue with aging. */
@@ -34,6 +36,14 @@ export class RequestQueue<T extends QueuedItem> {
   /** Units waiting (sum of sizes). */
   get unitCount(): number {
     return this.units;
+  }
+
+  /** Units waiting that may share a batch with requests of `batchKey`. */
+  unitsFor(batchKey: string | undefined): number {
+    if (batchKey === undefined) return this.units;
+    let units = 0;
+    for (const item of this.items) if (item.batchKey === batchKey) units += item.size;
+    return units;
   }
 
   /** The request waiting longest. */

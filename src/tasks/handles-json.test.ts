@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MetricsRegistry } from '../metrics/registry';
-import { createModel } from '../model';
+import { resolveBatchPlan } from '../batching/plan';
+import { createModel, type ModelAnswer, type ModelRequest } from '../model';
 import type { ModelInfo, TaskInfo, TaskKind } from '../protocol';
 import type { WorkerClient } from '../worker-client';
 import { EmbeddingTask } from './embeddings';
@@ -79,7 +80,8 @@ describe('JSON-safe handles', () => {
   it('a model gives its summary and never touches its worker client', async () => {
     const client = tripwire();
     // The stand-in is typed as the client it replaces: any property it is asked for is recorded.
-    const model = createModel(modelInfo, client.target as WorkerClient, () => undefined, false);
+    const plan = resolveBatchPlan(modelInfo.modelId, modelInfo.inputs, modelInfo.outputs, {});
+    const model = createModel(modelInfo, [client.target as WorkerClient], queue<ModelRequest, ModelAnswer>('silero_vad_v5'), plan, () => undefined, false);
     const { keys, json } = walk(model);
     expect(json).toEqual({
       id: 'silero_vad_v5',
