@@ -114,13 +114,23 @@ test('JSON.stringify of a loaded model and of every task handle gives a summary,
   expect(Object.fromEntries(Object.entries(result.json).map(([name, text]) => [name, parsed(text)]))).toEqual(expected);
   expect(parsed(result.all)).toEqual(expected);
   expect(parsed(result.runJson)).toMatchObject({ kind: 'text-generation', tokens: 2, finished: true, failed: false });
-  const runtimeSummary = parsed(result.runtimeJson) as { disposed: boolean; workers: string[]; models: unknown[]; assets: { ortWasmPrefix: string } };
-  expect(runtimeSummary).toMatchObject({ disposed: false, models: [modelSummary] });
+  const runtimeSummary = parsed(result.runtimeJson) as {
+    disposed: boolean;
+    workers: string[];
+    models: { memoryBytes: number }[];
+    assets: { ortWasmPrefix: string };
+  };
+  // `runtime.models` lists every model with its state and memory: the one loaded here and the VAD task's.
+  const status = (id: string) => ({ id, state: 'loaded', registered: false, backend: 'wasm', replicas: 1, loads: 1, idleUnloadMs: 0, idleMs: null });
+  expect(runtimeSummary).toMatchObject({ disposed: false, models: [status('vad-model'), status(result.names.vad)] });
+  const memory = runtimeSummary.models.map((m) => m.memoryBytes);
+  expect(memory[0]).toBeGreaterThan(1_000_000); // the Silero file, ≈ 2.2 MB
+  expect(memory[1]).toBe(memory[0]);
   expect(runtimeSummary.workers.length).toBeGreaterThan(1);
   expect(runtimeSummary.assets.ortWasmPrefix).toMatch(/\/ort\/$/);
   // Nothing private is enumerable: no worker client, queue, loader or replicas to walk.
   expect(result.keys).toEqual({
-    model: ['id', 'format', 'backend', 'fallbackReason', 'inputs', 'outputs', 'loadMs'],
+    model: ['id', 'format', 'backend', 'fallbackReason', 'inputs', 'outputs', 'loadMs', 'weightBytes'],
     pose: [],
     ocr: [],
     encoder: [],

@@ -6,6 +6,7 @@
  * created (`resolveBatchPlan`), and a bad config then frees it again.
  */
 import type { BatchAxes, RaggedConfig } from './batching/config';
+import { checkSequenceConfig, type SequenceConfig } from './model-session';
 import { InvalidOptionsError } from './errors';
 import type { BackendPreference, Dim, ExpectedBytes, ExpectedSha256, LoadProgress, ModelFormat, ModelSource, TfjsGraphArtifacts } from './protocol';
 import { resolvePolicy, type BatchPolicy, type Modality } from './scheduler/policy';
@@ -99,6 +100,20 @@ export interface ModelDescriptor {
    * @default { mode: 'group' }
    */
   readonly ragged?: RaggedConfig;
+  /**
+   * State tensors that `model.session()` carries from one call to the next (Triton's
+   * sequence batcher): each pair feeds an output's value to an input on the stream's next
+   * call, so callers pass only the other inputs while sessions of many streams batch together.
+   * @default none (`model.session()` is then refused)
+   * @example { state: [{ input: 'state', output: 'stateN' }] } // Silero VAD v5
+   */
+  readonly sequence?: SequenceConfig;
+  /**
+   * Free the sessions after this long without a call, ms; the next call loads the model
+   * again, transparently (it waits for the load). Only for models of the runtime's
+   * `models` repository (`runtime.model(name)`). @default 0 (never)
+   */
+  readonly idleUnloadMs?: number;
 }
 
 /** The URL relative sources resolve against: the page (`document.baseURI`), or the worker's location. */
@@ -204,6 +219,14 @@ export function checkScheduling(descriptor: ModelDescriptor): void {
       input: 'batching',
       expected: 'object',
       got: String(descriptor.batching),
+    });
+  checkSequenceConfig(descriptor.sequence);
+  const idle = descriptor.idleUnloadMs ?? 0;
+  if (typeof idle !== 'number' || !Number.isFinite(idle) || idle < 0)
+    throw new InvalidOptionsError(`Expected \`idleUnloadMs\` to be a number of ms ≥ 0, got ${String(idle)}.`, {
+      input: 'idleUnloadMs',
+      expected: 'number ≥ 0',
+      got: String(idle),
     });
   // Throws INVALID_OPTIONS naming the field for a bad value.
   resolvePolicy(descriptor.modality ?? 'image', descriptor.batching ?? {});

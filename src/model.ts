@@ -7,7 +7,8 @@
 import { transfer } from 'comlink';
 import { requestInputSpecs, type BatchPlan } from './batching/plan';
 import { batchKeyOf, requestUnits } from './batching/stack';
-import { DisposedError } from './errors';
+import { DisposedError, InpageError, InvalidOptionsError } from './errors';
+import { ModelSession, type ResolvedState, type SessionOptions } from './model-session';
 import type { Backend, BatchRunTimings, ModelFormat, ModelInfo, StageTimings, TaskResult, TensorMap, TensorSpec } from './protocol';
 import type { BatchPolicy, Modality } from './scheduler/policy';
 import type { CallOptions } from './tasks/loaded-task';
@@ -55,6 +56,8 @@ export interface Model {
   readonly outputs: readonly TensorSpec[];
   /** Session creation time inside the worker, ms. */
   readonly loadMs: number;
+  /** Size of the weights one replica holds (the model file, or TF.js weight shards), bytes. */
+  readonly weightBytes: number;
   /** The modality whose scheduling defaults the model uses. */
   readonly modality: Modality;
   /** The batching policy in force (the modality's defaults, your `batching`, and what the graph allows). */
@@ -71,6 +74,12 @@ export interface Model {
   run(inputs: TensorMap, options?: RunOptions): Promise<TensorMap>;
   /** Like {@link Model.run}, with stage timings. */
   runDetailed(inputs: TensorMap, options?: RunOptions): Promise<DetailedRunResult>;
+  /**
+   * A stateful stream on the model: the state tensors named in the descriptor's `sequence`
+   * travel from each call to the next, while calls of many sessions batch together.
+   * `INVALID_OPTIONS` if the model declares no `sequence`.
+   */
+  session(options?: SessionOptions): ModelSession;
   /**
    * Change batching live (queued requests keep their place). `INVALID_OPTIONS` for a bad
    * value, or a `maxBatchSize` above what the graph allows.
@@ -105,6 +114,8 @@ export interface ModelSummary {
 export interface ManagedModel extends Model {
   /** Mark disposed without a worker call (the worker is going away). */
   markDisposed(): void;
+  /** The state pairs of the descriptor's `sequence`, checked against the graph. */
+  readonly sequenceStates: readonly ResolvedState[];
 }
 
 /** One queued request of a model. */
@@ -159,6 +170,7 @@ class ModelHandle implements ManagedModel {
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
   readonly loadMs: number;
+  readonly weightBytes: number;
   // ES private fields, not TypeScript `private`: they are not enumerable, so
   // `JSON.stringify`, spreading or a logger never walks the worker clients (a comlink
   // proxy answers any property, `toJSON` included, with a call to the worker).
@@ -169,6 +181,7 @@ class ModelHandle implements ManagedModel {
   readonly #requestSpecs: readonly TensorSpec[];
   readonly #onDispose: () => void;
   readonly #rejectNaN: boolean;
+  readonly #states: readonly ResolvedState[];
 
   constructor(
     info: ModelInfo,
@@ -177,7 +190,9 @@ class ModelHandle implements ManagedModel {
     plan: BatchPlan,
     onDispose: () => void,
     rejectNaN: boolean,
+    states: readonly ResolvedState[],
   ) {
+    this.#states = states;
     this.#clients = clients;
     this.#queue = queue;
     this.#plan = plan;
@@ -191,6 +206,11 @@ class ModelHandle implements ManagedModel {
     this.inputs = info.inputs;
     this.outputs = info.outputs;
     this.loadMs = info.loadMs;
+    this.weightBytes = info.weightBytes ?? 0;
+  }
+
+  get sequenceStates(): readonly ResolvedState[] {
+    return this.#states;
   }
 
   get disposed(): boolean {
@@ -226,11 +246,20 @@ class ModelHandle implements ManagedModel {
 
   async runDetailed(inputs: TensorMap, options: RunOptions = {}): Promise<DetailedRunResult> {
     if (this.#isDisposed) throw new DisposedError(`Model "${this.id}" was disposed; load it again.`, { model: this.id });
-    // Validate first: a rejected call queues nothing and detaches none of the caller's buffers.
-    validateInputs(this.id, this.#requestSpecs, inputs, { rejectNaN: this.#rejectNaN });
-    // A model that does not batch runs each request alone: no units or key to work out.
-    const units = this.#plan.batchable ? requestUnits(this.id, inputs, this.#plan) : 1;
-    const batchKey = this.#plan.batchable ? batchKeyOf(inputs, this.#plan) : undefined;
+    let units = 1;
+    let batchKey: string | undefined;
+    try {
+      // Validate first: a rejected call queues nothing and detaches none of the caller's buffers.
+      validateInputs(this.id, this.#requestSpecs, inputs, { rejectNaN: this.#rejectNaN });
+      // A model that does not batch runs each request alone: no units or key to work out.
+      if (this.#plan.batchable) {
+        units = requestUnits(this.id, inputs, this.#plan);
+        batchKey = batchKeyOf(inputs, this.#plan);
+      }
+    } catch (error) {
+      this.#queue.refused(error instanceof InpageError ? error.code : 'UNKNOWN');
+      throw error;
+    }
     const started = performance.now();
     let payload: TensorMap = inputs;
     if (options.transfer === false) {
@@ -241,6 +270,18 @@ class ModelHandle implements ManagedModel {
     const call = { signal, priority, timeoutMs, supersedeKey, batchKey };
     const answer = await this.#queue.run({ inputs: payload }, call, units);
     return { outputs: answer.outputs, timings: answer.timings, roundTripMs: performance.now() - started };
+  }
+
+  session(options?: SessionOptions): ModelSession {
+    if (this.#isDisposed) throw new DisposedError(`Model "${this.id}" was disposed; load it again.`, { model: this.id });
+    if (this.#states.length === 0)
+      throw new InvalidOptionsError(`Model "${this.id}" declares no state to carry: load it with \`sequence: { state: [{ input, output }] }\`.`, {
+        model: this.id,
+        input: 'sequence',
+        expected: '{ state: [{ input, output }, …] }',
+        got: 'nothing',
+      });
+    return new ModelSession(this, this.#states, options);
   }
 
   reconfigure(batching: Partial<BatchPolicy>): BatchPolicy {
@@ -269,6 +310,7 @@ export function createModel(
   plan: BatchPlan,
   onDispose: () => void,
   rejectNaN: boolean,
+  states: readonly ResolvedState[] = [],
 ): ManagedModel {
-  return new ModelHandle(info, clients, queue, plan, onDispose, rejectNaN);
+  return new ModelHandle(info, clients, queue, plan, onDispose, rejectNaN, states);
 }

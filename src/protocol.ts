@@ -159,6 +159,8 @@ export interface ModelInfo {
   readonly fallbackReason?: string;
   /** Wall time of session creation inside the worker, ms. */
   readonly loadMs: number;
+  /** Size of the model's weights as loaded (the ONNX file, or the TF.js weight shards), bytes; 0 when unknown. */
+  readonly weightBytes?: number;
 }
 
 /** Stage timings measured inside the worker for one run, in ms. */
@@ -284,10 +286,6 @@ export interface WorkerApi extends EngineWorkerApi {
   ocr(taskId: string, image: ImageSource, priority?: Priority): Promise<TaskResult<OcrResult>>;
   /** Embed a batch of texts in one model call. */
   embed(taskId: string, texts: readonly string[], priority?: Priority): Promise<TaskResult<EmbedResult>>;
-  /** One VAD frame for each of B streams, in one model call. */
-  vadFrames(taskId: string, request: VadFramesRequest, priority?: Priority): Promise<TaskResult<VadFramesResult>>;
-  /** Speech probability of every 512-sample frame of a 16 kHz clip, state carried across. */
-  vadClip(taskId: string, samples: Float32Array, priority?: Priority): Promise<TaskResult<Float32Array>>;
   /** Tokenise and prefill a prompt; returns the first generated token. */
   generateStart(taskId: string, request: GenerateStartRequest): Promise<TaskResult<GenerateStep>>;
   /** Generate the next token of a session from its KV cache. */
@@ -385,12 +383,6 @@ export interface EmbedTaskSpec extends TaskSpecBase {
   readonly vocabUrl: string;
 }
 
-/** Silero VAD v5. */
-export interface VadTaskSpec extends TaskSpecBase {
-  readonly kind: 'vad';
-  readonly modelUrl: string;
-}
-
 /** A decoder-only language model with a KV cache (Optimum I/O names). */
 export interface GenerateTaskSpec extends TaskSpecBase {
   readonly kind: 'generate';
@@ -407,7 +399,7 @@ export interface GenerateTaskSpec extends TaskSpecBase {
 }
 
 /** What a worker needs to set up a task. */
-export type TaskSpec = PoseTaskSpec | OcrTaskSpec | EmbedTaskSpec | VadTaskSpec | GenerateTaskSpec;
+export type TaskSpec = PoseTaskSpec | OcrTaskSpec | EmbedTaskSpec | GenerateTaskSpec;
 
 /** A loaded task. */
 export interface TaskInfo {
@@ -488,23 +480,6 @@ export interface EmbedResult {
   readonly embeddings: readonly Float32Array[];
   /** Tokens per text. */
   readonly tokenCounts: readonly number[];
-}
-
-/** A batch of VAD frames from independent streams (batch B). */
-export interface VadFramesRequest {
-  /** B × 576 samples at 16 kHz: each stream's last 64 samples, then its new 512. */
-  readonly frames: Float32Array;
-  /** 2 × B × 128 recurrent state, each stream's own. */
-  readonly state: Float32Array;
-  readonly batch: number;
-}
-
-/** Speech probabilities and next states for a frame batch. */
-export interface VadFramesResult {
-  /** B probabilities. */
-  readonly probabilities: Float32Array;
-  /** 2 × B × 128 next state. */
-  readonly state: Float32Array;
 }
 
 /** Start of a generation session in the worker. */

@@ -6,9 +6,11 @@
 import { proxy } from 'comlink';
 import { declaredAssetBase } from './asset-base';
 import { startDefaultWorker, type StartedWorker } from './default-worker';
-import { DisposedError, InvalidOptionsError, messageOf } from './errors';
+import { DisposedError, InvalidOptionsError, ModelNotFoundError, messageOf } from './errors';
 import { resolveBatchPlan, type BatchPlan } from './batching/plan';
 import { createModel, modelExecutor, unbatchedPlan, type ManagedModel, type Model, type ModelAnswer, type ModelRequest } from './model';
+import { resolveSequence, type ResolvedState } from './model-session';
+import { RepositoryEntry, type ModelStatus, type RepositoryModel } from './model-repository';
 import { asksForBatching, checkBackend, checkDescriptor, pageBase, toSource, type ModelDescriptor } from './model-descriptor';
 import { loadEmbeddings, type EmbeddingOptions, type EmbeddingTask } from './tasks/embeddings';
 import { loadTextGeneration, type TextGenerationOptions, type TextGenerator } from './tasks/generation';
@@ -67,6 +69,15 @@ export interface RuntimeOptions {
    * @default a module worker from the package's `worker.js`, which your bundler emits
    */
   readonly createWorker?: (name: string) => Worker;
+  /**
+   * The model repository: models by name, each with its config (Triton's model repository).
+   * Nothing loads until a model's first use through `runtime.model(name)`; a model with
+   * `idleUnloadMs` is unloaded after that long without calls and loads again on the next.
+   * Every descriptor is checked here (`INVALID_OPTIONS` naming `models.<name>.<field>`).
+   * @default {}
+   * @example { vad: { format: 'onnx', source: '/models/silero_vad_v5.onnx', modality: 'audio', batchAxes: { state: 1, stateN: 1 }, idleUnloadMs: 60_000 } }
+   */
+  readonly models?: Readonly<Record<string, ModelDescriptor>>;
 }
 
 /**
@@ -112,14 +123,31 @@ export interface Runtime {
   vad(options?: VadOptions): Promise<VadTask>;
   /** Load a decoder-only language model with a KV cache. */
   textGeneration(options?: TextGenerationOptions): Promise<TextGenerator>;
+  /**
+   * A file under the runtime's model base URL (`modelBaseUrl`, by default the served
+   * `inpage/models/`), as an absolute URL: where a task of your own finds files that
+   * `inpage/vite` or `npx inpage assets` serve.
+   * @example runtime.modelUrl('nanodet/nanodet.json') // 'https://app.example/inpage/models/nanodet/nanodet.json'
+   */
+  modelUrl(path: string): string;
   /** What the session workers see: WebGPU adapter, cross-origin isolation, cores. */
   environment(): Promise<RuntimeEnvironment>;
   /** Live latency metrics of the tasks. */
   readonly metrics: RuntimeMetrics;
   /** What the caches hold in IndexedDB: usage, listing, per-store clear, per-model delete, `persist()`. */
   readonly cache: RuntimeCache;
-  /** Models currently loaded. */
-  readonly models: readonly Model[];
+  /**
+   * Add a model to the repository (see {@link RuntimeOptions.models}); nothing loads yet.
+   * `INVALID_OPTIONS` for a bad descriptor or a name already registered.
+   */
+  register(name: string, descriptor: ModelDescriptor): RepositoryModel;
+  /** A repository model's handle (it loads on first use). `MODEL_NOT_FOUND` for a name never registered. */
+  model(name: string): RepositoryModel;
+  /**
+   * Every model: the repository's (in any state) and those loaded with `load()` or by a
+   * task, with state, backend, replicas and the weight memory they hold.
+   */
+  readonly models: readonly ModelStatus[];
   /** Free every session and terminate every worker. Later calls fail with `DISPOSED`. */
   dispose(): Promise<void>;
   /** True after {@link Runtime.dispose}. */
@@ -145,6 +173,21 @@ function prefix(url: string | URL, base: string, option: string): string {
   return href.endsWith('/') ? href : `${href}/`;
 }
 
+/** The status of a model loaded with `load()` or by a task. */
+function loadedStatus(model: Model): ModelStatus {
+  return {
+    id: model.id,
+    state: model.disposed ? 'disposed' : 'loaded',
+    registered: false,
+    backend: model.backend,
+    replicas: model.replicas,
+    memoryBytes: model.disposed ? 0 : model.weightBytes * model.replicas,
+    loads: 1,
+    idleUnloadMs: 0,
+    idleMs: null,
+  };
+}
+
 /** A comlink proxy of a progress callback, or undefined. */
 function progressProxy(onProgress: ((progress: LoadProgress) => void) | undefined): ((progress: LoadProgress) => void) | undefined {
   return onProgress === undefined ? undefined : proxy(onProgress);
@@ -153,6 +196,7 @@ function progressProxy(onProgress: ((progress: LoadProgress) => void) | undefine
 class RuntimeImpl implements Runtime, TaskLoader {
   private readonly workers = new Map<string, WorkerClient>();
   private readonly loaded = new Map<string, ManagedModel>();
+  private readonly repository = new Map<string, RepositoryEntry>();
   private readonly tasks = new Map<string, TaskHandleState>();
   private readonly paths: EngineAssetPaths;
   private readonly modelBase: string;
@@ -201,6 +245,59 @@ class RuntimeImpl implements Runtime, TaskLoader {
         got: typeof createWorker,
       });
     this.startWorker = createWorker === undefined ? startDefaultWorker : (name) => ({ worker: createWorker(name), url: undefined });
+    const models = options.models ?? {};
+    if (typeof models !== 'object' || models === null || Array.isArray(models))
+      throw new InvalidOptionsError('`models` must map names to model descriptors.', {
+        input: 'models',
+        expected: '{ name: descriptor }',
+        got: String(models),
+      });
+    for (const [name, descriptor] of Object.entries(models)) this.register(name, descriptor);
+  }
+
+  register(name: string, descriptor: ModelDescriptor): RepositoryModel {
+    if (this.isDisposed) throw new DisposedError('This runtime was disposed; create a new one with createRuntime().');
+    const field = `models.${name}`;
+    if (typeof name !== 'string' || name.length === 0 || name.includes('#'))
+      throw new InvalidOptionsError(`Expected a model name without "#", got ${JSON.stringify(name)}.`, {
+        input: 'models',
+        expected: 'a non-empty name',
+        got: String(name),
+      });
+    if (this.repository.has(name))
+      throw new InvalidOptionsError(`A model named "${name}" is already registered.`, { input: field, expected: 'a new name', got: name });
+    try {
+      checkDescriptor(descriptor);
+      if (descriptor.id !== undefined && descriptor.id !== name)
+        throw new InvalidOptionsError(`The name is the id: leave \`id\` out (got "${descriptor.id}").`, { input: 'id', expected: name, got: descriptor.id });
+    } catch (error) {
+      // Name the field as it sits in the runtime's options.
+      if (error instanceof InvalidOptionsError) {
+        const input = error.input === undefined ? field : `${field}.${error.input}`;
+        throw new InvalidOptionsError(`${field}: ${error.message}`, {
+          input,
+          ...(error.expected === undefined ? {} : { expected: error.expected }),
+          ...(error.got === undefined ? {} : { got: error.got }),
+        });
+      }
+      throw error;
+    }
+    const entry = new RepositoryEntry(name, descriptor, (d) => this.loadModel(d, false));
+    this.repository.set(name, entry);
+    return entry;
+  }
+
+  model(name: string): RepositoryModel {
+    if (this.isDisposed) throw new DisposedError('This runtime was disposed; create a new one with createRuntime().');
+    const entry = this.repository.get(name);
+    if (entry === undefined)
+      throw new ModelNotFoundError(
+        `No model named "${name}" is registered; registered: ${[...this.repository.keys()].map((n) => `"${n}"`).join(', ') || 'none'}.`,
+        {
+          model: name,
+        },
+      );
+    return entry;
   }
 
   modelUrl(file: string): string {
@@ -214,8 +311,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
   async loadTask(spec: TaskSpecWithoutId, workerKey: string, onProgress?: (progress: LoadProgress) => void): Promise<LoadedTask> {
     if (this.isDisposed) throw new DisposedError('This runtime was disposed; create a new one with createRuntime().');
     checkBackend(spec.backend);
-    this.taskCounter += 1;
-    const taskId = `${spec.kind}-${this.taskCounter}`;
+    const taskId = this.nextTaskId(spec.kind);
     const client = this.workerFor(workerKey);
     await client.ready();
     const full: TaskSpec = { ...spec, taskId, ...(this.expectedFiles === undefined ? {} : { expected: this.expectedFiles }) };
@@ -300,15 +396,17 @@ class RuntimeImpl implements Runtime, TaskLoader {
     return this.isDisposed;
   }
 
-  get models(): readonly Model[] {
-    return [...this.loaded.values()];
+  get models(): readonly ModelStatus[] {
+    const entries = [...this.repository.values()];
+    const direct = [...this.loaded.values()].filter((model) => !entries.some((entry) => entry.owns(model)));
+    return [...entries.map((entry) => entry.status), ...direct.map(loadedStatus)];
   }
 
   /** A plain summary for logs (no worker, cache or metrics internals). */
   toJSON(): {
     readonly disposed: boolean;
     readonly workers: readonly string[];
-    readonly models: readonly Model[];
+    readonly models: readonly ModelStatus[];
     readonly assets: EngineAssetPaths & { readonly models: string };
   } {
     return { disposed: this.isDisposed, workers: [...this.workers.keys()], models: this.models, assets: { ...this.paths, models: this.modelBase } };
@@ -342,12 +440,36 @@ class RuntimeImpl implements Runtime, TaskLoader {
     return `${wanted}#${n}`;
   }
 
-  async load(descriptor: ModelDescriptor): Promise<Model> {
+  load(descriptor: ModelDescriptor): Promise<Model> {
+    if (typeof descriptor === 'object' && descriptor !== null && (descriptor.idleUnloadMs ?? 0) !== 0)
+      return Promise.reject(
+        new InvalidOptionsError('`idleUnloadMs` is for repository models (`createRuntime({ models })` or `runtime.register`), which load again on use.', {
+          input: 'idleUnloadMs',
+          expected: 'a repository model',
+          got: String(descriptor.idleUnloadMs),
+        }),
+      );
+    return this.loadModel(descriptor, false);
+  }
+
+  /** The next id of a task of `kind`: `vad-1`, `vad-2` … */
+  nextTaskId(kind: string): string {
+    this.taskCounter += 1;
+    return `${kind}-${this.taskCounter}`;
+  }
+
+  /**
+   * Load a model (`runtime.load`). With `checkDefaultFiles`, a URL source that is one of the
+   * built-in tasks' default files is checked against the manifest (size, SHA-256) unless the
+   * descriptor gives its own hashes.
+   */
+  async loadModel(descriptor: ModelDescriptor, checkDefaultFiles: boolean): Promise<ManagedModel> {
     if (this.isDisposed) throw new DisposedError('This runtime was disposed; create a new one with createRuntime().');
     checkDescriptor(descriptor);
     const backend = descriptor.backend ?? 'auto';
     const { source, name } = toSource(descriptor);
     const modelId = this.uniqueId(descriptor.id ?? name);
+    const defaults = checkDefaultFiles && source.kind === 'url' && descriptor.sha256 === undefined ? this.expectedFiles?.[source.url] : undefined;
     const key = descriptor.worker ?? (descriptor.format === 'onnx' ? 'onnx' : `tfjs-graph:${backend}`);
     const request: LoadRequest = {
       modelId,
@@ -358,6 +480,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
       shapes: descriptor.shapes ?? {},
       ...(descriptor.sha256 === undefined ? {} : { sha256: descriptor.sha256 }),
       ...(descriptor.expectedBytes === undefined ? {} : { expectedBytes: descriptor.expectedBytes }),
+      ...(defaults === undefined ? {} : { sha256: defaults.sha256, expectedBytes: defaults.bytes }),
       cacheModel: descriptor.id ?? name,
     };
     // One session per replica, loaded one after another (the first also fills the caches).
@@ -367,6 +490,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
     const releaseAll = (): Promise<unknown> =>
       Promise.all(loaded.filter(({ client }) => !client.closed).map(({ client }) => client.call((api) => api.release(modelId)).catch(() => undefined)));
     let plan: BatchPlan;
+    let states: ResolvedState[];
     try {
       for (const workerKey of keys) {
         const client = this.workerFor(workerKey);
@@ -385,6 +509,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
             ...(descriptor.batching?.maxBatchSize === undefined ? {} : { maxBatchSize: descriptor.batching.maxBatchSize }),
           })
         : unbatchedPlan(modelId, info.inputs, info.outputs);
+      states = resolveSequence(modelId, descriptor.sequence, plan, info.inputs, info.outputs);
     } catch (error) {
       await releaseAll();
       throw error;
@@ -408,7 +533,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
       modelExecutor(modelId, plan, clients),
       pinned,
     );
-    const model = createModel(info, clients, queue, plan, () => this.loaded.delete(modelId), request.rejectNaN);
+    const model = createModel(info, clients, queue, plan, () => this.loaded.delete(modelId), request.rejectNaN, states);
     this.loaded.set(modelId, model);
     return model;
   }
@@ -423,6 +548,8 @@ class RuntimeImpl implements Runtime, TaskLoader {
   async dispose(): Promise<void> {
     if (this.isDisposed) return;
     this.isDisposed = true;
+    for (const entry of this.repository.values()) entry.dispose();
+    this.repository.clear();
     for (const model of this.loaded.values()) model.markDisposed();
     this.loaded.clear();
     for (const task of this.tasks.values()) task.disposed = true;

@@ -106,3 +106,21 @@ export function copyTensor(t: Tensor): Tensor {
       return { dtype: t.dtype, dims: t.dims, data: new Int8Array(t.data) };
   }
 }
+
+/** A tensor of zeros (`false` for bool) of `dtype` and `dims`. */
+export function zerosTensor(dtype: TensorDType, dims: readonly number[]): Tensor {
+  const n = elementCount(dims);
+  switch (dtype) {
+    case 'float32':
+      return { dtype, dims, data: new Float32Array(n) };
+    case 'int32':
+      return { dtype, dims, data: new Int32Array(n) };
+    case 'int64':
+      return { dtype, dims, data: new BigInt64Array(n) };
+    case 'uint8':
+    case 'bool':
+      return { dtype, dims, data: new Uint8Array(n) };
+    case 'int8':
+      return { dtype, dims, data: new Int8Array(n) };
+  }
+}

@@ -20,6 +20,7 @@ import type {
   LoadRequest,
   ModelFormat,
   ModelInfo,
+  ModelSource,
   Priority,
   RunResult,
   TensorMap,
@@ -38,6 +39,14 @@ import { evaluations } from './evaluations';
 import { resolveSource } from './model-source';
 import { RunGate } from './run-gate';
 import { probeWebGpu } from './webgpu-probe';
+
+/** The bytes of a model's weights as the engine got them (0 for a URL the engine fetched itself). */
+function sourceBytes(source: ModelSource): number {
+  if (source.kind === 'bytes') return source.bytes.byteLength;
+  if (source.kind === 'url') return 0;
+  const { weights } = source.artifacts;
+  return Array.isArray(weights) ? weights.reduce((sum, w) => sum + w.byteLength, 0) : weights.byteLength;
+}
 
 interface Loaded {
   readonly engine: Engine;
@@ -160,7 +169,7 @@ export class EngineHost implements EngineWorkerApi {
       await engine.release(request.modelId);
       throw error;
     }
-    const info: ModelInfo = { ...loadedInfo, inputs };
+    const info: ModelInfo = { ...loadedInfo, inputs, weightBytes: sourceBytes(source) };
     this.loaded.set(request.modelId, { engine, inputs, rejectNaN: request.rejectNaN, gate: new RunGate() });
     return info;
   }

@@ -16,11 +16,8 @@ import type {
   PoseResult,
   Priority,
   TaskInfo,
-  TaskKind,
   TaskResult,
   TaskSpec,
-  VadFramesRequest,
-  VadFramesResult,
   WorkerApi,
   WorkerCacheConfig,
 } from '../src/protocol';
@@ -30,24 +27,21 @@ import { EmbedWorkerTask } from './tasks/embed-task';
 import { GenerateWorkerTask } from './tasks/generate-task';
 import { OcrWorkerTask } from './tasks/ocr-task';
 import { PoseWorkerTask } from './tasks/pose-task';
-import { VadWorkerTask } from './tasks/vad-task';
 import { EngineHost, type EngineFactory } from './engine-host';
 
 interface TaskOf {
   pose: PoseWorkerTask;
   ocr: OcrWorkerTask;
   embed: EmbedWorkerTask;
-  vad: VadWorkerTask;
   generate: GenerateWorkerTask;
 }
 
 /** Engine host + tasks: what the session worker exposes. */
 export class TaskHost extends EngineHost implements WorkerApi {
-  private readonly tasks: { [K in TaskKind]: Map<string, TaskOf[K]> } = {
+  private readonly tasks: { [K in keyof TaskOf]: Map<string, TaskOf[K]> } = {
     pose: new Map(),
     ocr: new Map(),
     embed: new Map(),
-    vad: new Map(),
     generate: new Map(),
   };
   constructor(createEngine?: EngineFactory) {
@@ -82,7 +76,7 @@ export class TaskHost extends EngineHost implements WorkerApi {
     };
   }
 
-  private task<K extends TaskKind>(kind: K, taskId: string): TaskOf[K] {
+  private task<K extends keyof TaskOf>(kind: K, taskId: string): TaskOf[K] {
     const task = this.tasks[kind].get(taskId);
     if (task === undefined)
       throw new ModelNotFoundError(`No ${kind} task "${taskId}" is loaded in this worker (never loaded, or released).`, { model: taskId });
@@ -116,11 +110,6 @@ export class TaskHost extends EngineHost implements WorkerApi {
       case 'embed': {
         const task = await EmbedWorkerTask.create(spec, context);
         this.tasks.embed.set(spec.taskId, task);
-        return task.info;
-      }
-      case 'vad': {
-        const task = await VadWorkerTask.create(spec, context);
-        this.tasks.vad.set(spec.taskId, task);
         return task.info;
       }
       case 'generate': {
@@ -163,19 +152,6 @@ export class TaskHost extends EngineHost implements WorkerApi {
       result,
       result.value.embeddings.map((e) => e.buffer).filter((b) => b instanceof ArrayBuffer),
     );
-  }
-
-  async vadFrames(taskId: string, request: VadFramesRequest, priority?: Priority): Promise<TaskResult<VadFramesResult>> {
-    const result = await this.task('vad', taskId).frames(request, priority);
-    return transfer(
-      result,
-      [result.value.probabilities.buffer, result.value.state.buffer].filter((b) => b instanceof ArrayBuffer),
-    );
-  }
-
-  async vadClip(taskId: string, samples: Float32Array, priority?: Priority): Promise<TaskResult<Float32Array>> {
-    const result = await this.task('vad', taskId).clip(samples, priority);
-    return transfer(result, result.value.buffer instanceof ArrayBuffer ? [result.value.buffer] : []);
   }
 
   async generateStart(taskId: string, request: GenerateStartRequest): Promise<TaskResult<GenerateStep>> {

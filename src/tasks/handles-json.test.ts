@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { MetricsRegistry } from '../metrics/registry';
 import { resolveBatchPlan } from '../batching/plan';
 import { createModel, type ModelAnswer, type ModelRequest } from '../model';
+import { resolveSequence } from '../model-session';
 import type { ModelInfo, TaskInfo, TaskKind } from '../protocol';
 import type { WorkerClient } from '../worker-client';
 import { EmbeddingTask } from './embeddings';
@@ -71,6 +72,32 @@ function queue<P, R>(name: string): TaskQueue<P, R> {
   return new TaskQueue<P, R>(name, 'image', 'wasm', {}, {}, 1, () => Promise.reject(new Error('no engine')), new MetricsRegistry());
 }
 
+const sileroInfo: ModelInfo = {
+  modelId: 'vad-1',
+  format: 'onnx',
+  backend: 'wasm',
+  inputs: [
+    { name: 'input', dtype: 'float32', shape: ['batch', 576] },
+    { name: 'state', dtype: 'float32', shape: [2, 'batch', 128] },
+    { name: 'sr', dtype: 'int64', shape: [] },
+  ],
+  outputs: [
+    { name: 'output', dtype: 'float32', shape: ['batch', 1] },
+    { name: 'stateN', dtype: 'float32', shape: [2, 'batch', 128] },
+  ],
+  loadMs: 3,
+};
+
+/** A VAD task on a stand-in worker client that records every property read. */
+function vadTask(id: string): { vad: VadTask; model: ReturnType<typeof createModel>; reads: (string | symbol)[] } {
+  const client = tripwire();
+  const info = { ...sileroInfo, modelId: id };
+  const plan = resolveBatchPlan(id, info.inputs, info.outputs, { batchAxes: { state: 1, stateN: 1, sr: null } });
+  const states = resolveSequence(id, { state: [{ input: 'state', output: 'stateN' }] }, plan, info.inputs, info.outputs);
+  const model = createModel(info, [client.target as WorkerClient], queue<ModelRequest, ModelAnswer>(id), plan, () => undefined, false, states);
+  return { vad: new VadTask({ model, segmenter: {} }), model, reads: client.reads };
+}
+
 /** Own enumerable keys, and what JSON.stringify gives, of a handle. */
 function walk(handle: object): { keys: string[]; json: unknown } {
   return { keys: Object.keys(handle), json: JSON.parse(JSON.stringify(handle)) as unknown };
@@ -107,9 +134,8 @@ describe('JSON-safe handles', () => {
       (task: LoadedTask) => new PoseTask([task], queue('pose-1'), loader.target as TaskLoader), // a recording stand-in for the runtime
       (task: LoadedTask) => new OcrTask([task], queue('ocr-2'), loader.target as TaskLoader),
       (task: LoadedTask) => new EmbeddingTask([task], queue('embed-3')),
-      (task: LoadedTask) => new VadTask([task], queue('vad-4'), {}),
     ] as const;
-    const kinds: TaskKind[] = ['pose', 'ocr', 'embed', 'vad'];
+    const kinds: TaskKind[] = ['pose', 'ocr', 'embed'];
     cases.forEach((create, i) => {
       const kind = kinds[i] ?? 'pose';
       const { task, calls } = loadedTask(kind, `${kind}-${i + 1}`);
@@ -122,20 +148,29 @@ describe('JSON-safe handles', () => {
     expect(loader.reads).toEqual([]);
   });
 
+  it('a VAD task gives its summary, not its model, queue or worker', () => {
+    const { vad, reads } = vadTask('vad-4');
+    const { keys, json } = walk(vad);
+    expect(json).toEqual({ kind: 'vad', name: 'vad-4', backend: 'wasm', disposed: false, replicas: 1 });
+    expect(keys).toEqual([]);
+    expect(reads).toEqual([]);
+  });
+
   it('a disposed task says so', async () => {
-    const { task } = loadedTask('vad', 'vad-1');
-    const vad = new VadTask([task], queue('vad-1'), {});
-    await vad.dispose();
+    const { vad, model } = vadTask('vad-1');
+    model.markDisposed();
     expect(JSON.parse(JSON.stringify(vad))).toMatchObject({ kind: 'vad', disposed: true });
   });
 
-  it('a VAD stream gives its summary, not its task, queue or state', () => {
-    const { task, calls } = loadedTask('vad', 'vad-1');
-    const stream = new VadTask([task], queue('vad-1'), {}).stream({ onProbability: () => undefined });
+  it('a VAD stream and a model session give their summary, not their model or state', () => {
+    const { vad, reads } = vadTask('vad-1');
+    const stream = vad.stream({ onProbability: () => undefined });
     const { keys, json } = walk(stream);
     expect(json).toEqual({ kind: 'vad-stream', task: 'vad-1', timeMs: 0, ended: false });
     expect(keys).toEqual([]);
-    expect(calls).toEqual([]);
+    const session = walk(vad.model.session());
+    expect(session).toEqual({ keys: [], json: { kind: 'session', model: 'vad-1', calls: 0, ended: false, state: ['state'] } });
+    expect(reads).toEqual([]);
   });
 
   it('a text generator gives its summary; its semantic cache stays reachable', () => {

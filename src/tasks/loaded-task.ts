@@ -9,6 +9,8 @@ import type { CacheConfig } from '../cache/config';
 import type { MetricsRegistry } from '../metrics/registry';
 import type { BatchPolicy, Modality } from '../scheduler/policy';
 import type { SchedulingOptions, TaskBatchExecutor, TaskQueue } from './task-queue';
+import type { Model } from '../model';
+import type { ModelDescriptor } from '../model-descriptor';
 
 /** A task living in a worker. */
 export interface LoadedTask {
@@ -25,6 +27,13 @@ export interface TaskLoader {
   loadTask(spec: TaskSpecWithoutId, workerKey: string, onProgress?: (progress: LoadProgress) => void): Promise<LoadedTask>;
   /** Load `count` replicas of `spec`, each in its own worker (`workerKey`, `workerKey#2` …); progress is the first replica's. */
   loadReplicas(spec: TaskSpecWithoutId, workerKey: string, count: number, onProgress?: (progress: LoadProgress) => void): Promise<LoadedTask[]>;
+  /**
+   * Load a model the way `runtime.load` does (its own queue, metrics under its id); with
+   * `checkDefaultFiles`, a built-in task's default file is checked against the manifest.
+   */
+  loadModel(descriptor: ModelDescriptor, checkDefaultFiles: boolean): Promise<Model>;
+  /** A fresh task id for `kind`: `vad-1`, `vad-2` … (also the task's default metrics name). */
+  nextTaskId(kind: string): string;
   /** A scheduled queue over a task's replicas, reporting to the runtime's metrics. */
   createQueue<P, R>(
     name: string,

@@ -111,6 +111,12 @@ export class TaskQueue<P, R> {
     }
   }
 
+  /** Count a request refused before it was queued (bad input): it shows in the model's errors by code. */
+  refused(code: string): void {
+    this.metrics.requestStarted(this.name);
+    this.metrics.requestFailed(this.name, code);
+  }
+
   /** Refuse new requests and reject queued ones with `DISPOSED`. */
   close(): void {
     this.batcher.close(`Task "${this.name}" was disposed.`);

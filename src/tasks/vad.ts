@@ -1,20 +1,25 @@
 /**
  * Voice activity (Silero VAD v5): a streaming API (feed chunks of any length, get speech
- * start/end events in ms) and a one-shot API over a whole clip. Each stream keeps its
- * own 64-sample context and recurrent state, so any number of streams share one model.
+ * start/end events in ms) and a one-shot API over a whole clip. Built on the public model
+ * API: one scheduled model (`runtime.load` with a config) whose `state` → `stateN` is
+ * carried by a {@link ModelSession} per stream; the model's dynamic batcher stacks frames of
+ * concurrent streams into one engine call. The task keeps only each stream's 64-sample
+ * audio context.
  */
-import { transfer } from 'comlink';
-import { InvalidInputError, throwIfAborted } from '../errors';
-import type { Priority, StageTimings, TaskResult } from '../protocol';
-import { describeValue } from '../tensor';
+import { DisposedError, InvalidInputError, throwIfAborted } from '../errors';
+import type { Model } from '../model';
+import type { ModelDescriptor } from '../model-descriptor';
+import type { ModelSession } from '../model-session';
+import type { TaskSummary } from './replicated-task';
+import type { BatchPolicy } from '../scheduler/policy';
+import { describeValue, tensor } from '../tensor';
 import { toMono16k, type AudioInput } from './audio-input';
-import { assertUsable, type CallOptions, type LoadedTask, type TaskLoader, type TaskOptions } from './loaded-task';
+import type { CallOptions, TaskLoader, TaskOptions } from './loaded-task';
 import { segmentsOf, SpeechSegmenter, type SegmenterOptions, type SpeechSegment, type VadEvent } from './speech-segmenter';
-import { firstReplica, ReplicatedTask } from './replicated-task';
-import type { TaskQueue } from './task-queue';
 
 const frameSamples = 512;
 const contextSamples = 64;
+const sampleRate = 16000;
 /** Duration of one frame: 512 samples at 16 kHz. */
 export const vadFrameMs = 32;
 
@@ -26,47 +31,54 @@ export interface VadOptions extends TaskOptions, SegmenterOptions {
   readonly name?: string;
 }
 
-/** A unit of VAD work: one stream's frame (batched with other streams') or a whole clip. */
-export type VadPayload =
-  { readonly kind: 'frame'; readonly frame: Float32Array; readonly state: Float32Array } | { readonly kind: 'clip'; readonly samples: Float32Array };
-
-/** A frame's answer or a clip's probabilities. */
-export type VadAnswer =
-  { readonly kind: 'frame'; readonly probability: number; readonly state: Float32Array } | { readonly kind: 'clip'; readonly probabilities: Float32Array };
-
 /**
- * Run a batch: all frames (of different streams) stacked along the batch dimension in
- * one engine call, states interleaved into `[2, B, 128]` and split back; clips one by one.
+ * The model config the task loads Silero VAD v5 with: audio scheduling, frames of many
+ * streams stacked on the batch axis (axis 1 of the recurrent state), the state carried by
+ * sessions. A user loading the same file with `runtime.load` gets the same behaviour.
  */
-export async function executeVadBatch(task: LoadedTask, payloads: readonly VadPayload[], priority?: Priority): Promise<TaskResult<VadAnswer>[]> {
-  const taskId = task.info.taskId;
-  const results: (TaskResult<VadAnswer> | undefined)[] = payloads.map(() => undefined);
-  const frameIndexes = payloads.flatMap((p, i) => (p.kind === 'frame' ? [i] : []));
-  if (frameIndexes.length > 0) {
-    const batch = frameIndexes.length;
-    const frames = new Float32Array(batch * (contextSamples + frameSamples));
-    const state = new Float32Array(2 * batch * 128);
-    frameIndexes.forEach((index, b) => {
-      const payload = payloads[index];
-      if (payload?.kind !== 'frame') return;
-      frames.set(payload.frame, b * (contextSamples + frameSamples));
-      for (let layer = 0; layer < 2; layer += 1) state.set(payload.state.subarray(layer * 128, (layer + 1) * 128), (layer * batch + b) * 128);
-    });
-    const answer = await task.call((api) => api.vadFrames(taskId, transfer({ frames, state, batch }, [frames.buffer, state.buffer]), priority));
-    frameIndexes.forEach((index, b) => {
-      const next = new Float32Array(256);
-      for (let layer = 0; layer < 2; layer += 1) next.set(answer.value.state.subarray((layer * batch + b) * 128, (layer * batch + b + 1) * 128), layer * 128);
-      results[index] = { value: { kind: 'frame', probability: answer.value.probabilities[b] ?? 0, state: next }, timings: answer.timings };
-    });
-  }
-  for (const [index, payload] of payloads.entries()) {
-    if (payload.kind !== 'clip') continue;
-    const samples = payload.samples;
-    const answer = await task.call((api) => api.vadClip(taskId, transfer(samples, [samples.buffer]), priority));
-    results[index] = { value: { kind: 'clip', probabilities: answer.value }, timings: answer.timings };
-  }
-  const empty: StageTimings = { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0, engineCalls: 0 };
-  return results.map((r) => r ?? { value: { kind: 'clip', probabilities: new Float32Array(0) }, timings: empty });
+export function sileroVadDescriptor(source: string, options: VadOptions, id: string): ModelDescriptor {
+  return {
+    format: 'onnx',
+    source,
+    id,
+    backend: options.backend ?? 'auto',
+    worker: options.worker ?? 'audio-onnx',
+    modality: 'audio',
+    ...(options.batching === undefined ? {} : { batching: options.batching }),
+    replicas: options.replicas ?? 1,
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    shapes: { input: ['batch', contextSamples + frameSamples], state: [2, 'batch', 128] },
+    batchAxes: { input: 0, state: 1, sr: null, output: 0, stateN: 1 },
+    sequence: { state: [{ input: 'state', output: 'stateN' }] },
+  };
+}
+
+/** The scheduled model behind a VAD task, and the rules every stream of it uses. */
+interface VadModel {
+  readonly model: Model;
+  readonly segmenter: SegmenterOptions;
+}
+
+function assertOpen(model: Model): void {
+  if (model.disposed) throw new DisposedError(`Task "${model.id}" was disposed; load it again.`, { model: model.id });
+}
+
+/** One frame's input: the previous 64 samples, then the 512 new ones. */
+function frameInput(context: Float32Array, frame: Float32Array): Float32Array {
+  const input = new Float32Array(contextSamples + frameSamples);
+  input.set(context);
+  input.set(frame, contextSamples);
+  return input;
+}
+
+/** Score one frame on `session` (state carried by it); resolves with the speech probability. */
+async function scoreOn(session: ModelSession, input: Float32Array, options: CallOptions): Promise<number> {
+  const { output } = await session.run(
+    { input: tensor('float32', [1, contextSamples + frameSamples], input), sr: tensor('int64', [], BigInt64Array.of(BigInt(sampleRate))) },
+    options,
+  );
+  if (output?.dtype !== 'float32') throw new InvalidInputError('Silero VAD returned no float32 "output".', { input: 'output', got: describeValue(output) });
+  return output.data[0] ?? 0;
 }
 
 /** Options of one live stream. */
@@ -96,31 +108,23 @@ export interface VadDetection {
  * await stream.end();
  */
 export class VadStream {
-  // ES private fields: not enumerable, so `JSON.stringify(stream)` never walks the task's
-  // worker connection or the queue; `toJSON()` gives a summary.
+  // ES private fields: not enumerable, so `JSON.stringify(stream)` never walks the model's
+  // worker connections; `toJSON()` gives a summary.
   #pending = new Float32Array(0);
   #context = new Float32Array(contextSamples);
-  #state: Float32Array = new Float32Array(256);
   readonly #segmenter: SpeechSegmenter;
   #chain: Promise<unknown> = Promise.resolve();
   #frames = 0;
   #ended = false;
-  readonly #task: LoadedTask;
-  readonly #queue: TaskQueue<VadPayload, VadAnswer>;
-  readonly #callDefaults: CallOptions;
+  readonly #model: Model;
+  readonly #session: ModelSession;
   readonly #onProbability: ((probability: number, timeMs: number) => void) | undefined;
 
   /** @internal use `vad.stream()` */
-  constructor(
-    task: LoadedTask,
-    queue: TaskQueue<VadPayload, VadAnswer>,
-    options: SegmenterOptions,
-    callDefaults: CallOptions,
-    onProbability?: (probability: number, timeMs: number) => void,
-  ) {
-    this.#task = task;
-    this.#queue = queue;
-    this.#callDefaults = callDefaults;
+  constructor(model: Model, options: SegmenterOptions, callDefaults: CallOptions, onProbability?: (probability: number, timeMs: number) => void) {
+    this.#model = model;
+    // The recurrent state lives in the session; its frames batch with other streams'.
+    this.#session = model.session({ call: callDefaults });
     this.#onProbability = onProbability;
     this.#segmenter = new SpeechSegmenter(vadFrameMs, options);
   }
@@ -137,7 +141,7 @@ export class VadStream {
    * JSON.stringify(stream); // '{"kind":"vad-stream","task":"vad-1","timeMs":1024,"ended":false}'
    */
   toJSON(): { readonly kind: 'vad-stream'; readonly task: string; readonly timeMs: number; readonly ended: boolean } {
-    return { kind: 'vad-stream', task: this.#task.info.taskId, timeMs: this.timeMs, ended: this.#ended };
+    return { kind: 'vad-stream', task: this.#model.id, timeMs: this.timeMs, ended: this.#ended };
   }
 
   /** Add samples (16 kHz mono); resolves with the events the new complete frames produced. */
@@ -145,7 +149,7 @@ export class VadStream {
     if (!(samples instanceof Float32Array)) {
       return Promise.reject(
         new InvalidInputError('VAD stream chunks must be Float32Array samples at 16 kHz.', {
-          model: this.#task.info.taskId,
+          model: this.#model.id,
           input: 'samples',
           expected: 'Float32Array',
           got: describeValue(samples),
@@ -155,7 +159,7 @@ export class VadStream {
     if (this.#ended)
       return Promise.reject(
         new InvalidInputError('This VAD stream has ended; start a new one.', {
-          model: this.#task.info.taskId,
+          model: this.#model.id,
           input: 'stream',
           expected: 'an open stream',
           got: 'ended',
@@ -180,6 +184,7 @@ export class VadStream {
         events.push(...(await this.scoreFrame(last, options)));
       }
       events.push(...this.#segmenter.finish());
+      this.#session.end();
       return events;
     });
     this.#chain = run.catch(() => undefined);
@@ -203,19 +208,14 @@ export class VadStream {
   }
 
   private async scoreFrame(frame: Float32Array, options: CallOptions): Promise<VadEvent[]> {
-    assertUsable(this.#task);
-    throwIfAborted(options.signal, this.#task.info.taskId);
-    const input = new Float32Array(contextSamples + frameSamples);
-    input.set(this.#context);
-    input.set(frame, contextSamples);
-    const answer = await this.#queue.run({ kind: 'frame', frame: input, state: this.#state }, { ...this.#callDefaults, ...options });
-    if (answer.kind !== 'frame') throw new Error('VAD answered a frame with a clip');
-    // Only a frame that ran advances the stream (a rejected frame can be pushed again).
+    assertOpen(this.#model);
+    throwIfAborted(options.signal, this.#model.id);
+    // A rejected frame leaves the session's state as it was: the frame can be pushed again.
+    const probability = await scoreOn(this.#session, frameInput(this.#context, frame), options);
     this.#context = frame.slice(frameSamples - contextSamples);
-    this.#state = answer.state;
-    this.#onProbability?.(answer.probability, this.#frames * vadFrameMs);
+    this.#onProbability?.(probability, this.#frames * vadFrameMs);
     this.#frames += 1;
-    return this.#segmenter.push(answer.probability);
+    return this.#segmenter.push(probability);
   }
 }
 
@@ -226,57 +226,119 @@ export class VadStream {
  * const vad = await runtime.vad();
  * const { segments } = await vad.detect(file); // [{ startMs: 1024, endMs: 3872 }, …]
  */
-export class VadTask extends ReplicatedTask<VadPayload, VadAnswer> {
+export class VadTask {
   // Not enumerable (ES private): `JSON.stringify(vad)` gives only its summary.
+  readonly #model: Model;
   readonly #options: SegmenterOptions;
 
   /** @internal use `runtime.vad()` */
-  constructor(replicas: readonly LoadedTask[], queue: TaskQueue<VadPayload, VadAnswer>, options: SegmenterOptions) {
-    super(replicas, queue);
-    this.#options = options;
+  constructor(vad: VadModel) {
+    this.#model = vad.model;
+    this.#options = vad.segmenter;
+  }
+
+  /** The scheduled model the task runs on (Silero VAD v5, with its batching and sequence config). */
+  get model(): Model {
+    return this.#model;
+  }
+
+  /** The backend the model runs on. */
+  get backend(): string {
+    return this.#model.backend;
+  }
+
+  /** Why `'auto'` did not get WebGPU, when it did not. */
+  get fallbackReason(): string | undefined {
+    return this.#model.fallbackReason;
+  }
+
+  /** The name the task reports metrics under (its model's id). */
+  get name(): string {
+    return this.#model.id;
+  }
+
+  /** The batching policy in force. */
+  get batching(): BatchPolicy {
+    return this.#model.batching;
+  }
+
+  /** True after {@link VadTask.dispose} (or the runtime's). */
+  get disposed(): boolean {
+    return this.#model.disposed;
+  }
+
+  /**
+   * Change batching settings while frames flow (queued frames keep their place).
+   *
+   * @example
+   * vad.reconfigure({ maxBatchSize: 1 }); // batching off, e.g. for an A/B comparison
+   */
+  reconfigure(batching: Partial<BatchPolicy>): BatchPolicy {
+    return this.#model.reconfigure(batching);
+  }
+
+  /** A plain summary for logs and `JSON.stringify(vad)`. */
+  toJSON(): TaskSummary {
+    return { kind: 'vad', name: this.name, backend: this.#model.backend, disposed: this.#model.disposed, replicas: this.#model.replicas };
   }
 
   /** Start a live stream with its own state; `call` sets defaults (priority, deadline) for its frames. */
   stream(options: VadStreamOptions = {}): VadStream {
-    assertUsable(this.task);
-    return new VadStream(this.task, this.queue, { ...this.#options, ...options }, options.call ?? {}, options.onProbability);
+    assertOpen(this.#model);
+    return new VadStream(this.#model, { ...this.#options, ...options }, options.call ?? {}, options.onProbability);
   }
 
-  /** Find the speech in a whole clip (decoded and resampled to 16 kHz first). */
+  /**
+   * Find the speech in a whole clip (decoded and resampled to 16 kHz first). Its frames
+   * run in order on one session; they share engine calls with live streams' frames.
+   */
   async detect(audio: AudioInput, options: CallOptions & SegmenterOptions = {}): Promise<VadDetection> {
-    assertUsable(this.task);
-    throwIfAborted(options.signal, this.task.info.taskId);
-    const samples = await toMono16k(audio, this.task.info.taskId);
-    throwIfAborted(options.signal, this.task.info.taskId);
-    const answer = await this.queue.run({ kind: 'clip', samples }, { ...options, timeoutMs: options.timeoutMs ?? 0 });
-    if (answer.kind !== 'clip') throw new Error('VAD answered a clip with a frame');
-    const probabilities = answer.probabilities;
+    assertOpen(this.#model);
+    throwIfAborted(options.signal, this.#model.id);
+    const samples = await toMono16k(audio, this.#model.id);
+    throwIfAborted(options.signal, this.#model.id);
+    if (samples.length === 0)
+      throw new InvalidInputError('The audio clip is empty (0 samples).', {
+        model: this.#model.id,
+        input: 'audio',
+        expected: 'at least 1 sample',
+        got: '0 samples',
+      });
+    const { signal, priority, supersedeKey } = options;
+    // A clip waits its turn frame by frame: no deadline unless one is asked for.
+    const call: CallOptions = { signal, priority, supersedeKey, timeoutMs: options.timeoutMs ?? 0 };
+    const session = this.#model.session({ call });
+    const count = Math.ceil(samples.length / frameSamples);
+    const probabilities = new Float32Array(count);
+    let context = new Float32Array(contextSamples);
+    try {
+      for (let i = 0; i < count; i += 1) {
+        const frame = new Float32Array(frameSamples);
+        frame.set(samples.subarray(i * frameSamples, Math.min(samples.length, (i + 1) * frameSamples)));
+        probabilities[i] = await scoreOn(session, frameInput(context, frame), {});
+        context = frame.slice(frameSamples - contextSamples);
+      }
+    } finally {
+      session.end();
+    }
     return {
       segments: segmentsOf(probabilities, vadFrameMs, { ...this.#options, ...options }),
       probabilities,
       frameMs: vadFrameMs,
-      durationMs: (probabilities.length * frameSamples * 1000) / 16000,
+      durationMs: (probabilities.length * frameSamples * 1000) / sampleRate,
     };
+  }
+
+  /** Free the model; queued frames reject with `DISPOSED`. */
+  dispose(): Promise<void> {
+    return this.#model.dispose();
   }
 }
 
-/** Load the VAD task. */
+/** Load the VAD task: Silero VAD v5 as a scheduled model with a sequence config. */
 export async function loadVad(loader: TaskLoader, options: VadOptions = {}): Promise<VadTask> {
-  const backend = options.backend ?? 'auto';
-  const replicas = await loader.loadReplicas(
-    { kind: 'vad', backend, modelUrl: loader.resolveUrl(options.modelUrl ?? loader.modelUrl('silero_vad_v5.onnx')) },
-    options.worker ?? 'audio-onnx',
-    options.replicas ?? 1,
-    options.onProgress,
-  );
-  const first = firstReplica(replicas);
-  const queue = loader.createQueue<VadPayload, VadAnswer>(
-    options.name ?? first.info.taskId,
-    'audio',
-    first.info.backend,
-    options,
-    replicas.length,
-    (payloads, replica, { priority }) => executeVadBatch(replicas[replica] ?? first, payloads, priority),
-  );
-  return new VadTask(replicas, queue, options);
+  const source = loader.resolveUrl(options.modelUrl ?? loader.modelUrl('silero_vad_v5.onnx'));
+  const id = options.name ?? loader.nextTaskId('vad');
+  const model = await loader.loadModel(sileroVadDescriptor(source, options, id), true);
+  return new VadTask({ model, segmenter: options });
 }
