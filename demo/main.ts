@@ -9,6 +9,7 @@ import { loadEmbeddingsPanel, runEmbeddingsPanel } from './panels/embeddings';
 import { loadGenerationPanel, runGenerationPanel, stopGeneration } from './panels/generation';
 import { loadOcrPanel, readOcrSnapshot, runOcrPanel, startOcrCamera, stopOcrCamera } from './panels/ocr';
 import { loadPosePanel, runPosePanel, startPoseCamera, stopPoseCamera } from './panels/pose';
+import { loadDetectionPanel, runDetectionPanel, startDetectionCamera, stopDetectionCamera } from './panels/detection';
 import { loadVadPanel, runVadPanel, startListening, stopListening } from './panels/vad';
 import { wireCachePanel, refreshCachePanel } from './cache-panel';
 import { Dashboard } from './dashboard/dashboard';
@@ -61,6 +62,7 @@ async function start(backend: Backend): Promise<void> {
       ['vad', async () => void (tasks.vad = await loadVadPanel(current, backend)), () => runVadPanel(false)],
       ['pose', async () => void (tasks.pose = await loadPosePanel(current, backend)), () => runPosePanel(false)],
       ['ocr', async () => void (tasks.ocr = await loadOcrPanel(current, backend)), () => runOcrPanel(false)],
+      ['detect', async () => void (await loadDetectionPanel(current, backend)), () => runDetectionPanel(false)],
       ['embed', async () => void (tasks.embed = await loadEmbeddingsPanel(current, backend)), () => runEmbeddingsPanel()],
       [
         'gen',
@@ -129,6 +131,10 @@ on('ocr-file', 'change', () => runOcrPanel(true));
 on('ocr-camera', 'click', () => startOcrCamera());
 on('ocr-snapshot', 'click', () => readOcrSnapshot());
 on('ocr-camera-stop', 'click', () => stopOcrCamera());
+on('detect-run', 'click', () => runDetectionPanel(false));
+on('detect-file', 'change', () => runDetectionPanel(true));
+on('detect-camera', 'click', () => startDetectionCamera());
+on('detect-camera-stop', 'click', () => stopDetectionCamera());
 on('embed-form', 'submit', () => runEmbeddingsPanel());
 on('gen-form', 'submit', () => runGenerationPanel());
 on('gen-stop', 'click', () => stopGeneration());

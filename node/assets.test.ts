@@ -41,7 +41,7 @@ describe('the model manifest', () => {
         expect({ path: file.path, bytes: bytes.byteLength, sha256: sha256Hex(bytes) }).toEqual({ path: file.path, bytes: file.bytes, sha256: file.sha256 });
         checked.push(file.path);
       }
-    expect(checked.length).toBe(22); // 4 engine files, 18 model files (the other 5 are generated)
+    expect(checked.length).toBe(24); // 4 engine files, 20 model files (the other 5 are generated)
   });
 
   it('names a licence and an upstream for every task, and every package a file comes from', () => {
@@ -71,7 +71,7 @@ describe('parseTaskList', () => {
   });
 
   it('names the built-in tasks when given an unknown one', () => {
-    expect(() => parseTaskList('vad,speech')).toThrow('unknown task "speech"; the built-in tasks are vad, pose, ocr, embeddings, generation');
+    expect(() => parseTaskList('vad,speech')).toThrow('unknown task "speech"; the built-in tasks are vad, pose, ocr, embeddings, generation, detection');
   });
 });
 

@@ -2,7 +2,7 @@
  * `npx inpage` (the bin is `bin.ts`): the command line for apps not built with Vite (webpack, Rollup, esbuild,
  * a static server): copies the same files the `inpage/vite` plugin serves.
  *
- *   npx inpage assets <dir> [--tasks vad,pose,ocr,embeddings,generation|all|installed|none] [--check] [--list]
+ *   npx inpage assets <dir> [--tasks vad,pose,ocr,embeddings,generation,detection|all|installed|none] [--check] [--list]
  *
  * Exit status: 0 done; 1 a listed task's package is missing, or a file failed its check;
  * 2 bad usage.

@@ -46,10 +46,10 @@ export interface ManifestTask {
 }
 
 /** The built-in tasks, by the name the CLI and the plugin use. */
-export type TaskName = 'vad' | 'pose' | 'ocr' | 'embeddings' | 'generation';
+export type TaskName = 'vad' | 'pose' | 'ocr' | 'embeddings' | 'generation' | 'detection';
 
 /** Every task name, in the order they are listed. */
-export const taskNames: readonly TaskName[] = ['vad', 'pose', 'ocr', 'embeddings', 'generation'];
+export const taskNames: readonly TaskName[] = ['vad', 'pose', 'ocr', 'embeddings', 'generation', 'detection'];
 
 /** Engine folders. */
 export type EngineName = 'ort' | 'tfjs';

@@ -24,6 +24,9 @@ export type { BatchPolicy, Modality, Priority } from './scheduler/policy';
 export { modalityDefaults } from './scheduler/policy';
 export type { SchedulingOptions } from './tasks/task-queue';
 export type { DetailedRunResult, Model, ModelSummary, RunOptions } from './model';
+export { ModelSession } from './model-session';
+export type { SequenceConfig, SequenceState, SessionOptions } from './model-session';
+export type { ModelState, ModelStatus, RepositoryModel } from './model-repository';
 
 // ── Tasks ────────────────────────────────────────────────────────────────────
 export { PoseTask } from './tasks/pose';
@@ -88,3 +91,17 @@ export {
   WorkerCrashedError,
 } from './errors';
 export type { InpageErrorCode, InpageErrorFields } from './errors';
+
+// ── Object detection (a task written with the public API above) ──────────────
+export { cocoLabels, loadObjectDetection, ObjectDetectionTask } from './tasks/detection';
+export type {
+  CocoLabel,
+  DetectedObject,
+  DetectionImage,
+  DetectionSettings,
+  DetectionTimings,
+  DetectOptions,
+  ObjectDetectionOptions,
+  ObjectDetectionResult,
+  PixelBox,
+} from './tasks/detection';
