@@ -25,7 +25,10 @@ const gzip = (bytes) => gzipSync(bytes, { level: 9 }).length;
 
 /** Budgets, gzip bytes unless said otherwise. */
 const budgets = {
-  'main entry (minified, gzip)': 30_000,
+  // 40.2 kB at 0.3.0: the batch planner (config checks, batch keys and units for any model),
+  // sessions, the model repository, and the object-detection task, which apps that do not
+  // import it tree-shake away (`sideEffects: false`). Was 25.4 kB at 0.2.0.
+  'main entry (minified, gzip)': 45_000,
   'worker (gzip)': 380_000,
   'ONNX Runtime WASM (gzip)': 6_800_000,
   'TF.js WASM, SIMD (gzip)': 150_000,
