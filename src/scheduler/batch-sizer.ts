@@ -57,7 +57,17 @@ export class BatchSizer {
     return best;
   }
 
-  /** The batch size to aim for now. */
+  /**
+   * The most units one batch may take of what is already waiting. Without a latency target,
+   * the maximum: cutting a batch of waiting requests would only make the rest wait for the
+   * next engine call (the smaller target decides only how long to wait for more). With
+   * one, the size {@link target} picks within it.
+   */
+  cap(): number {
+    return this.targetP95Ms === 0 ? this.maxBatchSize : this.target();
+  }
+
+  /** The batch size to aim for now: a batch this full goes without waiting. */
   target(): number {
     const measured = [...this.serviceMs.entries()].filter(([bucket]) => (this.samples.get(bucket) ?? 0) >= 2);
     // Until two sizes are known, let batches form naturally up to the maximum.

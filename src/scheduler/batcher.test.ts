@@ -15,6 +15,11 @@ function fakeEngine(cost: (units: number) => number = () => 10) {
 const policy = (overrides: Partial<BatchPolicy> = {}): BatchPolicy =>
   resolvePolicy('image', { maxBatchSize: 4, maxQueueDelayMs: 5, defaultPriority: 'interactive', ...overrides });
 
+/** Let an idle model's gathering microtasks run (no timer moves). */
+async function gathered(): Promise<void> {
+  for (let i = 0; i < 10; i += 1) await Promise.resolve();
+}
+
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
 });
@@ -27,15 +32,46 @@ describe('DynamicBatcher', () => {
     const engine = fakeEngine();
     const batcher = new DynamicBatcher('m', policy({ maxQueueDelayMs: 50 }), engine.execute);
     const done = batcher.submit(21);
+    await gathered(); // a few microtasks, no timer: requests of this same task could have joined
     expect(engine.batches).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(10);
     await expect(done).resolves.toMatchObject({ value: 42, queueMs: 0, batchUnits: 1 });
+  });
+
+  it('sends requests made in the same task to an idle model as one batch, callers a few awaits apart included', async () => {
+    const engine = fakeEngine();
+    const batcher = new DynamicBatcher('m', policy({ maxBatchSize: 8, maxQueueDelayMs: 50 }), engine.execute);
+    const direct = [0, 1, 2].map((n) => batcher.submit(n));
+    const late = (async () => {
+      await Promise.resolve();
+      await Promise.resolve();
+      return batcher.submit(3);
+    })();
+    await gathered();
+    expect(engine.batches.map((b) => b.payloads)).toEqual([[0, 1, 2, 3]]);
+    await vi.advanceTimersByTimeAsync(10);
+    expect((await Promise.all([...direct, late])).map((r) => [r.value, r.batchUnits, r.queueMs])).toEqual([
+      [0, 4, 0],
+      [2, 4, 0],
+      [4, 4, 0],
+      [6, 4, 0],
+    ]);
+    // Closed loop: every caller answered by one batch asks again at once; the wave stays whole.
+    const loop = async (n: number): Promise<number[]> => {
+      const sizes: number[] = [];
+      for (let round = 0; round < 3; round += 1) sizes.push((await batcher.submit(n)).batchUnits);
+      return sizes;
+    };
+    const waves = Promise.all([0, 1, 2, 3, 4].map(loop));
+    await vi.advanceTimersByTimeAsync(40);
+    expect(await waves).toEqual(Array.from({ length: 5 }, () => [5, 5, 5]));
   });
 
   it('stacks concurrent requests into one batch and splits results back in order', async () => {
     const engine = fakeEngine();
     const batcher = new DynamicBatcher('m', policy({ maxInFlightPerReplica: 1 }), engine.execute);
     const first = batcher.submit(0); // runs alone (idle)
+    await gathered();
     const rest = [1, 2, 3, 4].map((n) => batcher.submit(n));
     await vi.advanceTimersByTimeAsync(10);
     expect(engine.batches.map((b) => b.payloads)).toEqual([[0], [1, 2, 3, 4]]);
@@ -48,6 +84,7 @@ describe('DynamicBatcher', () => {
     const engine = fakeEngine();
     const batcher = new DynamicBatcher('m', policy({ maxInFlightPerReplica: 1, maxQueueDelayMs: 50 }), engine.execute);
     void batcher.submit(0); // idle → alone
+    await gathered();
     // Two shapes interleaved: four of 'a' fill a batch at once; the three of 'b' wait for the delay.
     for (const [n, key] of [
       [1, 'a'],
@@ -70,18 +107,24 @@ describe('DynamicBatcher', () => {
     // Two replicas, so the partial batch has an idle replica to go to (no pipelining hold).
     const batcher = new DynamicBatcher('m', policy({ maxQueueDelayMs: 5, maxInFlightPerReplica: 2 }), engine.execute, 2);
     void batcher.submit(0); // idle → alone
+    await gathered();
     for (const n of [1, 2, 3, 4]) void batcher.submit(n); // full batch of 4 → at once
+    await gathered();
     expect(engine.batches.map((b) => b.payloads)).toEqual([[0], [1, 2, 3, 4]]);
     await vi.advanceTimersByTimeAsync(100); // both finish
     void batcher.submit(5);
     void batcher.submit(6);
     void batcher.submit(7);
-    // Idle again: 5 goes alone; 6 and 7 wait for the delay (not a full batch).
-    expect(engine.batches.map((b) => b.payloads).slice(2)).toEqual([[5]]);
+    // Idle again: the three, made in one task, go together at once.
+    await gathered();
+    expect(engine.batches.map((b) => b.payloads).slice(2)).toEqual([[5, 6, 7]]);
+    // Not idle now: a partial batch waits for the delay, then takes the free replica.
+    void batcher.submit(8);
+    void batcher.submit(9);
     await vi.advanceTimersByTimeAsync(4);
     expect(engine.batches).toHaveLength(3);
     await vi.advanceTimersByTimeAsync(1);
-    expect(engine.batches.map((b) => b.payloads).slice(3)).toEqual([[6, 7]]);
+    expect(engine.batches.map((b) => b.payloads).slice(3)).toEqual([[8, 9]]);
     expect(engine.batches.map((b) => b.replica).slice(2)).toEqual([0, 1]);
   });
 
@@ -95,6 +138,7 @@ describe('DynamicBatcher', () => {
     await vi.advanceTimersByTimeAsync(100);
     engine.batches.length = 0;
     void batcher.submit(0); // idle → at once; expected to end at +100 ms
+    await gathered();
     for (let t = 0; t < 70; t += 10) {
       void batcher.submit(100 + t);
       await vi.advanceTimersByTimeAsync(10);
@@ -114,12 +158,44 @@ describe('DynamicBatcher', () => {
   it('cuts batches to the largest preferred size that fits', async () => {
     const engine = fakeEngine(() => 10);
     const batcher = new DynamicBatcher('m', policy({ maxBatchSize: 8, preferredBatchSizes: [2, 4], maxInFlightPerReplica: 1 }), engine.execute);
-    void batcher.submit(0);
-    for (let n = 1; n <= 7; n += 1) void batcher.submit(n);
+    for (let n = 0; n < 7; n += 1) void batcher.submit(n);
     await vi.advanceTimersByTimeAsync(10);
     await vi.advanceTimersByTimeAsync(10);
     await vi.advanceTimersByTimeAsync(10);
-    expect(engine.batches.map((b) => b.payloads.length)).toEqual([1, 4, 2, 1]);
+    expect(engine.batches.map((b) => b.payloads.length)).toEqual([4, 2, 1]);
+  });
+
+  it('sends all that waits in one batch when the learned target is smaller but no latency target caps it', async () => {
+    const engine = fakeEngine((units) => 10 * units); // a flat cost per unit: batching saves nothing
+    const batcher = new DynamicBatcher('m', policy({ maxBatchSize: 8, maxInFlightPerReplica: 1 }), engine.execute);
+    for (const size of [1, 1, 2, 2]) {
+      for (let i = 0; i < size; i += 1) void batcher.submit(i);
+      await vi.advanceTimersByTimeAsync(10 * size);
+    }
+    expect(batcher.targetBatchSize).toBe(1); // nothing to wait for: a lone request goes at once
+    engine.batches.length = 0;
+    // Five made in one task: all five go, not the target's one (and the rest behind it).
+    for (let n = 0; n < 5; n += 1) void batcher.submit(n);
+    await gathered();
+    for (let n = 1; n <= 6; n += 1) void batcher.submit(100 + n);
+    await vi.advanceTimersByTimeAsync(50 + 60);
+    // The six waited for the running batch, so they go together, not 1 at a time.
+    expect(engine.batches.map((b) => b.payloads.length)).toEqual([5, 6]);
+  });
+
+  it('keeps batches within the size the latency target allows', async () => {
+    const engine = fakeEngine((units) => 4 * units);
+    const batcher = new DynamicBatcher('m', policy({ maxBatchSize: 8, maxInFlightPerReplica: 1, targetP95Ms: 20 }), engine.execute);
+    for (const size of [1, 1, 2, 2, 4, 4, 8, 8]) {
+      for (let i = 0; i < size; i += 1) void batcher.submit(i);
+      await vi.advanceTimersByTimeAsync(4 * size);
+    }
+    // 8 units take 32 ms, past half the 20 ms target; 2 take 8 ms, within it.
+    engine.batches.length = 0;
+    for (let n = 0; n < 6; n += 1) void batcher.submit(n);
+    await vi.advanceTimersByTimeAsync(40);
+    expect(Math.max(...engine.batches.map((b) => b.payloads.length))).toBeLessThanOrEqual(2);
+    expect(engine.batches.flatMap((b) => b.payloads)).toHaveLength(6);
   });
 
   it('runs realtime before interactive before background, FIFO within a class', async () => {
@@ -131,7 +207,8 @@ describe('DynamicBatcher', () => {
     void batcher.submit(3, { priority: 'realtime' });
     void batcher.submit(4, { priority: 'interactive' });
     await vi.advanceTimersByTimeAsync(100);
-    expect(engine.batches.map((b) => b.payloads[0])).toEqual([0, 3, 2, 4, 1]);
+    // Made in one task, so ordered before any runs: 0 is interactive (the policy's default).
+    expect(engine.batches.map((b) => b.payloads[0])).toEqual([3, 0, 2, 4, 1]);
   });
 
   it('sends work more urgent than everything in flight through the express slot, and tells the executor its priority', async () => {
@@ -142,10 +219,13 @@ describe('DynamicBatcher', () => {
     };
     const batcher = new DynamicBatcher('m', policy({ maxBatchSize: 1, maxInFlightPerReplica: 2 }), execute);
     for (let n = 0; n < 4; n += 1) void batcher.submit(n, { priority: 'background' });
+    await gathered();
     expect(batcher.inFlight).toBe(2); // two slots; background never takes the express slot
     void batcher.submit(10, { priority: 'interactive' });
+    await gathered();
     expect(batcher.inFlight).toBe(3); // at once, beside two background batches
     void batcher.submit(11, { priority: 'interactive' }); // the express slot is taken by an equal class: waits
+    await gathered();
     expect(batcher.inFlight).toBe(3);
     expect(batches).toEqual([
       { payloads: [0], priority: 'background' },
@@ -195,6 +275,7 @@ describe('DynamicBatcher', () => {
     const queuedController = new AbortController();
     const runningController = new AbortController();
     void batcher.submit(0);
+    await gathered();
     const running = batcher.submit(1, { signal: runningController.signal });
     const runningPeer = batcher.submit(2);
     await vi.advanceTimersByTimeAsync(5); // [1, 2] dispatched? no: replica busy with [0] until 50
@@ -216,6 +297,7 @@ describe('DynamicBatcher', () => {
     const engine = fakeEngine(() => 50);
     const batcher = new DynamicBatcher('m', policy({ maxInFlightPerReplica: 1 }), engine.execute);
     void batcher.submit(0);
+    await gathered();
     const frames = [1, 2, 3].map((n) => batcher.submit(n, { supersedeKey: 'camera' }).catch((e: unknown) => e));
     await vi.advanceTimersByTimeAsync(100);
     const [first, second, third] = await Promise.all(frames);
@@ -229,6 +311,7 @@ describe('DynamicBatcher', () => {
     const engine = fakeEngine(() => 50);
     const batcher = new DynamicBatcher('m', policy({ maxBatchSize: 1, maxQueueSize: 2, maxInFlightPerReplica: 1 }), engine.execute);
     void batcher.submit(0);
+    await gathered();
     void batcher.submit(1);
     void batcher.submit(2);
     await expect(batcher.submit(3)).rejects.toMatchObject({ code: 'QUEUE_FULL', expected: 'at most 2 queued' });
@@ -251,6 +334,7 @@ describe('DynamicBatcher', () => {
     batches.length = 0;
     // Replica 0 (10 ms) should take most of a burst.
     for (let i = 0; i < 4; i += 1) void batcher.submit(i);
+    await gathered();
     expect(batches.filter((b) => b.replica === 0).length).toBeGreaterThanOrEqual(2);
     await vi.advanceTimersByTimeAsync(100);
     batches.length = 0;
@@ -264,6 +348,7 @@ describe('DynamicBatcher', () => {
     const engine = fakeEngine(() => 50);
     const batcher = new DynamicBatcher('m', policy({ maxInFlightPerReplica: 1 }), engine.execute);
     const running = batcher.submit(0);
+    await gathered();
     const queued = batcher.submit(1).catch((e: unknown) => e);
     batcher.close();
     await expect(queued).resolves.toMatchObject({ code: 'DISPOSED' });

@@ -2,7 +2,11 @@
  * The dynamic batcher for one model: requests queue here (priority + aging), and go out
  * as one engine call per batch when a replica has a free slot and either the batch is
  * full (the target size), the oldest request has waited `maxQueueDelayMs`, or nothing is
- * running (a lone request on an idle model never sits out the delay). Deadlines,
+ * running (a lone request on an idle model never sits out the delay). New requests are
+ * looked at a few microtasks after they arrive, not at once: requests made in the same
+ * task (a `Promise.all` over inputs, or closed-loop callers all answered by one batch,
+ * which come back together) share one engine call instead of going out as 1 and the
+ * rest. Deadlines,
  * cancellation, superseding and a bounded queue act while requests wait; a running
  * batch always finishes for its members that are still interested.
  */
@@ -12,6 +16,12 @@ import { BatchSizer } from './batch-sizer';
 import { priorityRank, type BatchPolicy, type Priority } from './policy';
 import { RequestQueue, type QueuedItem } from './request-queue';
 import { Router, type ReplicaState } from './router';
+
+/**
+ * Microtask hops between a request's arrival and the batcher's look at the queue: requests
+ * made up to this many `await`s after the first, in the same task, join its batch.
+ */
+const gatherMicrotasks = 4;
 
 /** Per-request scheduling options. */
 export interface ScheduleOptions {
@@ -82,6 +92,8 @@ export class DynamicBatcher<P, R> {
   private nextId = 1;
   private closed: InpageError | undefined;
   private idleWaiters: (() => void)[] = [];
+  /** Microtask hops left before new requests are looked at; 0 = not gathering. */
+  private gatherHops = 0;
 
   constructor(
     readonly model: string,
@@ -219,7 +231,7 @@ export class DynamicBatcher<P, R> {
       };
       this.queue.push(item);
       this.observer.onQueueDepth?.(this.queue.length);
-      this.pump();
+      this.gather();
     });
   }
 
@@ -257,9 +269,9 @@ export class DynamicBatcher<P, R> {
     this.checkIdle();
   }
 
-  /** Units to take now: up to `target`, cut to the largest preferred size that fits. */
-  private batchUnits(available: number, target: number): number {
-    const n = Math.min(available, target);
+  /** Units to take now: up to `cap`, cut to the largest preferred size that fits. */
+  private batchUnits(available: number, cap: number): number {
+    const n = Math.min(available, cap);
     const preferred = this.policy.preferredBatchSizes.filter((s) => s <= n);
     return preferred.length > 0 ? (preferred[preferred.length - 1] ?? n) : n;
   }
@@ -294,7 +306,7 @@ export class DynamicBatcher<P, R> {
           return;
         }
       }
-      const units = this.batchUnits(available, target);
+      const units = this.batchUnits(available, Math.min(this.sizer.cap(), this.policy.maxBatchSize));
       const batch = this.queue.take(now, units, (item) => {
         if (item.batchKey !== head.batchKey) return false;
         const bound = this.router.stickyReplica(item.stickyKey);
@@ -303,6 +315,23 @@ export class DynamicBatcher<P, R> {
       this.observer.onQueueDepth?.(this.queue.length);
       void this.run(batch, replica, now);
     }
+  }
+
+  /**
+   * Decide on new requests after {@link gatherMicrotasks} microtask hops, not at once: the
+   * requests made in this task (callers a few `await`s behind the first included) are all
+   * queued by then, so they form one batch instead of 1 and the rest, or a first batch
+   * cut at the target size and a second. Nothing waits for a timer or a new task.
+   */
+  private gather(): void {
+    if (this.gatherHops > 0) return;
+    this.gatherHops = gatherMicrotasks;
+    const hop = (): void => {
+      this.gatherHops -= 1;
+      if (this.gatherHops > 0) queueMicrotask(hop);
+      else this.pump();
+    };
+    queueMicrotask(hop);
   }
 
   private arm(at: number): void {

@@ -31,7 +31,7 @@ describe('TaskQueue.reconfigure', () => {
     const burst = () => Promise.all([1, 2, 3, 4, 5].map((n) => queue.run(n)));
     const batched = burst();
     await vi.advanceTimersByTimeAsync(30);
-    expect(engine.batches).toEqual([[1], [2, 3, 4, 5]]);
+    expect(engine.batches).toEqual([[1, 2, 3, 4, 5]]); // made in one task: one batch on an idle model
     expect(await batched).toEqual([2, 4, 6, 8, 10]);
 
     engine.batches.length = 0;
