@@ -18,7 +18,7 @@
  *   npx playwright test -c bench/playwright.config.ts models   (writes bench/results/models.{json,md})
  */
 import { chromium, test } from '@playwright/test';
-import { writeReport, type Row } from './support';
+import { machineFacts, writeReport, type Row } from './support';
 
 const backends = (process.env.BENCH_BACKENDS ?? 'wasm').split(',').filter((b): b is 'wasm' | 'webgpu' => b === 'wasm' || b === 'webgpu');
 const seconds = Number(process.env.BENCH_SECONDS ?? 1);
@@ -30,6 +30,7 @@ const concurrencies = [1, 8, 32];
 test('your own model through the scheduler: batched vs maxBatchSize 1 vs the raw engine', async ({ page }) => {
   await page.goto('/e2e/harness.html');
   await page.locator('#status', { hasText: 'ready' }).waitFor();
+  const machine = await machineFacts(page);
   const rows: Row[] = [];
   const policies: Record<string, string> = {};
   // Stacking writes every batch into a fresh buffer; what first touching fresh memory costs
@@ -277,8 +278,8 @@ test('your own model through the scheduler: batched vs maxBatchSize 1 vs the raw
     environment: {
       browser: `Chromium ${version}`,
       backends: backends.join(', '),
-      webgpu: 'SwiftShader (CPU)',
-      cores: 2,
+      webgpu: machine.webgpu,
+      cores: machine.cores,
       secondsPerPoint: seconds * rounds,
       rounds,
       'first touch of fresh memory, µs per 4 KiB page': Number(firstTouchUsPerPage.toFixed(1)),

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test } from '@playwright/test';
+import { test, type Page } from '@playwright/test';
 import { markdownTable, reportAnnotation, type Report } from './report';
 
 export { markdownTable, type Report, type Row } from './report';
@@ -38,4 +38,34 @@ export function writeReport(report: Report): void {
   writeFileSync(join(resultsDir, `${report.name}.md`), markdown);
   console.log(`\n${markdown}`);
   test.info().annotations.push({ type: reportAnnotation, description: file });
+}
+
+/** What a report runs on, read in the page at run time (never assumed). */
+export interface MachineFacts {
+  /** `navigator.hardwareConcurrency`. */
+  readonly cores: number;
+  /** The WebGPU adapter: vendor, architecture and description from `adapter.info`, "fallback" when it is a software adapter; or why there is none. */
+  readonly webgpu: string;
+}
+
+/** Read {@link MachineFacts} in the page. */
+export async function machineFacts(page: Page): Promise<MachineFacts> {
+  return page.evaluate(async () => {
+    const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<GPUAdapterLike | null> } }).gpu;
+    interface GPUAdapterLike {
+      readonly info?: { readonly vendor: string; readonly architecture: string; readonly description: string };
+      readonly isFallbackAdapter?: boolean;
+    }
+    let webgpu = 'no navigator.gpu';
+    if (gpu !== undefined) {
+      const adapter = await gpu.requestAdapter();
+      if (adapter === null) webgpu = 'no adapter';
+      else {
+        const info = adapter.info;
+        const parts = [info?.vendor, info?.architecture, info?.description].filter((p) => p !== undefined && p !== '');
+        webgpu = `${parts.join(' / ') || 'unnamed adapter'}${adapter.isFallbackAdapter === true ? ' (fallback adapter)' : ''}`;
+      }
+    }
+    return { cores: navigator.hardwareConcurrency, webgpu };
+  });
 }

@@ -32,6 +32,7 @@ import type {
 import { transferablesOf } from '../src/tensor';
 import { applyShapeOverrides } from '../src/signature';
 import { validateInputs } from '../src/validate';
+import { BufferPool } from '../src/batching/buffer-pool';
 import { splitOutputs, stackRequests } from '../src/batching/stack';
 import type { BatchPlan } from '../src/batching/plan';
 import { engineVersions, verifyOrtFiles } from './engine-files';
@@ -54,6 +55,8 @@ interface Loaded {
   readonly rejectNaN: boolean;
   /** One engine call at a time per session, most urgent first. */
   readonly gate: RunGate;
+  /** Buffers of stacked inputs, reused batch after batch. */
+  readonly pool: BufferPool;
 }
 
 /** Caches off: what a worker does until `configure` says otherwise. */
@@ -170,7 +173,7 @@ export class EngineHost implements EngineWorkerApi {
       throw error;
     }
     const info: ModelInfo = { ...loadedInfo, inputs, weightBytes: sourceBytes(source) };
-    this.loaded.set(request.modelId, { engine, inputs, rejectNaN: request.rejectNaN, gate: new RunGate() });
+    this.loaded.set(request.modelId, { engine, inputs, rejectNaN: request.rejectNaN, gate: new RunGate(), pool: new BufferPool() });
     return info;
   }
 
@@ -187,11 +190,16 @@ export class EngineHost implements EngineWorkerApi {
 
   /** Validate, then run on the model's engine; for tasks inside this worker (no transfer). */
   protected async runValidated(modelId: string, inputs: TensorMap, priority?: Priority): Promise<RunResult> {
-    const loaded = this.get(modelId);
-    const { engine, inputs: specs, rejectNaN } = loaded;
+    const { inputs: specs, rejectNaN } = this.get(modelId);
     const validateStart = performance.now();
     validateInputs(modelId, specs, inputs, { rejectNaN });
-    const validateMs = performance.now() - validateStart;
+    return this.runGated(modelId, inputs, priority, performance.now() - validateStart);
+  }
+
+  /** Run on the model's engine, one call at a time per model, most urgent first. */
+  private async runGated(modelId: string, inputs: TensorMap, priority: Priority | undefined, validateMs = 0): Promise<RunResult> {
+    const loaded = this.get(modelId);
+    const { engine } = loaded;
     // Quirk: an ONNX Runtime Web session refuses a second run() while one is in flight
     // ("Session already started", seen on WebGPU). The scheduler keeps two batches in
     // flight per worker so the next is already here when one ends; they queue here.
@@ -200,16 +208,28 @@ export class EngineHost implements EngineWorkerApi {
   }
 
   async runBatch(modelId: string, requests: readonly TensorMap[], plan: BatchPlan, priority?: Priority): Promise<BatchRunResult> {
-    this.get(modelId);
+    const { pool } = this.get(modelId);
     const stackStart = performance.now();
     // One request needs no stacking (unless ragged inputs are padded and a mask is built).
-    const alone = requests.length === 1 && plan.mode === 'group';
-    const stacked = alone ? undefined : stackRequests(modelId, requests, plan);
+    const alone = requests.length === 1 && plan.mode !== 'pad';
+    const stacked = alone ? undefined : stackRequests(modelId, requests, plan, (dtype, dims) => pool.allocate(dtype, dims));
     const inputs = stacked?.inputs ?? requests[0] ?? {};
     const stackMs = performance.now() - stackStart;
-    const result = await this.runValidated(modelId, inputs, priority);
-    const splitStart = performance.now();
-    const outputs = stacked === undefined ? [result.outputs] : splitOutputs(modelId, result.outputs, stacked.units, plan, stacked.lengths);
+    let result: RunResult;
+    let outputs: TensorMap[];
+    let splitStart: number;
+    try {
+      // Each request was validated on the main thread before it was queued (the model's
+      // handle does it, NaN scan included), and stacking checked that they agree: a second
+      // pass over the stacked batch would only read every element again.
+      result = await this.runGated(modelId, inputs, priority);
+      splitStart = performance.now();
+      outputs = stacked === undefined ? [result.outputs] : splitOutputs(modelId, result.outputs, stacked.units, plan, stacked.lengths);
+    } finally {
+      // The engine has copied the stacked inputs, and splitting copied any output that might
+      // share their memory: their buffers serve the next batch.
+      if (stacked !== undefined) pool.release(Object.values(stacked.inputs));
+    }
     const answer: BatchRunResult = { outputs, timings: { ...result.timings, stackMs, splitMs: performance.now() - splitStart } };
     return transfer(
       answer,

@@ -14,7 +14,11 @@ import type { Tensor, TensorDType, TensorMap } from '../protocol';
 import { copyTensor, formatShape, ownedTensor } from '../tensor';
 import { allocateTensor, bytesOf, copyBox, fillTensor } from './box-copy';
 import { fnv1a64 } from './fnv1a';
+import { itemUnits, joinRows } from './concat-stack';
 import type { BatchPlan, PlannedInput } from './plan';
+
+/** Makes a zero-filled tensor for a stacked input (a `BufferPool`'s `allocate`, or a fresh one). */
+export type Allocate = (dtype: TensorDType, dims: readonly number[]) => Tensor;
 
 /** A batch built from several requests, and what splitting its outputs needs. */
 export interface StackedBatch {
@@ -65,14 +69,23 @@ export function requestUnits(model: string, inputs: TensorMap, plan: BatchPlan):
       );
     }
   }
-  return first?.units ?? 1;
+  if (plan.mode !== 'concat') return first?.units ?? 1;
+  // Concat mode: joined inputs' item columns count the items too.
+  const items = itemUnits(model, inputs, plan);
+  if (first !== undefined && items !== undefined && items > first.units) {
+    throw new InvalidInputError(
+      `Model "${model}": the joined inputs name ${items} items, but "${first.name}" holds ${first.units} on its batch axis ${first.axis}.`,
+      { model, input: first.name, expected: `${items} on axis ${first.axis}`, got: String(first.units) },
+    );
+  }
+  return first?.units ?? items ?? 1;
 }
 
 /**
  * The batch compatibility key of a request: requests with equal keys may share a batch.
  * It holds every batched input's dtype and shape without its batch axis (and, in pad mode,
- * without its ragged axis), and every shared input's dtype, shape and a 64-bit FNV-1a hash
- * of its bytes.
+ * without its ragged axis; a joined input's without its axis 0 in concat mode), and every
+ * shared input's dtype, shape and a 64-bit FNV-1a hash of its bytes.
  *
  * @example
  * batchKeyOf(request, plan); // '[["input","float32",["*",576]],["state","float32",[2,"*",128]],["sr","int64",[],"a8c7f832281a39c5"]]'
@@ -80,6 +93,7 @@ export function requestUnits(model: string, inputs: TensorMap, plan: BatchPlan):
 export function batchKeyOf(inputs: TensorMap, plan: BatchPlan): string {
   const parts = plan.inputs.map((input) => {
     const t = tensorOf(plan.model, inputs, input.name);
+    if (input.concat !== null) return [input.name, t.dtype, t.dims.map((size, axis) => (axis === 0 ? '~' : size))];
     if (input.batchAxis === null) return [input.name, t.dtype, t.dims, fnv1a64(bytesOf(t))];
     const shape = t.dims.map((size, axis) => (axis === input.batchAxis ? '*' : axis === input.ragged?.axis ? '~' : size));
     return [input.name, t.dtype, shape];
@@ -92,13 +106,16 @@ export function batchKeyOf(inputs: TensorMap, plan: BatchPlan): string {
  * concatenated along its batch axis (an inner axis too: `state` [2, B, 128] along axis 1),
  * every shared input taken from the first request, and in pad mode every ragged input
  * padded to the longest request with its pad value, plus the mask input when declared.
+ * In concat mode every joined input's rows are appended, its item column offset by the
+ * units before. Stacked tensors come from `allocate` (zero-filled): the worker passes a
+ * pool's, so a batch reuses the buffers of an earlier one.
  *
  * @example
  * const batch = stackRequests('vad', [a, b], plan); // a has batch 1, b batch 3
  * batch.inputs.state.dims; // [2, 4, 128]
  * batch.units; // [1, 3]
  */
-export function stackRequests(model: string, requests: readonly TensorMap[], plan: BatchPlan): StackedBatch {
+export function stackRequests(model: string, requests: readonly TensorMap[], plan: BatchPlan, allocate: Allocate = allocateTensor): StackedBatch {
   if (requests.length === 0) throw new InvalidInputError(`No requests to stack for model "${model}".`, { model, expected: 'at least one request', got: '0' });
   const units = requests.map((request) => requestUnits(model, request, plan));
   const lengthsFrom = plan.inputs.find((input) => input.name === plan.lengthsFrom);
@@ -107,9 +124,10 @@ export function stackRequests(model: string, requests: readonly TensorMap[], pla
   const entries = plan.inputs.map((input): [string, Tensor] => {
     const tensors = requests.map((request) => tensorOf(model, request, input.name));
     const [only] = tensors;
-    return [input.name, only !== undefined && tensors.length === 1 ? ownedTensor(only) : stackInput(model, input, tensors, units)];
+    if (only !== undefined && tensors.length === 1) return [input.name, ownedTensor(only)];
+    return [input.name, input.concat === null ? stackInput(model, input, tensors, units, allocate) : joinRows(model, input, tensors, units, allocate)];
   });
-  if (plan.mask !== null && lengths !== undefined) entries.push([plan.mask.name, buildMask(plan.mask.dtype, units, lengths)]);
+  if (plan.mask !== null && lengths !== undefined) entries.push([plan.mask.name, buildMask(plan.mask.dtype, units, lengths, allocate)]);
   return { inputs: Object.fromEntries(entries), units, lengths };
 }
 
@@ -186,7 +204,7 @@ function cutLength(size: number, length: number, maxLength: number): number {
 }
 
 /** One input of several requests, stacked (or, without a batch axis, the first request's). */
-function stackInput(model: string, input: PlannedInput, tensors: readonly Tensor[], units: readonly number[]): Tensor {
+function stackInput(model: string, input: PlannedInput, tensors: readonly Tensor[], units: readonly number[], allocate: Allocate): Tensor {
   const [first] = tensors;
   if (first === undefined) throw new InvalidInputError(`No requests to stack for model "${model}".`, { model });
   const axis = input.batchAxis;
@@ -205,7 +223,7 @@ function stackInput(model: string, input: PlannedInput, tensors: readonly Tensor
   const dims = [...first.dims];
   dims[axis] = units.reduce((sum, u) => sum + u, 0);
   if (input.ragged !== null) dims[input.ragged.axis] = Math.max(...tensors.map((t) => raggedLength(model, input, t)));
-  const stacked = allocateTensor(first.dtype, dims);
+  const stacked = allocate(first.dtype, dims);
   if (input.ragged !== null && input.ragged.padValue !== 0) fillTensor(stacked, input.ragged.padValue);
   let offset = 0;
   tensors.forEach((t, i) => {
@@ -232,9 +250,9 @@ function raggedLength(model: string, input: PlannedInput, t: Tensor): number {
 }
 
 /** The mask: `[units, maxLength]`, each request's rows 1 over its length and 0 after. */
-function buildMask(dtype: TensorDType, units: readonly number[], lengths: readonly number[]): Tensor {
+function buildMask(dtype: TensorDType, units: readonly number[], lengths: readonly number[], allocate: Allocate): Tensor {
   const maxLength = Math.max(0, ...lengths);
-  const mask = allocateTensor(dtype, [units.reduce((sum, u) => sum + u, 0), maxLength]);
+  const mask = allocate(dtype, [units.reduce((sum, u) => sum + u, 0), maxLength]);
   let row = 0;
   units.forEach((count, i) => {
     const length = lengths[i] ?? 0;
