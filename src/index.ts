@@ -15,7 +15,7 @@
 export { createRuntime } from './runtime';
 export type { Runtime, RuntimeEnvironment, RuntimeMetrics, RuntimeOptions } from './runtime';
 export type { ModelDescriptor } from './model-descriptor';
-export type { BatchAxes, RaggedConfig, RaggedGroupConfig, RaggedInput, RaggedOutput, RaggedPadConfig } from './batching/config';
+export type { BatchAxes, ConcatInput, RaggedConcatConfig, RaggedConfig, RaggedGroupConfig, RaggedInput, RaggedOutput, RaggedPadConfig } from './batching/config';
 export type { MetricsOptions } from './metrics/registry';
 export type { CacheEntryInfo, CacheUsage, RuntimeCache, StoreUsage } from './cache/runtime-cache';
 export type { BatchRunTimings, ExpectedBytes, ExpectedSha256, LoadProgress, WorkerEnvironment } from './protocol';

@@ -96,7 +96,9 @@ export interface ModelDescriptor {
   /**
    * Requests whose other dimensions differ: `{ mode: 'group' }` batches only same-shape
    * requests (the default); `{ mode: 'pad', inputs, mask, outputs }` pads ragged inputs to the
-   * longest with a pad value, fills a mask input, and cuts outputs back to each request.
+   * longest with a pad value, fills a mask input, and cuts outputs back to each request;
+   * `{ mode: 'concat', inputs }` joins the rows of inputs whose axis 0 varies (tokens, sparse
+   * entries) end to end, offsetting an item column, with no padding.
    * @default { mode: 'group' }
    */
   readonly ragged?: RaggedConfig;

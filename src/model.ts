@@ -137,7 +137,7 @@ export function unbatchedPlan(model: string, inputs: readonly TensorSpec[], outp
     batchable: false,
     graphMaxBatchSize: null,
     maxBatchSize: 1,
-    inputs: inputs.map(({ name, dtype }) => ({ name, dtype, batchAxis: null, ragged: null })),
+    inputs: inputs.map(({ name, dtype }) => ({ name, dtype, batchAxis: null, ragged: null, concat: null })),
     outputs: outputs.map(({ name, dtype }) => ({ name, dtype, batchAxis: null, cutAxis: null })),
     mask: null,
     lengthsFrom: null,

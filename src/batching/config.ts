@@ -5,6 +5,8 @@
  *
  * Triton's model config is the reference: `batchAxes` is its implicit batch dimension made
  * explicit per tensor, `ragged: { mode: 'pad' }` its `allow_ragged_batch` done by padding,
+ * `ragged: { mode: 'concat' }` its `allow_ragged_batch` without padding (rows joined end to
+ * end, with an item index offset like its `BATCH_ACCUMULATED_ELEMENT_COUNT` batch input),
  * and `maxBatchSize` its `max_batch_size`.
  */
 
@@ -101,13 +103,49 @@ export interface RaggedPadConfig {
 }
 
 /**
+ * One input whose rows are joined end to end (`ragged: { mode: 'concat' }`).
+ *
+ * @example
+ * // USE-lite's `indices` [tokens, 2]: column 0 is the text a token belongs to.
+ * const indices: ConcatInput = { itemColumn: 0 };
+ */
+export interface ConcatInput {
+  /**
+   * A column (of a rank-2 integer input) that holds each row's item number within its
+   * request, as a sparse COO tensor's row index does. In the batch it is offset by the
+   * items of the requests before, and a request's units are 1 + its largest item number.
+   *
+   * @default no such column
+   */
+  readonly itemColumn?: number;
+}
+
+/**
+ * Requests give a varying number of rows (tokens of several texts, points, the entries of
+ * a sparse tensor) in inputs whose axis 0 is not a batch axis: the batch joins the rows of
+ * all requests end to end, with no padding, and offsets an item column so each row still
+ * names its item. Outputs are split on their batch axis by each request's units (its
+ * item count). Triton's ragged batching without padding.
+ *
+ * @example
+ * // USE-lite: a sparse batch of token ids, `indices` [T, 2] = [text, position], `values` [T];
+ * // its output [texts, 512] is split back per request.
+ * const ragged: RaggedConfig = { mode: 'concat', inputs: { indices: { itemColumn: 0 }, values: {} } };
+ */
+export interface RaggedConcatConfig {
+  readonly mode: 'concat';
+  /** The inputs whose rows are joined, by name. At least one; one of them names an `itemColumn` unless another input has a batch axis. */
+  readonly inputs: Readonly<Record<string, ConcatInput>>;
+}
+
+/**
  * How requests whose non-batch dimensions differ share (or do not share) a batch.
  *
  * @default { mode: 'group' }
  * @example
  * const ragged: RaggedConfig = { mode: 'pad', inputs: { input_ids: { axis: 1 } } };
  */
-export type RaggedConfig = RaggedGroupConfig | RaggedPadConfig;
+export type RaggedConfig = RaggedGroupConfig | RaggedPadConfig | RaggedConcatConfig;
 
 /**
  * What batching needs of a model config: its batch axes, its ragged rule and its largest

@@ -87,7 +87,7 @@ describe('resolveBatchPlan: batch axes', () => {
   it('resolves pad mode: ragged axis and pad value, mask, cut outputs; the mask is no request input', () => {
     const plan = resolveBatchPlan('gpt', decoder.inputs, decoder.outputs, padDecoder);
     expect(plan.mode).toBe('pad');
-    expect(plan.inputs).toEqual([{ name: 'input_ids', dtype: 'int64', batchAxis: 0, ragged: { axis: 1, padValue: 0 } }]);
+    expect(plan.inputs).toEqual([{ name: 'input_ids', dtype: 'int64', batchAxis: 0, ragged: { axis: 1, padValue: 0 }, concat: null }]);
     expect(plan.outputs).toEqual([{ name: 'logits', dtype: 'float32', batchAxis: 0, cutAxis: 1 }]);
     expect(plan.mask).toEqual({ name: 'attention_mask', dtype: 'int64' });
     expect(plan.lengthsFrom).toBe('input_ids');
@@ -125,7 +125,7 @@ describe('resolveBatchPlan: bad configs fail with INVALID_OPTIONS naming the fie
     { what: 'maxBatchSize below 1', config: { maxBatchSize: 0 }, input: 'maxBatchSize', message: /got 0/ },
     { what: 'maxBatchSize as a string', config: { maxBatchSize: '8' }, input: 'maxBatchSize', message: /got "8"/ },
     { what: 'a ragged config that is not an object', config: { ragged: 'pad' }, input: 'ragged', message: /must be \{ mode: 'group' \}/ },
-    { what: 'an unknown ragged.mode', config: { ragged: { mode: 'bucket' } }, input: 'ragged.mode', message: /must be 'group'.*or 'pad'.*got "bucket"/ },
+    { what: 'an unknown ragged.mode', config: { ragged: { mode: 'bucket' } }, input: 'ragged.mode', message: /must be 'group'.*'pad'.*or 'concat'.*got "bucket"/ },
     {
       what: 'pad options in group mode',
       config: { ragged: { mode: 'group', inputs: { input: { axis: 1 } } } },

@@ -26,6 +26,7 @@ import type { TensorDType, TensorSpec } from '../protocol';
 import { formatShape } from '../tensor';
 import type { BatchingConfig } from './config';
 import { checkAxis, configError, describeConfigValue, describeTensor, isRecord, unfixedAxes } from './config-checks';
+import { concatNamesOf, type ConcatAxis } from './concat-plan';
 import { maskNameOf, resolveRagged, type RaggedAxis } from './ragged-plan';
 
 /** One input requests give, as the batch is built from it. */
@@ -36,6 +37,8 @@ export interface PlannedInput {
   readonly batchAxis: number | null;
   /** Pad mode: the axis padded to the longest request, and the value it is padded with. */
   readonly ragged: RaggedAxis | null;
+  /** Concat mode: this input's rows are joined along axis 0 (its `batchAxis` is `null`). */
+  readonly concat: ConcatAxis | null;
 }
 
 /** One output, as it is split back to the requests. */
@@ -61,8 +64,8 @@ export interface PlannedMask {
 export interface BatchPlan {
   /** The model the plan was resolved for (named in errors). */
   readonly model: string;
-  /** `group`: only same-shape requests share a batch; `pad`: ragged inputs are padded. */
-  readonly mode: 'group' | 'pad';
+  /** `group`: only same-shape requests share a batch; `pad`: ragged inputs are padded; `concat`: rows are joined. */
+  readonly mode: 'group' | 'pad' | 'concat';
   /** False when the graph runs one unit per call: no input has a batch axis, or one is fixed to 1. */
   readonly batchable: boolean;
   /** The most units per call the graph allows; `null`: no limit. */
@@ -89,10 +92,14 @@ export interface BatchPlan {
 export function resolveBatchPlan(model: string, inputs: readonly TensorSpec[], outputs: readonly TensorSpec[], config: BatchingConfig): BatchPlan {
   const declared = readBatchAxes(model, inputs, outputs, config.batchAxes);
   const maskName = maskNameOf(config.ragged);
+  const joinedNames = new Set(concatNamesOf(config.ragged));
   const requestInputs = inputs.filter((spec) => spec.name !== maskName);
-  const symbols = batchSymbols(requestInputs, declared);
-  const inputAxes = new Map(requestInputs.map((spec) => [spec.name, axisOf(model, spec, 'input', declared, symbols, true)]));
-  const anyBatched = [...inputAxes.values()].some((axis) => axis !== null);
+  // Joined inputs (concat mode) have rows on axis 0, not a batch axis: nothing to infer.
+  const axisInputs = requestInputs.filter((spec) => !joinedNames.has(spec.name));
+  const symbols = batchSymbols(axisInputs, declared);
+  const inputAxes = new Map(axisInputs.map((spec) => [spec.name, axisOf(model, spec, 'input', declared, symbols, true)]));
+  // Joined rows carry items too: the outputs then have a batch axis to split by.
+  const anyBatched = [...inputAxes.values()].some((axis) => axis !== null) || joinedNames.size > 0;
   const outputAxes = new Map(outputs.map((spec) => [spec.name, axisOf(model, spec, 'output', declared, symbols, anyBatched)]));
   const ragged = resolveRagged(model, config.ragged, { inputs, outputs, inputAxes, outputAxes, declared });
 
@@ -153,6 +160,7 @@ export function resolveBatchPlan(model: string, inputs: readonly TensorSpec[], o
       dtype: spec.dtype,
       batchAxis: inputAxes.get(spec.name) ?? null,
       ragged: ragged.inputs.get(spec.name) ?? null,
+      concat: ragged.joined.get(spec.name) ?? null,
     })),
     outputs: outputs.map((spec) => ({
       name: spec.name,

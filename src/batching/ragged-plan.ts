@@ -5,6 +5,7 @@
  * naming its path (`ragged.inputs.input_ids.axis`).
  */
 import type { TensorDType, TensorSpec } from '../protocol';
+import { resolveConcat, type ConcatAxis } from './concat-plan';
 import { checkAxis, configError, describeConfigValue, describeTensor, isRecord } from './config-checks';
 
 /** A ragged input's padded axis and pad value. */
@@ -15,8 +16,10 @@ export interface RaggedAxis {
 
 /** The checked `ragged` config. */
 export interface ResolvedRagged {
-  readonly mode: 'group' | 'pad';
+  readonly mode: 'group' | 'pad' | 'concat';
   readonly inputs: ReadonlyMap<string, RaggedAxis>;
+  /** Concat mode: the joined inputs. */
+  readonly joined: ReadonlyMap<string, ConcatAxis>;
   readonly mask: { readonly name: string; readonly dtype: TensorDType } | null;
   /** Cut axis by output name. */
   readonly outputs: ReadonlyMap<string, number>;
@@ -53,13 +56,13 @@ export function maskNameOf(ragged: unknown): string | undefined {
 
 /** Check `ragged` (absent: group mode) against the model. */
 export function resolveRagged(model: string, ragged: unknown, context: RaggedContext): ResolvedRagged {
-  const group: ResolvedRagged = { mode: 'group', inputs: new Map(), mask: null, outputs: new Map(), lengthsFrom: null };
+  const group: ResolvedRagged = { mode: 'group', inputs: new Map(), joined: new Map(), mask: null, outputs: new Map(), lengthsFrom: null };
   if (ragged === undefined) return group;
   if (!isRecord(ragged)) {
     throw configError(
       model,
       'ragged',
-      `must be { mode: 'group' } or { mode: 'pad', inputs, … }; got ${describeConfigValue(ragged)}.`,
+      `must be { mode: 'group' }, { mode: 'pad', inputs, … } or { mode: 'concat', inputs }; got ${describeConfigValue(ragged)}.`,
       'an object',
       describeConfigValue(ragged),
     );
@@ -78,12 +81,16 @@ export function resolveRagged(model: string, ragged: unknown, context: RaggedCon
     }
     return group;
   }
+  if (mode === 'concat') {
+    const otherBatched = [...context.inputAxes.values()].some((axis) => axis !== null);
+    return { ...group, mode: 'concat', joined: resolveConcat(model, ragged, { inputs: context.inputs, declared: context.declared, otherBatched }) };
+  }
   if (mode !== 'pad') {
     throw configError(
       model,
       'ragged.mode',
-      `must be 'group' (same-shape requests batch together) or 'pad' (ragged inputs are padded); got ${describeConfigValue(mode)}.`,
-      "'group' | 'pad'",
+      `must be 'group' (same-shape requests batch together), 'pad' (ragged inputs are padded) or 'concat' (rows joined end to end); got ${describeConfigValue(mode)}.`,
+      "'group' | 'pad' | 'concat'",
       describeConfigValue(mode),
     );
   }
@@ -105,7 +112,7 @@ export function resolveRagged(model: string, ragged: unknown, context: RaggedCon
   const inputs = new Map<string, RaggedAxis>();
   for (const [name, entry] of Object.entries(raggedInputs)) inputs.set(name, resolveRaggedInput(model, name, entry, context));
   const outputs = resolveCutOutputs(model, ragged.outputs, context);
-  return { mode: 'pad', inputs, mask, outputs, lengthsFrom: inputs.keys().next().value ?? null };
+  return { mode: 'pad', inputs, joined: new Map(), mask, outputs, lengthsFrom: inputs.keys().next().value ?? null };
 }
 
 function resolveRaggedInput(model: string, name: string, entry: unknown, context: RaggedContext): RaggedAxis {
