@@ -117,6 +117,67 @@ for (const backend of backends) {
   });
 }
 
+for (const backend of backends) {
+  test(`a sparse text model (USE-lite) with ragged concat: token rows of concurrent requests join one engine call, outputs equal the unbatched runs (${backend})`, async ({
+    harness,
+  }) => {
+    test.slow(backend === 'webgpu', 'SwiftShader WebGPU');
+    const result = await harness.evaluate(async (backend) => {
+      const { createRuntime, tensor } = window.inpage;
+      const runtime = createRuntime({ cache: { weights: false } });
+      const source = '/models/use-lite/fp32/model.json';
+      const plain = await runtime.load({ format: 'tfjs-graph', source, backend, id: 'use-plain' });
+      const joined = await runtime.load({
+        format: 'tfjs-graph',
+        source,
+        backend,
+        id: 'use-joined',
+        modality: 'text',
+        ragged: { mode: 'concat', inputs: { indices: { itemColumn: 0 }, values: {} } },
+      });
+      // Three requests of 2, 1 and 3 "texts" of token ids (any ids of the 8000-piece vocabulary), rows [text, position].
+      const requests = [
+        [
+          [728, 446, 31, 19, 54],
+          [341, 4125],
+        ],
+        [[311, 6, 99]],
+        [[12], [7000, 5, 5, 5], [4000, 31]],
+      ];
+      const feed = (texts: number[][]) => {
+        const rows = texts.flatMap((ids, text) => ids.map((id, position) => [text, position, id]));
+        return {
+          indices: tensor('int32', [rows.length, 2], Int32Array.from(rows.flatMap(([text, position]) => [text ?? 0, position ?? 0]))),
+          values: tensor('int32', [rows.length], Int32Array.from(rows.map((row) => row[2] ?? 0))),
+        };
+      };
+      const alone: Awaited<ReturnType<typeof plain.run>>[] = [];
+      for (const texts of requests) alone.push(await plain.run(feed(texts)));
+      const together = await Promise.all(requests.map((texts) => joined.run(feed(texts))));
+      const name = joined.outputs[0]?.name ?? '';
+      let maxDiff = 0;
+      together.forEach((out, k) => {
+        const a = alone[k]?.[name]?.data;
+        const b = out[name]?.data;
+        if (!(a instanceof Float32Array) || !(b instanceof Float32Array) || a.length !== b.length)
+          throw new Error(`request ${k}: output missing or of another size`);
+        for (let i = 0; i < a.length; i += 1) maxDiff = Math.max(maxDiff, Math.abs((a[i] ?? 0) - (b[i] ?? 0)));
+      });
+      const series = runtime.metrics.snapshot().models.find((m) => m.name === 'use-joined');
+      await runtime.dispose();
+      return { maxDiff, dims: together.map((out) => out[name]?.dims), batches: series?.batchSizeCounts ?? {} };
+    }, backend);
+    expect(result.dims).toEqual([
+      [2, 512],
+      [1, 512],
+      [3, 512],
+    ]);
+    // Made in one task: one engine call of 6 texts (2 + 1 + 3).
+    expect(result.batches).toEqual({ 6: 1 });
+    expect(result.maxDiff).toBeLessThan(1e-4);
+  });
+}
+
 test('a model that cannot batch (MoveNet, batch fixed to 1) still gets priorities, deadlines, abort, supersede and replicas', async ({ harness }) => {
   const result = await harness.evaluate(async () => {
     const { createRuntime, tensor } = window.inpage;

@@ -96,7 +96,7 @@ test('priorities, superseding and queue bounds act on real requests; metrics see
   expect(result.measures).toBe(7 * 5);
 });
 
-test('32 concurrent embed() calls are stacked into few model calls and equal one-by-one results', async ({ harness }) => {
+test('32 concurrent embed() calls are stacked into one model call and equal one-by-one results', async ({ harness }) => {
   const result = await harness.evaluate(async () => {
     const runtime = window.inpage.createRuntime();
     const encoder = await runtime.embeddings({ backend: 'wasm', name: 'use', cache: false });
@@ -111,9 +111,8 @@ test('32 concurrent embed() calls are stacked into few model calls and equal one
     await runtime.dispose();
     return { concurrent, sequential, batches: afterConcurrent?.batchSizeCounts ?? {} };
   });
-  const batchSizes = Object.keys(result.batches).map(Number);
-  expect(Math.max(...batchSizes)).toBeGreaterThan(1);
-  expect(Object.values(result.batches).reduce((a, b) => a + b, 0)).toBeLessThan(32);
+  // Made in one task: one engine call for all 32 (their token rows joined).
+  expect(result.batches).toEqual({ 32: 1 });
   result.concurrent.forEach((vector, i) => {
     const reference = result.sequential[i] ?? [];
     expect(vector).toHaveLength(512);

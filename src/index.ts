@@ -15,7 +15,16 @@
 export { createRuntime } from './runtime';
 export type { Runtime, RuntimeEnvironment, RuntimeMetrics, RuntimeOptions } from './runtime';
 export type { ModelDescriptor } from './model-descriptor';
-export type { BatchAxes, ConcatInput, RaggedConcatConfig, RaggedConfig, RaggedGroupConfig, RaggedInput, RaggedOutput, RaggedPadConfig } from './batching/config';
+export type {
+  BatchAxes,
+  ConcatInput,
+  RaggedConcatConfig,
+  RaggedConfig,
+  RaggedGroupConfig,
+  RaggedInput,
+  RaggedOutput,
+  RaggedPadConfig,
+} from './batching/config';
 export type { MetricsOptions } from './metrics/registry';
 export type { CacheEntryInfo, CacheUsage, RuntimeCache, StoreUsage } from './cache/runtime-cache';
 export type { BatchRunTimings, ExpectedBytes, ExpectedSha256, LoadProgress, WorkerEnvironment } from './protocol';
@@ -46,7 +55,7 @@ export type { AudioInput, PcmAudio } from './tasks/audio-input';
 export type { ImageInput } from './tasks/image-input';
 export type { CallOptions, TaskOptions } from './tasks/loaded-task';
 export type { TaskSummary } from './tasks/replicated-task';
-export type { EmbedResult, Keypoint, KeypointName, OcrLine, OcrResult, Point, PoseResult, StageTimings, TaskKind } from './protocol';
+export type { Keypoint, KeypointName, OcrLine, OcrResult, Point, PoseResult, StageTimings, TaskKind } from './protocol';
 
 // ── Tensors and signatures ───────────────────────────────────────────────────
 export { elementCount, tensor } from './tensor';

@@ -284,8 +284,6 @@ export interface WorkerApi extends EngineWorkerApi {
   pose(taskId: string, image: ImageSource, priority?: Priority): Promise<TaskResult<PoseResult>>;
   /** PP-OCR on one image. */
   ocr(taskId: string, image: ImageSource, priority?: Priority): Promise<TaskResult<OcrResult>>;
-  /** Embed a batch of texts in one model call. */
-  embed(taskId: string, texts: readonly string[], priority?: Priority): Promise<TaskResult<EmbedResult>>;
   /** Tokenise and prefill a prompt; returns the first generated token. */
   generateStart(taskId: string, request: GenerateStartRequest): Promise<TaskResult<GenerateStep>>;
   /** Generate the next token of a session from its KV cache. */
@@ -375,14 +373,6 @@ export interface OcrTaskSpec extends TaskSpecBase {
   readonly minConfidence: number;
 }
 
-/** Universal Sentence Encoder lite. */
-export interface EmbedTaskSpec extends TaskSpecBase {
-  readonly kind: 'embed';
-  /** `model.json` of the fp32 or the uint8 variant. */
-  readonly modelUrl: string;
-  readonly vocabUrl: string;
-}
-
 /** A decoder-only language model with a KV cache (Optimum I/O names). */
 export interface GenerateTaskSpec extends TaskSpecBase {
   readonly kind: 'generate';
@@ -399,7 +389,7 @@ export interface GenerateTaskSpec extends TaskSpecBase {
 }
 
 /** What a worker needs to set up a task. */
-export type TaskSpec = PoseTaskSpec | OcrTaskSpec | EmbedTaskSpec | GenerateTaskSpec;
+export type TaskSpec = PoseTaskSpec | OcrTaskSpec | GenerateTaskSpec;
 
 /** A loaded task. */
 export interface TaskInfo {
@@ -472,14 +462,6 @@ export interface OcrResult {
   readonly lines: readonly OcrLine[];
   readonly width: number;
   readonly height: number;
-}
-
-/** Sentence embeddings for a batch of texts. */
-export interface EmbedResult {
-  /** Unit-norm 512-d vectors, one per text, in order. */
-  readonly embeddings: readonly Float32Array[];
-  /** Tokens per text. */
-  readonly tokenCounts: readonly number[];
 }
 
 /** Start of a generation session in the worker. */

@@ -3,11 +3,9 @@
  * file under `tasks/`; this class only creates them, finds them by id, and transfers
  * their results' buffers back.
  */
-import { transfer } from 'comlink';
 import { InvalidOptionsError, ModelNotFoundError } from '../src/errors';
 import type {
   FileExpectation,
-  EmbedResult,
   GenerateStartRequest,
   GenerateStep,
   ImageSource,
@@ -23,7 +21,6 @@ import type {
 } from '../src/protocol';
 import { ProgressTracker } from '../src/cache/load-progress';
 import type { TaskContext } from './tasks/context';
-import { EmbedWorkerTask } from './tasks/embed-task';
 import { GenerateWorkerTask } from './tasks/generate-task';
 import { OcrWorkerTask } from './tasks/ocr-task';
 import { PoseWorkerTask } from './tasks/pose-task';
@@ -32,7 +29,6 @@ import { EngineHost, type EngineFactory } from './engine-host';
 interface TaskOf {
   pose: PoseWorkerTask;
   ocr: OcrWorkerTask;
-  embed: EmbedWorkerTask;
   generate: GenerateWorkerTask;
 }
 
@@ -41,7 +37,6 @@ export class TaskHost extends EngineHost implements WorkerApi {
   private readonly tasks: { [K in keyof TaskOf]: Map<string, TaskOf[K]> } = {
     pose: new Map(),
     ocr: new Map(),
-    embed: new Map(),
     generate: new Map(),
   };
   constructor(createEngine?: EngineFactory) {
@@ -107,11 +102,6 @@ export class TaskHost extends EngineHost implements WorkerApi {
         this.tasks.ocr.set(spec.taskId, task);
         return task.info;
       }
-      case 'embed': {
-        const task = await EmbedWorkerTask.create(spec, context);
-        this.tasks.embed.set(spec.taskId, task);
-        return task.info;
-      }
       case 'generate': {
         const task = await GenerateWorkerTask.create(spec, context);
         this.tasks.generate.set(spec.taskId, task);
@@ -144,14 +134,6 @@ export class TaskHost extends EngineHost implements WorkerApi {
 
   async ocr(taskId: string, image: ImageSource, priority?: Priority): Promise<TaskResult<OcrResult>> {
     return this.task('ocr', taskId).read(image, priority);
-  }
-
-  async embed(taskId: string, texts: readonly string[], priority?: Priority): Promise<TaskResult<EmbedResult>> {
-    const result = await this.task('embed', taskId).embed(texts, priority);
-    return transfer(
-      result,
-      result.value.embeddings.map((e) => e.buffer).filter((b) => b instanceof ArrayBuffer),
-    );
   }
 
   async generateStart(taskId: string, request: GenerateStartRequest): Promise<TaskResult<GenerateStep>> {

@@ -66,9 +66,11 @@ function resolveConcatInput(model: string, name: string, entry: unknown, context
     const names = context.inputs.map((s) => s.name);
     throw configError(model, path, `names no input of the model; its inputs are ${names.map((n) => `"${n}"`).join(', ')}.`, names.join(', '), name);
   }
-  if (!isRecord(entry)) throw configError(model, path, `must be { itemColumn? }; got ${describeConfigValue(entry)}.`, '{ itemColumn? }', describeConfigValue(entry));
+  if (!isRecord(entry))
+    throw configError(model, path, `must be { itemColumn? }; got ${describeConfigValue(entry)}.`, '{ itemColumn? }', describeConfigValue(entry));
   const extra = Object.keys(entry).find((key) => key !== 'itemColumn');
-  if (extra !== undefined) throw configError(model, `${path}.${extra}`, 'is not an option of a joined input; the only option is itemColumn.', 'itemColumn', extra);
+  if (extra !== undefined)
+    throw configError(model, `${path}.${extra}`, 'is not an option of a joined input; the only option is itemColumn.', 'itemColumn', extra);
   const declared = context.declared.get(name);
   if (declared !== undefined) {
     throw configError(

@@ -27,12 +27,15 @@ export function itemUnits(model: string, inputs: Readonly<Record<string, Tensor>
     if (t === undefined) continue; // reported as missing by validation
     const rows = t.dims[0];
     if (rows === undefined || rows < 1) {
-      throw new InvalidInputError(`Input "${input.name}" of model "${model}" holds no rows: its rows are joined with other requests', so it needs at least one.`, {
-        model,
-        input: input.name,
-        expected: 'at least 1 row on axis 0',
-        got: formatShape(t.dims),
-      });
+      throw new InvalidInputError(
+        `Input "${input.name}" of model "${model}" holds no rows: its rows are joined with other requests', so it needs at least one.`,
+        {
+          model,
+          input: input.name,
+          expected: 'at least 1 row on axis 0',
+          got: formatShape(t.dims),
+        },
+      );
     }
     const column = input.concat.itemColumn;
     if (column === null) continue;
@@ -49,12 +52,15 @@ export function itemUnits(model: string, inputs: Readonly<Record<string, Tensor>
     for (let row = 0; row < rows; row += 1) {
       const item = Number(t.data[row * width + column] ?? 0);
       if (!Number.isInteger(item) || item < 0) {
-        throw new InvalidInputError(`Input "${input.name}" of model "${model}" names item ${item} in row ${row}: item numbers (column ${column}) count from 0.`, {
-          model,
-          input: input.name,
-          expected: 'item numbers ≥ 0',
-          got: String(item),
-        });
+        throw new InvalidInputError(
+          `Input "${input.name}" of model "${model}" names item ${item} in row ${row}: item numbers (column ${column}) count from 0.`,
+          {
+            model,
+            input: input.name,
+            expected: 'item numbers ≥ 0',
+            got: String(item),
+          },
+        );
       }
       if (item > largest) largest = item;
     }
@@ -78,7 +84,15 @@ export function joinRows(model: string, input: PlannedInput, tensors: readonly T
     if (t.dtype !== first.dtype || t.dims.length !== first.dims.length || t.dims.some((d, a) => a !== 0 && d !== first.dims[a])) {
       throw new InvalidInputError(
         `Requests to model "${model}" cannot share a batch: input "${input.name}" is ${first.dtype} ${formatShape(first.dims)} in the first request, ${t.dtype} ${formatShape(t.dims)} in request ${i}; joined inputs may differ on axis 0 only.`,
-        { model, input: input.name, expected: `${first.dtype} [rows${first.dims.slice(1).map((d) => `, ${d}`).join('')}]`, got: `${t.dtype} ${formatShape(t.dims)}` },
+        {
+          model,
+          input: input.name,
+          expected: `${first.dtype} [rows${first.dims
+            .slice(1)
+            .map((d) => `, ${d}`)
+            .join('')}]`,
+          got: `${t.dtype} ${formatShape(t.dims)}`,
+        },
       );
     }
   });

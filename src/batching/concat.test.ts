@@ -71,7 +71,15 @@ describe("ragged: { mode: 'concat' } (rows joined end to end)", () => {
   });
 
   it('joins rows with item numbers offset, and splits the outputs back: equal to running each request alone', () => {
-    const requests = [sparse([[5, 6, 7], [8]]), sparse([[1]]), sparse([[2, 3], [4, 4, 4, 4], [9, 9]])];
+    const requests = [
+      sparse([[5, 6, 7], [8]]),
+      sparse([[1]]),
+      sparse([
+        [2, 3],
+        [4, 4, 4, 4],
+        [9, 9],
+      ]),
+    ];
     const batch = stackRequests('use', requests, plan);
     expect(batch.units).toEqual([2, 1, 3]);
     expect(batch.inputs.indices?.dims).toEqual([13, 2]);

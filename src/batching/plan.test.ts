@@ -125,7 +125,12 @@ describe('resolveBatchPlan: bad configs fail with INVALID_OPTIONS naming the fie
     { what: 'maxBatchSize below 1', config: { maxBatchSize: 0 }, input: 'maxBatchSize', message: /got 0/ },
     { what: 'maxBatchSize as a string', config: { maxBatchSize: '8' }, input: 'maxBatchSize', message: /got "8"/ },
     { what: 'a ragged config that is not an object', config: { ragged: 'pad' }, input: 'ragged', message: /must be \{ mode: 'group' \}/ },
-    { what: 'an unknown ragged.mode', config: { ragged: { mode: 'bucket' } }, input: 'ragged.mode', message: /must be 'group'.*'pad'.*or 'concat'.*got "bucket"/ },
+    {
+      what: 'an unknown ragged.mode',
+      config: { ragged: { mode: 'bucket' } },
+      input: 'ragged.mode',
+      message: /must be 'group'.*'pad'.*or 'concat'.*got "bucket"/,
+    },
     {
       what: 'pad options in group mode',
       config: { ragged: { mode: 'group', inputs: { input: { axis: 1 } } } },

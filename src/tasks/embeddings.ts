@@ -1,14 +1,21 @@
 /**
  * Sentence embeddings (Universal Sentence Encoder lite, TF.js): texts in, unit-norm
- * 512-d vectors out. Tokenisation runs in the worker; a batch of texts is one model call.
+ * 512-d vectors out. Built on the public model API: USE-lite is one scheduled model
+ * (`runtime.load` with a `ragged: { mode: 'concat' }` config, `text/use-lite.ts`); texts are
+ * tokenised here, on the main thread, while the worker runs the batch before, and the
+ * model's dynamic batcher joins the token rows of concurrent calls into one engine call.
  */
-import { InvalidInputError, InvalidOptionsError, throwIfAborted } from '../errors';
-import type { Priority, StageTimings, TaskResult } from '../protocol';
-import { describeValue } from '../tensor';
-import { assertUsable, type CallOptions, type LoadedTask, type TaskLoader, type TaskOptions } from './loaded-task';
+import { DisposedError, InvalidInputError, InvalidOptionsError, ModelLoadError, throwIfAborted } from '../errors';
+import type { Model } from '../model';
+import type { StageTimings } from '../protocol';
+import type { BatchPolicy } from '../scheduler/policy';
+import { describeValue, tensor } from '../tensor';
 import { EmbeddingCache } from '../cache/embedding-cache';
-import { firstReplica, ReplicatedTask } from './replicated-task';
-import type { TaskQueue } from './task-queue';
+import { defaultFileExpectations } from './default-files';
+import type { CallOptions, TaskLoader, TaskOptions } from './loaded-task';
+import type { TaskSummary } from './replicated-task';
+import type { SentencePieceTokenizer } from './text/sentencepiece';
+import { embeddingSize, loadUseLiteVocabulary, maxTokensPerText, packTokens, splitAndNormalise, useLiteDescriptor } from './text/use-lite';
 
 /** Options for {@link Runtime.embeddings}. */
 export interface EmbeddingOptions extends TaskOptions {
@@ -107,22 +114,77 @@ export function cosineSimilarity(a: Float32Array, b: Float32Array): number {
  * EmbeddingTask.cosineSimilarity(a, b); // 0.846 (a paraphrase)
  * EmbeddingTask.cosineSimilarity(a, c); // far lower: unrelated sentences score 0.08–0.30
  */
-export class EmbeddingTask extends ReplicatedTask<readonly string[], DetailedEmbeddings> {
+export class EmbeddingTask {
   /** Length of every embedding. */
-  static readonly dimensions = 512;
+  static readonly dimensions = embeddingSize;
 
   // Not enumerable (ES private): `JSON.stringify(encoder)` gives only its summary.
+  readonly #model: Model;
+  readonly #tokenizer: SentencePieceTokenizer;
+  readonly #outputName: string;
   readonly #cache: EmbeddingCache | undefined;
 
   /** @internal use `runtime.embeddings()` */
-  constructor(replicas: readonly LoadedTask[], queue: TaskQueue<readonly string[], DetailedEmbeddings>, cache?: EmbeddingCache) {
-    super(replicas, queue);
+  constructor(model: Model, tokenizer: SentencePieceTokenizer, cache?: EmbeddingCache) {
+    this.#model = model;
+    this.#tokenizer = tokenizer;
+    this.#outputName = model.outputs[0]?.name ?? '';
     this.#cache = cache;
+  }
+
+  /** The scheduled model the task runs on (USE-lite, with its concat batching config). */
+  get model(): Model {
+    return this.#model;
   }
 
   /** The embedding cache, when on. */
   get cache(): EmbeddingCache | undefined {
     return this.#cache;
+  }
+
+  /** The backend the model runs on. */
+  get backend(): string {
+    return this.#model.backend;
+  }
+
+  /** Why `'auto'` did not get WebGPU, when it did not. */
+  get fallbackReason(): string | undefined {
+    return this.#model.fallbackReason;
+  }
+
+  /** The name the task reports metrics under (its model's id). */
+  get name(): string {
+    return this.#model.id;
+  }
+
+  /** The batching policy in force (text defaults with the task's overrides). */
+  get batching(): BatchPolicy {
+    return this.#model.batching;
+  }
+
+  /** True after {@link EmbeddingTask.dispose} (or the runtime's). */
+  get disposed(): boolean {
+    return this.#model.disposed;
+  }
+
+  /** Tokens per text the model reads (SentencePiece pieces; later ones are cut). */
+  get maxTokensPerText(): number {
+    return maxTokensPerText;
+  }
+
+  /**
+   * Change batching settings while texts flow (queued calls keep their place).
+   *
+   * @example
+   * encoder.reconfigure({ maxQueueDelayMs: 0 });
+   */
+  reconfigure(batching: Partial<BatchPolicy>): BatchPolicy {
+    return this.#model.reconfigure(batching);
+  }
+
+  /** A plain summary for logs and `JSON.stringify(encoder)`. */
+  toJSON(): TaskSummary {
+    return { kind: 'embed', name: this.name, backend: this.#model.backend, disposed: this.#model.disposed, replicas: this.#model.replicas };
   }
 
   /** Cosine similarity of two embeddings; see {@link cosineSimilarity}. */
@@ -142,15 +204,15 @@ export class EmbeddingTask extends ReplicatedTask<readonly string[], DetailedEmb
   }
 
   /**
-   * Like {@link EmbeddingTask.embed}, with token counts and the worker's stage timings.
+   * Like {@link EmbeddingTask.embed}, with token counts and the stage timings.
    *
    * @example
    * const { timings } = await encoder.embedDetailed(['a first text', 'a second text']);
    * timings.engineCalls; // 1
    */
   async embedDetailed(texts: string | readonly string[], options: CallOptions = {}): Promise<DetailedEmbeddings> {
-    assertUsable(this.task);
-    const taskId = this.task.info.taskId;
+    const taskId = this.#model.id;
+    if (this.#model.disposed) throw new DisposedError(`Task "${taskId}" was disposed; load it again.`, { model: taskId });
     const batch: unknown = typeof texts === 'string' ? [texts] : texts;
     assertTexts(batch, taskId);
     throwIfAborted(options.signal, taskId);
@@ -180,59 +242,79 @@ export class EmbeddingTask extends ReplicatedTask<readonly string[], DetailedEmb
     return { embeddings: merged.map((m) => m.vector), tokenCounts: merged.map((m) => m.tokens), timings: computed.timings, cacheHits: hits };
   }
 
-  /** Through the scheduler: concurrent calls are stacked into one model call; each text is a unit. */
-  private compute(texts: readonly string[], options: CallOptions): Promise<DetailedEmbeddings> {
-    return this.queue.run([...texts], options, texts.length);
+  /** Free the model; queued calls reject with `DISPOSED`. */
+  dispose(): Promise<void> {
+    return this.#model.dispose();
+  }
+
+  /**
+   * Tokenise here, then through the model's scheduler: the token rows of concurrent calls
+   * join one engine call; each text is a unit.
+   */
+  private async compute(texts: readonly string[], options: CallOptions): Promise<DetailedEmbeddings> {
+    const tokenizeStart = performance.now();
+    const encodings = texts.map((text) => this.#tokenizer.encode(text));
+    const { indices, values } = packTokens(encodings, maxTokensPerText);
+    const tokenizeMs = performance.now() - tokenizeStart;
+    const { outputs, timings } = await this.#model.runDetailed(
+      { indices: tensor('int32', [values.length, 2], indices), values: tensor('int32', [values.length], values) },
+      options,
+    );
+    const postStart = performance.now();
+    const output = outputs[this.#outputName];
+    if (output?.dtype !== 'float32' || output.dims.join() !== `${texts.length},${embeddingSize}`)
+      throw new InvalidInputError(`USE-lite returned ${output === undefined ? 'no output' : `${output.dtype} [${output.dims.join(', ')}]`}.`, {
+        model: this.#model.id,
+        input: this.#outputName,
+        expected: `float32 [${texts.length}, ${embeddingSize}]`,
+        got: describeValue(output),
+      });
+    const embeddings = splitAndNormalise(output.data, texts.length);
+    const stages: StageTimings = {
+      preprocessMs: tokenizeMs + timings.prepareMs + timings.stackMs,
+      inferenceMs: timings.inferenceMs,
+      postprocessMs: timings.splitMs + performance.now() - postStart,
+      engineCalls: 1,
+    };
+    return { embeddings, tokenCounts: encodings.map((ids) => ids.length), timings: stages };
   }
 }
 
-/** Load the embedding task. */
+/** Load the embedding task: USE-lite as a scheduled model, its vocabulary on the main thread. */
 export async function loadEmbeddings(loader: TaskLoader, options: EmbeddingOptions = {}): Promise<EmbeddingTask> {
-  const backend = options.backend ?? 'auto';
   const variant = options.variant ?? 'fp32';
   if (!variants.includes(variant))
     throw new InvalidOptionsError(`Unknown USE-lite variant "${String(variant)}".`, { input: 'variant', expected: variants.join(' | '), got: String(variant) });
-  const replicas = await loader.loadReplicas(
-    {
-      kind: 'embed',
-      backend,
-      modelUrl: loader.resolveUrl(options.modelUrl ?? loader.modelUrl(`use-lite/${variant}/model.json`)),
-      vocabUrl: loader.resolveUrl(options.vocabUrl ?? loader.modelUrl('use-lite/vocab.json')),
-    },
-    options.worker ?? `text-tfjs:${backend}`,
-    options.replicas ?? 1,
-    options.onProgress,
-  );
-  const first = firstReplica(replicas);
-  const queue = loader.createQueue<readonly string[], DetailedEmbeddings>(
-    options.name ?? first.info.taskId,
-    'text',
-    first.info.backend,
-    options,
-    replicas.length,
-    (payloads, replica, { priority }) => executeEmbedBatch(replicas[replica] ?? first, payloads, priority),
-  );
+  const modelUrl = loader.resolveUrl(options.modelUrl ?? loader.modelUrl(`use-lite/${variant}/model.json`));
+  const vocabUrl = loader.resolveUrl(options.vocabUrl ?? loader.modelUrl('use-lite/vocab.json'));
+  const id = options.name ?? loader.nextTaskId('embed');
+  // A default file must be what inpage's manifest says; a URL you pass is yours.
+  const expected = defaultFileExpectations((path) => loader.modelUrl(path))[vocabUrl];
+  const [model, tokenizer] = await Promise.allSettled([loadUseLite(loader, modelUrl, options, id), loadUseLiteVocabulary(vocabUrl, id, expected)]);
+  if (model.status === 'rejected') throw model.reason;
+  if (tokenizer.status === 'rejected') {
+    await model.value.dispose();
+    throw tokenizer.reason;
+  }
   const cacheConfig = loader.cacheConfig.embeddings;
   const cached = options.cache ?? cacheConfig.enabled;
-  const modelUrl = loader.resolveUrl(options.modelUrl ?? loader.modelUrl(`use-lite/${variant}/model.json`));
-  const cache = cached ? new EmbeddingCache(modelUrl, queue.name, cacheConfig, (event) => loader.metrics.cacheEvent(event)) : undefined;
-  return new EmbeddingTask(replicas, queue, cache);
+  const cache = cached ? new EmbeddingCache(modelUrl, id, cacheConfig, (event) => loader.metrics.cacheEvent(event)) : undefined;
+  return new EmbeddingTask(model.value, tokenizer.value, cache);
 }
 
-/** Run the texts of several requests as one model call and split the vectors back per request. */
-export async function executeEmbedBatch(
-  task: LoadedTask,
-  payloads: readonly (readonly string[])[],
-  priority?: Priority,
-): Promise<TaskResult<DetailedEmbeddings>[]> {
-  const taskId = task.info.taskId;
-  const all = payloads.flat();
-  const result = await task.call((api) => api.embed(taskId, all, priority));
-  let offset = 0;
-  return payloads.map((texts) => {
-    const embeddings = result.value.embeddings.slice(offset, offset + texts.length);
-    const tokenCounts = result.value.tokenCounts.slice(offset, offset + texts.length);
-    offset += texts.length;
-    return { value: { embeddings, tokenCounts, timings: result.timings }, timings: result.timings };
-  });
+/** Load USE-lite with its config; a graph without its sparse inputs fails with `MODEL_LOAD_FAILED`. */
+async function loadUseLite(loader: TaskLoader, modelUrl: string, options: TaskOptions, id: string): Promise<Model> {
+  try {
+    return await loader.loadModel(useLiteDescriptor(modelUrl, options, id), true);
+  } catch (error) {
+    // The config names USE-lite's inputs: a model without them is refused there.
+    if (error instanceof InvalidOptionsError && error.input?.startsWith('ragged.inputs') === true) {
+      throw new ModelLoadError(`${modelUrl} is not USE-lite: it lacks the sparse inputs indices and values (${error.message}).`, {
+        model: id,
+        expected: 'inputs indices, values',
+        got: error.got,
+      });
+    }
+    throw error;
+  }
 }

@@ -92,7 +92,7 @@ const realFixtures: readonly (readonly [string, readonly number[]])[] = [
 ];
 
 describe('SentencePieceTokenizer on the USE-lite vocabulary', () => {
-  const vocabulary = parseVocabulary(JSON.parse(readFileSync(new URL('../../public/models/use-lite/vocab.json', import.meta.url), 'utf8')));
+  const vocabulary = parseVocabulary(JSON.parse(readFileSync(new URL('../../../public/models/use-lite/vocab.json', import.meta.url), 'utf8')));
   const tokenizer = new SentencePieceTokenizer(vocabulary);
 
   it('has the 8000 pieces of USE-lite', () => {
