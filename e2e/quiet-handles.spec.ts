@@ -120,12 +120,13 @@ test('JSON.stringify of a loaded model and of every task handle gives a summary,
     models: { memoryBytes: number }[];
     assets: { ortWasmPrefix: string };
   };
-  // `runtime.models` lists every model with its state and memory: the one loaded here and the VAD task's.
+  // `runtime.models` lists every model with its state and memory: the one loaded here, and the embedding and VAD tasks'.
   const status = (id: string) => ({ id, state: 'loaded', registered: false, backend: 'wasm', replicas: 1, loads: 1, idleUnloadMs: 0, idleMs: null });
-  expect(runtimeSummary).toMatchObject({ disposed: false, models: [status('vad-model'), status(result.names.vad)] });
+  expect(runtimeSummary).toMatchObject({ disposed: false, models: [status('vad-model'), status(result.names.encoder), status(result.names.vad)] });
   const memory = runtimeSummary.models.map((m) => m.memoryBytes);
   expect(memory[0]).toBeGreaterThan(1_000_000); // the Silero file, ≈ 2.2 MB
-  expect(memory[1]).toBe(memory[0]);
+  expect(memory[1]).toBeGreaterThan(20_000_000); // USE-lite fp32's weight shards, ≈ 28 MB
+  expect(memory[2]).toBe(memory[0]);
   expect(runtimeSummary.workers.length).toBeGreaterThan(1);
   expect(runtimeSummary.assets.ortWasmPrefix).toMatch(/\/ort\/$/);
   // Nothing private is enumerable: no worker client, queue, loader or replicas to walk.

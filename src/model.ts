@@ -5,8 +5,9 @@
  * priorities, deadlines, abort, supersede, replicas and metrics — what the built-in tasks get.
  */
 import { transfer } from 'comlink';
+import { BufferPool } from './batching/buffer-pool';
 import { requestInputSpecs, type BatchPlan } from './batching/plan';
-import { batchKeyOf, requestUnits } from './batching/stack';
+import { batchKeyOf, requestUnits, splitOutputs, stackRequests } from './batching/stack';
 import { DisposedError, InpageError, InvalidOptionsError } from './errors';
 import { ModelSession, type ResolvedState, type SessionOptions } from './model-session';
 import type { Backend, BatchRunTimings, ModelFormat, ModelInfo, StageTimings, TaskResult, TensorMap, TensorSpec } from './protocol';
@@ -145,20 +146,41 @@ export function unbatchedPlan(model: string, inputs: readonly TensorSpec[], outp
 }
 
 /**
- * Run a batch of requests on one replica: one `runBatch` call (the worker stacks, runs and
- * splits). Input buffers are transferred now, when the batch leaves (each once).
+ * Run a batch of requests on one replica as one engine call. The requests are stacked here,
+ * on the main thread, into buffers of the model's pool; one message carries the batch to
+ * the worker (a few buffers, not every request's tensors) and brings back its outputs and
+ * the stacked buffers, which serve the next batch. The outputs are split back per request
+ * here. A lone request goes as it is (its buffers transferred, none pooled).
  */
 export function modelExecutor(modelId: string, plan: BatchPlan, clients: readonly WorkerClient[]): TaskBatchExecutor<ModelRequest, ModelAnswer> {
+  const pool = new BufferPool();
   return async (requests, replica, { priority }): Promise<TaskResult<ModelAnswer>[]> => {
     const client = clients[replica] ?? clients[0];
     if (client === undefined) throw new Error(`model "${modelId}" has no replica ${replica}`);
-    const inputs = requests.map((request) => request.inputs);
-    const buffers = [...new Set(inputs.flatMap((map) => transferablesOf(Object.values(map))))];
-    const sent = transfer(inputs, buffers);
-    const result = await client.call((api) => api.runBatch(modelId, sent, plan, priority));
-    const { prepareMs, stackMs, inferenceMs, splitMs } = result.timings;
-    const stages: StageTimings = { preprocessMs: prepareMs + stackMs, inferenceMs, postprocessMs: splitMs, engineCalls: 1 };
-    return result.outputs.map((outputs) => ({ value: { outputs, timings: result.timings }, timings: stages }));
+    const stackStart = performance.now();
+    const maps = requests.map((request) => request.inputs);
+    // One request needs no stacking (unless ragged inputs are padded and a mask is built).
+    const alone = maps.length === 1 && plan.mode !== 'pad';
+    const stacked = alone ? undefined : stackRequests(modelId, maps, plan, (dtype, dims) => pool.allocate(dtype, dims));
+    const inputs = stacked?.inputs ?? maps[0] ?? {};
+    const stackMs = performance.now() - stackStart;
+    const sent = transfer(inputs, transferablesOf(Object.values(inputs)));
+    const result = await client.call((api) => api.runStacked(modelId, sent, priority, stacked !== undefined));
+    const splitStart = performance.now();
+    const outputs = stacked === undefined ? [result.outputs] : splitOutputs(modelId, result.outputs, stacked.units, plan, stacked.lengths);
+    if (result.inputs !== undefined) {
+      // Split copied every output; one still sharing an input's buffer (an identity op) keeps it.
+      const kept = new Set(transferablesOf(outputs.flatMap((map) => Object.values(map))));
+      pool.release(Object.values(result.inputs).filter((t) => !(t.data.buffer instanceof ArrayBuffer && kept.has(t.data.buffer))));
+    }
+    const timings: BatchRunTimings = { ...result.timings, stackMs, splitMs: performance.now() - splitStart };
+    const stages: StageTimings = {
+      preprocessMs: result.timings.prepareMs + stackMs,
+      inferenceMs: result.timings.inferenceMs,
+      postprocessMs: timings.splitMs,
+      engineCalls: 1,
+    };
+    return outputs.map((map) => ({ value: { outputs: map, timings }, timings: stages }));
   };
 }
 

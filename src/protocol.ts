@@ -8,7 +8,6 @@
  * two sides apart.
  */
 
-import type { BatchPlan } from './batching/plan';
 import type { CacheEventSink } from './cache/events';
 
 /** Request priority classes, most urgent first. */
@@ -185,10 +184,10 @@ export interface BatchRunTimings extends RunTimings {
   readonly splitMs: number;
 }
 
-/** The answer to a batch of requests: one output map per request, in order. */
-export interface BatchRunResult {
-  readonly outputs: readonly TensorMap[];
-  readonly timings: BatchRunTimings;
+/** The answer to a batch stacked on the main thread: its outputs, and its inputs given back when asked. */
+export interface StackedRunResult extends RunResult {
+  /** The stacked inputs, transferred back so their buffers serve the next batch. */
+  readonly inputs?: TensorMap;
 }
 
 /** Facts about the worker's environment, for choosing backends and for reports. */
@@ -267,10 +266,11 @@ export interface EngineWorkerApi extends Engine {
   /** Release every session; the worker can then be terminated. */
   releaseAll(): Promise<void>;
   /**
-   * Run several requests to one model as one engine call: inputs stacked along the plan's
-   * batch axes (ragged ones padded), the batch validated and run, the outputs split back.
+   * Run one batch the main thread stacked from requests it validated (no second
+   * validation): one engine call, most urgent first. With `giveBack`, the inputs come back
+   * with the outputs, so their buffers serve the next batch.
    */
-  runBatch(modelId: string, requests: readonly TensorMap[], plan: BatchPlan, priority?: Priority): Promise<BatchRunResult>;
+  runStacked(modelId: string, inputs: TensorMap, priority?: Priority, giveBack?: boolean): Promise<StackedRunResult>;
 }
 
 /** The worker's exposed API: engines plus tasks. */

@@ -72,6 +72,19 @@ describe('EngineHost', () => {
     expect(result.timings.inferenceMs).toBe(1);
   });
 
+  it('runs a batch the main thread stacked (validated there), giving its inputs back when asked', async () => {
+    const { engine, host, request } = setup();
+    await host.load(request);
+    const x = tensor('float32', [2, 4], Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8));
+    const result = await host.runStacked('double', { x }, 'interactive', true);
+    expect(engine.runs).toBe(1);
+    expect([...(result.outputs.y?.data ?? [])]).toEqual([2, 4, 6, 8, 10, 12, 14, 16]);
+    expect(result.inputs?.x).toBe(x); // transferred back with the outputs, for the executor's pool
+    const alone = await host.runStacked('double', { x: tensor('float32', [1, 4], new Float32Array(4)) });
+    expect(alone.inputs).toBeUndefined();
+    await expect(host.runStacked('gone', { x })).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
+  });
+
   it('applies shape overrides to validation, and refuses contradicting ones without keeping the model', async () => {
     const { engine, host, request } = setup();
     const info = await host.load({ ...request, shapes: { x: ['batch', 4] } });

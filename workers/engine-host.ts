@@ -13,7 +13,7 @@ import { WeightsStore } from '../src/cache/weights';
 import { InvalidOptionsError, ModelNotFoundError } from '../src/errors';
 import type {
   Backend,
-  BatchRunResult,
+  StackedRunResult,
   Engine,
   EngineAssetPaths,
   LoadProgressSink,
@@ -32,9 +32,6 @@ import type {
 import { transferablesOf } from '../src/tensor';
 import { applyShapeOverrides } from '../src/signature';
 import { validateInputs } from '../src/validate';
-import { BufferPool } from '../src/batching/buffer-pool';
-import { splitOutputs, stackRequests } from '../src/batching/stack';
-import type { BatchPlan } from '../src/batching/plan';
 import { engineVersions, verifyOrtFiles } from './engine-files';
 import { evaluations } from './evaluations';
 import { resolveSource } from './model-source';
@@ -55,8 +52,6 @@ interface Loaded {
   readonly rejectNaN: boolean;
   /** One engine call at a time per session, most urgent first. */
   readonly gate: RunGate;
-  /** Buffers of stacked inputs, reused batch after batch. */
-  readonly pool: BufferPool;
 }
 
 /** Caches off: what a worker does until `configure` says otherwise. */
@@ -173,7 +168,7 @@ export class EngineHost implements EngineWorkerApi {
       throw error;
     }
     const info: ModelInfo = { ...loadedInfo, inputs, weightBytes: sourceBytes(source) };
-    this.loaded.set(request.modelId, { engine, inputs, rejectNaN: request.rejectNaN, gate: new RunGate(), pool: new BufferPool() });
+    this.loaded.set(request.modelId, { engine, inputs, rejectNaN: request.rejectNaN, gate: new RunGate() });
     return info;
   }
 
@@ -207,34 +202,15 @@ export class EngineHost implements EngineWorkerApi {
     return { outputs: result.outputs, timings: { ...result.timings, prepareMs: result.timings.prepareMs + validateMs } };
   }
 
-  async runBatch(modelId: string, requests: readonly TensorMap[], plan: BatchPlan, priority?: Priority): Promise<BatchRunResult> {
-    const { pool } = this.get(modelId);
-    const stackStart = performance.now();
-    // One request needs no stacking (unless ragged inputs are padded and a mask is built).
-    const alone = requests.length === 1 && plan.mode !== 'pad';
-    const stacked = alone ? undefined : stackRequests(modelId, requests, plan, (dtype, dims) => pool.allocate(dtype, dims));
-    const inputs = stacked?.inputs ?? requests[0] ?? {};
-    const stackMs = performance.now() - stackStart;
-    let result: RunResult;
-    let outputs: TensorMap[];
-    let splitStart: number;
-    try {
-      // Each request was validated on the main thread before it was queued (the model's
-      // handle does it, NaN scan included), and stacking checked that they agree: a second
-      // pass over the stacked batch would only read every element again.
-      result = await this.runGated(modelId, inputs, priority);
-      splitStart = performance.now();
-      outputs = stacked === undefined ? [result.outputs] : splitOutputs(modelId, result.outputs, stacked.units, plan, stacked.lengths);
-    } finally {
-      // The engine has copied the stacked inputs, and splitting copied any output that might
-      // share their memory: their buffers serve the next batch.
-      if (stacked !== undefined) pool.release(Object.values(stacked.inputs));
-    }
-    const answer: BatchRunResult = { outputs, timings: { ...result.timings, stackMs, splitMs: performance.now() - splitStart } };
-    return transfer(
-      answer,
-      outputs.flatMap((map) => transferablesOf(Object.values(map))),
-    );
+  async runStacked(modelId: string, inputs: TensorMap, priority?: Priority, giveBack = false): Promise<StackedRunResult> {
+    // The requests were validated on the main thread before they were queued (the model's
+    // handle does it, NaN scan included), and stacking checked that they agree: a second
+    // pass over the batch would only read every element again.
+    const result = await this.runGated(modelId, inputs, priority);
+    const answer: StackedRunResult = giveBack ? { ...result, inputs } : result;
+    // A Set: an output may share a buffer with an input (an identity op), and a buffer may be transferred once.
+    const buffers = new Set([...transferablesOf(Object.values(result.outputs)), ...(giveBack ? transferablesOf(Object.values(inputs)) : [])]);
+    return transfer(answer, [...buffers]);
   }
 
   async release(modelId: string): Promise<void> {

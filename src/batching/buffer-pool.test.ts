@@ -26,10 +26,15 @@ describe('BufferPool', () => {
     expect(c.data.buffer).not.toBe(a.data.buffer);
   });
 
-  it('takes back only its own buffers, keeps a few per class within its byte budget, and drops detached ones', () => {
+  it('keeps power-of-two buffers only, each once, a few per class within its byte budget, and drops detached ones', () => {
     const pool = new BufferPool(256, 2);
-    pool.release([tensor('float32', [4], new Float32Array(4))]); // not the pool's
+    pool.release([tensor('float32', [3], new Float32Array(3))]); // 12 bytes: no size class
     expect(pool.bytesHeld).toBe(0);
+    // A buffer back from a worker is a new object over the same memory: kept by its size alone.
+    const returned = tensor('float32', [4], new Float32Array(4));
+    pool.release([returned, returned]);
+    expect(pool.bytesHeld).toBe(16);
+    expect(pool.allocate('int32', [3]).data.buffer).toBe(returned.data.buffer);
     const many = [0, 1, 2].map(() => pool.allocate('uint8', [64]));
     pool.release(many);
     expect(pool.bytesHeld).toBe(128); // two kept per class

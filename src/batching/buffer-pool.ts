@@ -1,7 +1,7 @@
 /**
  * Reusable buffers for stacked batch inputs. A stacked input lives for one engine call
- * (the engine copies it into its own memory), so the next batch can reuse its buffer. A
- * fresh buffer costs a page fault per 4 KiB on first touch (~25 µs each on a VM measured
+ * (the engine copies it into its own memory); the worker transfers it back with the
+ * outputs, so the next batch can reuse its buffer. A fresh buffer costs a page fault per 4 KiB on first touch (~25 µs each on a VM measured
  * by `bench/models.bench.ts`: 22 ms of a 90 ms engine call for 32 image crops); a reused
  * one is warm. Buffers are kept per size class (powers of two), a few per class, up to a
  * byte budget; what does not fit is left to the garbage collector.
@@ -12,11 +12,14 @@ import { allocateTensor } from './box-copy';
 
 const bytesPerElement: Record<TensorDType, number> = { float32: 4, int32: 4, int64: 8, uint8: 1, bool: 1, int8: 1 };
 
-/** Allocates zero-filled tensors; {@link BufferPool.release} takes their buffers back. */
+/**
+ * Allocates zero-filled tensors; {@link BufferPool.release} takes buffers back. A buffer
+ * that went to a worker and came back is a new `ArrayBuffer` object over the same memory,
+ * so the pool cannot know its own by identity: it keeps any power-of-two buffer it is
+ * given, and the caller gives only buffers nothing else holds.
+ */
 export class BufferPool {
   private readonly free = new Map<number, ArrayBuffer[]>();
-  /** Buffers this pool handed out: only these come back. */
-  private readonly issued = new WeakSet<ArrayBuffer>();
   private heldBytes = 0;
 
   constructor(
@@ -49,19 +52,22 @@ export class BufferPool {
       buffer = reused;
       new Uint8Array(buffer, 0, bytes).fill(0);
     }
-    this.issued.add(buffer);
     return viewOf(dtype, [...dims], buffer, length);
   }
 
-  /** Take back the buffers of tensors this pool allocated (others are ignored). */
+  /**
+   * Keep the buffers of tensors nothing else holds any more (stacked inputs back from the
+   * worker), for later batches. Buffers whose size is not a power of two, or that are kept
+   * already, are ignored.
+   */
   release(tensors: Iterable<Tensor>): void {
     for (const t of tensors) {
       const { buffer } = t.data;
-      if (!(buffer instanceof ArrayBuffer) || !this.issued.has(buffer)) continue;
-      this.issued.delete(buffer);
+      if (!(buffer instanceof ArrayBuffer)) continue;
       const capacity = buffer.byteLength;
+      if (capacity === 0 || (capacity & (capacity - 1)) !== 0) continue;
       const list = this.free.get(capacity) ?? [];
-      if (list.length >= this.perClass || this.heldBytes + capacity > this.maxBytes) continue;
+      if (list.includes(buffer) || list.length >= this.perClass || this.heldBytes + capacity > this.maxBytes) continue;
       list.push(buffer);
       this.free.set(capacity, list);
       this.heldBytes += capacity;

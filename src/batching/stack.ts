@@ -107,7 +107,7 @@ export function batchKeyOf(inputs: TensorMap, plan: BatchPlan): string {
  * every shared input taken from the first request, and in pad mode every ragged input
  * padded to the longest request with its pad value, plus the mask input when declared.
  * In concat mode every joined input's rows are appended, its item column offset by the
- * units before. Stacked tensors come from `allocate` (zero-filled): the worker passes a
+ * units before. Stacked tensors come from `allocate` (zero-filled): the model's executor passes a
  * pool's, so a batch reuses the buffers of an earlier one.
  *
  * @example
