@@ -54,6 +54,28 @@ test('a different (valid) ONNX file at VAD’s default URL fails with INTEGRITY_
   expect(result.loaded?.code).not.toBe('INTEGRITY_ERROR');
 });
 
+test('an edited weight shard of the sentence encoder at its default URL fails with INTEGRITY_ERROR naming both hashes, and is not cached', async ({
+  harness,
+}) => {
+  const shard = fileOf('embeddings', 'use-lite/fp32/group1-shard7of7');
+  // Same size, one byte changed: only the hash can tell.
+  const edited = readFileSync(new URL('../public/models/use-lite/fp32/group1-shard7of7', import.meta.url));
+  edited[0] = (edited[0] ?? 0) ^ 0xff;
+  await harness.route('**/models/use-lite/fp32/group1-shard7of7', (route) =>
+    route.fulfill({ status: 200, contentType: 'application/octet-stream', body: edited }),
+  );
+  const result = await harness.evaluate(async () => {
+    const runtime = window.inpage.createRuntime();
+    const refused = await window.harness.caught(runtime.embeddings({ backend: 'wasm' }));
+    await runtime.dispose();
+    const stored = await window.inpage.createRuntime().cache.entries('weights');
+    return { refused, stored: stored.map((entry) => entry.id) };
+  });
+  expect(result.refused).toMatchObject({ code: 'INTEGRITY_ERROR', expected: shard.sha256 });
+  expect(result.refused?.message).toContain('group1-shard7of7');
+  expect(result.stored.filter((key) => key.includes('group1-shard7of7'))).toEqual([]);
+});
+
 test('an edited auxiliary file (the OCR character list) fails with INTEGRITY_ERROR; the same file at a URL of your own loads', async ({ harness }) => {
   const keys = fileOf('ocr', 'ocr/ppocr_keys_v1.txt');
   const original = readFileSync(new URL('../public/models/ocr/ppocr_keys_v1.txt', import.meta.url), 'utf8');

@@ -1,7 +1,7 @@
 /**
  * A loaded model's handle: its signature, the backend it runs on, and `run`, which queues
  * through the model's own {@link TaskQueue} (dynamic batcher): concurrent requests are
- * stacked along their batch axes into one engine call in the worker and split back, with
+ * stacked along their batch axes into one engine call and split back, with
  * priorities, deadlines, abort, supersede, replicas and metrics — what the built-in tasks get.
  */
 import { transfer } from 'comlink';

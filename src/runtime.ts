@@ -304,6 +304,21 @@ class RuntimeImpl implements Runtime, TaskLoader {
     return new URL(file, this.modelBase).href;
   }
 
+  /**
+   * When `url` is a built-in task's default file: the size and SHA-256 of it and of every
+   * default file in its folder (a TF.js model.json's weight shards), by URL, as a load
+   * request's `sha256` and `expectedBytes`.
+   */
+  private defaultFilesBeside(url: string): { sha256: Record<string, string>; expectedBytes: Record<string, number> } | undefined {
+    if (this.expectedFiles?.[url] === undefined) return undefined;
+    const folder = new URL('.', url).href;
+    const files = Object.entries(this.expectedFiles).filter(([file]) => new URL('.', file).href === folder);
+    return {
+      sha256: Object.fromEntries(files.map(([file, expected]) => [file, expected.sha256])),
+      expectedBytes: Object.fromEntries(files.map(([file, expected]) => [file, expected.bytes])),
+    };
+  }
+
   resolveUrl(url: string | URL): string {
     return new URL(url, pageBase()).href;
   }
@@ -469,7 +484,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
     const backend = descriptor.backend ?? 'auto';
     const { source, name } = toSource(descriptor);
     const modelId = this.uniqueId(descriptor.id ?? name);
-    const defaults = checkDefaultFiles && source.kind === 'url' && descriptor.sha256 === undefined ? this.expectedFiles?.[source.url] : undefined;
+    const defaults = checkDefaultFiles && source.kind === 'url' && descriptor.sha256 === undefined ? this.defaultFilesBeside(source.url) : undefined;
     const key = descriptor.worker ?? (descriptor.format === 'onnx' ? 'onnx' : `tfjs-graph:${backend}`);
     const request: LoadRequest = {
       modelId,
@@ -480,7 +495,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
       shapes: descriptor.shapes ?? {},
       ...(descriptor.sha256 === undefined ? {} : { sha256: descriptor.sha256 }),
       ...(descriptor.expectedBytes === undefined ? {} : { expectedBytes: descriptor.expectedBytes }),
-      ...(defaults === undefined ? {} : { sha256: defaults.sha256, expectedBytes: defaults.bytes }),
+      ...(defaults === undefined ? {} : defaults),
       cacheModel: descriptor.id ?? name,
     };
     // One session per replica, loaded one after another (the first also fills the caches).
