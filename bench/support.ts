@@ -58,7 +58,12 @@ export async function machineFacts(page: Page): Promise<MachineFacts> {
     }
     let webgpu = 'no navigator.gpu';
     if (gpu !== undefined) {
-      const adapter = await gpu.requestAdapter();
+      // A first requestAdapter() can answer null while the GPU process starts (seen on the H200 machine): ask again.
+      let adapter: GPUAdapterLike | null = null;
+      for (let attempt = 0; attempt < 3 && adapter === null; attempt += 1) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 500));
+        adapter = await gpu.requestAdapter();
+      }
       if (adapter === null) webgpu = 'no adapter';
       else {
         const info = adapter.info;
