@@ -47,6 +47,7 @@ export { cosineSimilarity, EmbeddingTask } from './tasks/embeddings';
 export type { DetailedEmbeddings, EmbeddingOptions } from './tasks/embeddings';
 export { TextGenerator } from './tasks/generation';
 export type { GenerateOptions, GeneratedToken, GenerationStats, TextGeneration, TextGenerationOptions } from './tasks/generation';
+export { ModelTask } from './tasks/model-task';
 export { VadStream, VadTask, vadFrameMs } from './tasks/vad';
 export type { VadDetection, VadOptions, VadStreamOptions } from './tasks/vad';
 export { segmentsOf, SpeechSegmenter } from './tasks/speech-segmenter';

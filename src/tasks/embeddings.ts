@@ -8,12 +8,11 @@
 import { DisposedError, InvalidInputError, InvalidOptionsError, ModelLoadError, throwIfAborted } from '../errors';
 import type { Model } from '../model';
 import type { StageTimings } from '../protocol';
-import type { BatchPolicy } from '../scheduler/policy';
 import { describeValue, tensor } from '../tensor';
 import { EmbeddingCache } from '../cache/embedding-cache';
 import { defaultFileExpectations } from './default-files';
 import type { CallOptions, TaskLoader, TaskOptions } from './loaded-task';
-import type { TaskSummary } from './replicated-task';
+import { ModelTask } from './model-task';
 import type { SentencePieceTokenizer } from './text/sentencepiece';
 import { embeddingSize, loadUseLiteVocabulary, maxTokensPerText, packTokens, splitAndNormalise, useLiteDescriptor } from './text/use-lite';
 
@@ -114,27 +113,21 @@ export function cosineSimilarity(a: Float32Array, b: Float32Array): number {
  * EmbeddingTask.cosineSimilarity(a, b); // 0.846 (a paraphrase)
  * EmbeddingTask.cosineSimilarity(a, c); // far lower: unrelated sentences score 0.08–0.30
  */
-export class EmbeddingTask {
+export class EmbeddingTask extends ModelTask {
   /** Length of every embedding. */
   static readonly dimensions = embeddingSize;
 
   // Not enumerable (ES private): `JSON.stringify(encoder)` gives only its summary.
-  readonly #model: Model;
   readonly #tokenizer: SentencePieceTokenizer;
   readonly #outputName: string;
   readonly #cache: EmbeddingCache | undefined;
 
   /** @internal use `runtime.embeddings()` */
   constructor(model: Model, tokenizer: SentencePieceTokenizer, cache?: EmbeddingCache) {
-    this.#model = model;
+    super(model, 'embed');
     this.#tokenizer = tokenizer;
     this.#outputName = model.outputs[0]?.name ?? '';
     this.#cache = cache;
-  }
-
-  /** The scheduled model the task runs on (USE-lite, with its concat batching config). */
-  get model(): Model {
-    return this.#model;
   }
 
   /** The embedding cache, when on. */
@@ -142,49 +135,9 @@ export class EmbeddingTask {
     return this.#cache;
   }
 
-  /** The backend the model runs on. */
-  get backend(): string {
-    return this.#model.backend;
-  }
-
-  /** Why `'auto'` did not get WebGPU, when it did not. */
-  get fallbackReason(): string | undefined {
-    return this.#model.fallbackReason;
-  }
-
-  /** The name the task reports metrics under (its model's id). */
-  get name(): string {
-    return this.#model.id;
-  }
-
-  /** The batching policy in force (text defaults with the task's overrides). */
-  get batching(): BatchPolicy {
-    return this.#model.batching;
-  }
-
-  /** True after {@link EmbeddingTask.dispose} (or the runtime's). */
-  get disposed(): boolean {
-    return this.#model.disposed;
-  }
-
   /** Tokens per text the model reads (SentencePiece pieces; later ones are cut). */
   get maxTokensPerText(): number {
     return maxTokensPerText;
-  }
-
-  /**
-   * Change batching settings while texts flow (queued calls keep their place).
-   *
-   * @example
-   * encoder.reconfigure({ maxQueueDelayMs: 0 });
-   */
-  reconfigure(batching: Partial<BatchPolicy>): BatchPolicy {
-    return this.#model.reconfigure(batching);
-  }
-
-  /** A plain summary for logs and `JSON.stringify(encoder)`. */
-  toJSON(): TaskSummary {
-    return { kind: 'embed', name: this.name, backend: this.#model.backend, disposed: this.#model.disposed, replicas: this.#model.replicas };
   }
 
   /** Cosine similarity of two embeddings; see {@link cosineSimilarity}. */
@@ -211,8 +164,8 @@ export class EmbeddingTask {
    * timings.engineCalls; // 1
    */
   async embedDetailed(texts: string | readonly string[], options: CallOptions = {}): Promise<DetailedEmbeddings> {
-    const taskId = this.#model.id;
-    if (this.#model.disposed) throw new DisposedError(`Task "${taskId}" was disposed; load it again.`, { model: taskId });
+    const taskId = this.model.id;
+    if (this.model.disposed) throw new DisposedError(`Task "${taskId}" was disposed; load it again.`, { model: taskId });
     const batch: unknown = typeof texts === 'string' ? [texts] : texts;
     assertTexts(batch, taskId);
     throwIfAborted(options.signal, taskId);
@@ -242,11 +195,6 @@ export class EmbeddingTask {
     return { embeddings: merged.map((m) => m.vector), tokenCounts: merged.map((m) => m.tokens), timings: computed.timings, cacheHits: hits };
   }
 
-  /** Free the model; queued calls reject with `DISPOSED`. */
-  dispose(): Promise<void> {
-    return this.#model.dispose();
-  }
-
   /**
    * Tokenise here, then through the model's scheduler: the token rows of concurrent calls
    * join one engine call; each text is a unit.
@@ -256,7 +204,7 @@ export class EmbeddingTask {
     const encodings = texts.map((text) => this.#tokenizer.encode(text));
     const { indices, values } = packTokens(encodings, maxTokensPerText);
     const tokenizeMs = performance.now() - tokenizeStart;
-    const { outputs, timings } = await this.#model.runDetailed(
+    const { outputs, timings } = await this.model.runDetailed(
       { indices: tensor('int32', [values.length, 2], indices), values: tensor('int32', [values.length], values) },
       options,
     );
@@ -264,7 +212,7 @@ export class EmbeddingTask {
     const output = outputs[this.#outputName];
     if (output?.dtype !== 'float32' || output.dims.join() !== `${texts.length},${embeddingSize}`)
       throw new InvalidInputError(`USE-lite returned ${output === undefined ? 'no output' : `${output.dtype} [${output.dims.join(', ')}]`}.`, {
-        model: this.#model.id,
+        model: this.model.id,
         input: this.#outputName,
         expected: `float32 [${texts.length}, ${embeddingSize}]`,
         got: describeValue(output),

@@ -10,11 +10,10 @@ import { DisposedError, InvalidInputError, throwIfAborted } from '../errors';
 import type { Model } from '../model';
 import type { ModelDescriptor } from '../model-descriptor';
 import type { ModelSession } from '../model-session';
-import type { TaskSummary } from './replicated-task';
-import type { BatchPolicy } from '../scheduler/policy';
 import { describeValue, tensor } from '../tensor';
 import { toMono16k, type AudioInput } from './audio-input';
 import type { CallOptions, TaskLoader, TaskOptions } from './loaded-task';
+import { ModelTask } from './model-task';
 import { segmentsOf, SpeechSegmenter, type SegmenterOptions, type SpeechSegment, type VadEvent } from './speech-segmenter';
 
 const frameSamples = 512;
@@ -226,66 +225,20 @@ export class VadStream {
  * const vad = await runtime.vad();
  * const { segments } = await vad.detect(file); // [{ startMs: 1024, endMs: 3872 }, …]
  */
-export class VadTask {
+export class VadTask extends ModelTask {
   // Not enumerable (ES private): `JSON.stringify(vad)` gives only its summary.
-  readonly #model: Model;
   readonly #options: SegmenterOptions;
 
   /** @internal use `runtime.vad()` */
   constructor(vad: VadModel) {
-    this.#model = vad.model;
+    super(vad.model, 'vad');
     this.#options = vad.segmenter;
-  }
-
-  /** The scheduled model the task runs on (Silero VAD v5, with its batching and sequence config). */
-  get model(): Model {
-    return this.#model;
-  }
-
-  /** The backend the model runs on. */
-  get backend(): string {
-    return this.#model.backend;
-  }
-
-  /** Why `'auto'` did not get WebGPU, when it did not. */
-  get fallbackReason(): string | undefined {
-    return this.#model.fallbackReason;
-  }
-
-  /** The name the task reports metrics under (its model's id). */
-  get name(): string {
-    return this.#model.id;
-  }
-
-  /** The batching policy in force. */
-  get batching(): BatchPolicy {
-    return this.#model.batching;
-  }
-
-  /** True after {@link VadTask.dispose} (or the runtime's). */
-  get disposed(): boolean {
-    return this.#model.disposed;
-  }
-
-  /**
-   * Change batching settings while frames flow (queued frames keep their place).
-   *
-   * @example
-   * vad.reconfigure({ maxBatchSize: 1 }); // batching off, e.g. for an A/B comparison
-   */
-  reconfigure(batching: Partial<BatchPolicy>): BatchPolicy {
-    return this.#model.reconfigure(batching);
-  }
-
-  /** A plain summary for logs and `JSON.stringify(vad)`. */
-  toJSON(): TaskSummary {
-    return { kind: 'vad', name: this.name, backend: this.#model.backend, disposed: this.#model.disposed, replicas: this.#model.replicas };
   }
 
   /** Start a live stream with its own state; `call` sets defaults (priority, deadline) for its frames. */
   stream(options: VadStreamOptions = {}): VadStream {
-    assertOpen(this.#model);
-    return new VadStream(this.#model, { ...this.#options, ...options }, options.call ?? {}, options.onProbability);
+    assertOpen(this.model);
+    return new VadStream(this.model, { ...this.#options, ...options }, options.call ?? {}, options.onProbability);
   }
 
   /**
@@ -293,13 +246,13 @@ export class VadTask {
    * run in order on one session; they share engine calls with live streams' frames.
    */
   async detect(audio: AudioInput, options: CallOptions & SegmenterOptions = {}): Promise<VadDetection> {
-    assertOpen(this.#model);
-    throwIfAborted(options.signal, this.#model.id);
-    const samples = await toMono16k(audio, this.#model.id);
-    throwIfAborted(options.signal, this.#model.id);
+    assertOpen(this.model);
+    throwIfAborted(options.signal, this.model.id);
+    const samples = await toMono16k(audio, this.model.id);
+    throwIfAborted(options.signal, this.model.id);
     if (samples.length === 0)
       throw new InvalidInputError('The audio clip is empty (0 samples).', {
-        model: this.#model.id,
+        model: this.model.id,
         input: 'audio',
         expected: 'at least 1 sample',
         got: '0 samples',
@@ -307,7 +260,7 @@ export class VadTask {
     const { signal, priority, supersedeKey } = options;
     // A clip waits its turn frame by frame: no deadline unless one is asked for.
     const call: CallOptions = { signal, priority, supersedeKey, timeoutMs: options.timeoutMs ?? 0 };
-    const session = this.#model.session({ call });
+    const session = this.model.session({ call });
     const count = Math.ceil(samples.length / frameSamples);
     const probabilities = new Float32Array(count);
     let context = new Float32Array(contextSamples);
@@ -327,11 +280,6 @@ export class VadTask {
       frameMs: vadFrameMs,
       durationMs: (probabilities.length * frameSamples * 1000) / sampleRate,
     };
-  }
-
-  /** Free the model; queued frames reject with `DISPOSED`. */
-  dispose(): Promise<void> {
-    return this.#model.dispose();
   }
 }
 
