@@ -9,8 +9,10 @@
  *   model (no batching config), N = the concurrency: what the batcher could reach.
  * The three modes take turns (a warm-up, then BENCH_ROUNDS rounds of BENCH_SECONDS each,
  * each round starting with the next mode), so drift and other load on the machine hit them
- * alike. `of ideal` = req/s ÷ the raw engine's req/s at the same batch size; the batch sizes
- * and the worker columns (from `runDetailed`'s per-batch timings) say where a gap goes.
+ * alike. All three run in one worker, a session each, so the ratios compare the scheduler,
+ * not two workers. `of ideal` = req/s ÷ the raw engine's req/s at the same batch size; the
+ * batch sizes and the timing columns (from `runDetailed`'s per-batch timings) say where a
+ * gap goes.
  * BENCH_BATCHING='{"maxQueueDelayMs":0}' tries a policy variant on the batched models.
  * On SwiftShader WebGPU one call takes 0.4–16 s (a VAD frame … 32 OCR crops): there
  * BENCH_SECONDS=1 BENCH_ROUNDS=1 already takes ~8 minutes, and gives a few batches a point.
@@ -292,13 +294,13 @@ test('your own model through the scheduler: batched vs maxBatchSize 1 vs the raw
     notes: [
       'Closed loop: each caller sends its next request when its last one answers. `req/s` counts requests (one unit each); the raw engine sends one pre-stacked ' +
         '`[N, …]` request at a time (N = concurrency) to a plain `runtime.load` model, and its `req/s` counts N per call, its latencies are per call.',
-      '`mean batch` and `batch sizes` come from `runtime.metrics.snapshot()` (batchSizeCounts, the measured rounds only). `engine ms/call`, `stack+split ms/call` ' +
-        'and `worker busy` (the worker\u2019s validate + stack + engine + split time over wall time) come from `runDetailed` timings, once per batch.',
+      '`mean batch` and `batch sizes` come from `runtime.metrics.snapshot()` (batchSizeCounts, the measured rounds only). `engine ms/call` (the worker), ' +
+        '`stack+split ms/call` (the main thread stacks a batch into pooled buffers and splits its outputs) and `worker busy` (validate + engine time over wall ' +
+        'time) come from `runDetailed` timings, once per batch. All three modes run in one worker, each with a session of its own.',
       '`of ideal` = req/s ÷ the raw engine\u2019s req/s at the same batch size (the issue asks ≥ 0.9 on wasm); `× maxBatchSize 1` = batched req/s ÷ maxBatchSize 1 req/s.',
       'At concurrency 1 the batched model and the raw engine take the same path (a lone request: no stacking, no delay), so their ratio there is a gauge of ' +
-        'this run\u2019s noise, not of the batcher. Where `of ideal` falls short, `batch sizes` shows how batches formed (a closed-loop wave arriving at an idle ' +
-        'model goes out as 1 + the rest; the adaptive batch sizer caps the target at sizes it measured as cheapest per unit) and `stack+split ms/call` what ' +
-        'stacking into a fresh buffer cost the worker.',
+        'this run\u2019s noise, not of the batcher. Where `of ideal` falls short, `batch sizes` shows how batches formed (a closed loop\u2019s callers, all ' +
+        'answered by one batch, ask again in the same task and go out as one batch again) and `stack+split ms/call` what the main thread spent per batch.',
     ],
   });
 });
