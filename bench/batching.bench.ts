@@ -11,7 +11,7 @@
  *   npx playwright test -c bench/playwright.config.ts batching   (writes bench/results/batching.{json,md})
  */
 import { chromium, test } from '@playwright/test';
-import { writeReport, type Row } from './support';
+import { machineFacts, writeReport, type Row } from './support';
 
 const backends = (process.env.BENCH_BACKENDS ?? 'wasm,webgpu').split(',').filter((b): b is 'wasm' | 'webgpu' => b === 'wasm' || b === 'webgpu');
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
@@ -270,14 +270,15 @@ test('batching, overhead and isolation', async ({ page }) => {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });
   const version = browser.version();
   await browser.close();
+  const machine = await machineFacts(page);
   writeReport({
     name: backends.length === 1 ? `batching-${backends[0] ?? ''}` : 'batching',
     title: 'Scheduler: batching, overhead, isolation',
     environment: {
       browser: `Chromium ${version}`,
       backends: backends.join(', '),
-      webgpu: 'SwiftShader (CPU)',
-      cores: 2,
+      webgpu: machine.webgpu,
+      cores: machine.cores,
       secondsPerPoint: seconds,
       command: 'npx playwright test -c bench/playwright.config.ts batching',
     },

@@ -8,7 +8,7 @@
  *   PW_PORT=4191 npx playwright test -c bench/playwright.config.ts cache   (writes bench/results/cache.{json,md})
  */
 import { test, type Page } from '@playwright/test';
-import { median, writeReport, type Row } from './support';
+import { machineFacts, median, writeReport, type Row } from './support';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 
@@ -79,13 +79,15 @@ test('model load', async ({ page }) => {
   await page.goto('/e2e/harness.html');
   await page.locator('#status', { hasText: 'ready' }).waitFor();
   const rows = await measureModelLoad(page);
+  const machine = await machineFacts(page);
   writeReport({
     name: 'cache',
     title: 'Model load: network vs warm IndexedDB vs in memory (wasm)',
     environment: {
       browser: `Chromium ${page.context().browser()?.version() ?? '?'}`,
       backend: 'wasm',
-      cores: 2,
+      webgpu: machine.webgpu,
+      cores: machine.cores,
       rounds,
       command: 'npx playwright test -c bench/playwright.config.ts cache.bench',
     },

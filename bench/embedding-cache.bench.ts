@@ -6,7 +6,7 @@
  *   npx playwright test -c bench/playwright.config.ts embedding-cache   (writes bench/results/embedding-cache.{json,md})
  */
 import { chromium, test } from '@playwright/test';
-import { writeReport, type Row } from './support';
+import { machineFacts, writeReport, type Row } from './support';
 
 test('embedding cache: hit vs compute', async ({ page }) => {
   await page.goto('/e2e/harness.html');
@@ -59,13 +59,15 @@ test('embedding cache: hit vs compute', async ({ page }) => {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });
   const version = browser.version();
   await browser.close();
+  const machine = await machineFacts(page);
   writeReport({
     name: 'embedding-cache',
     title: 'Embedding cache: hit vs compute (USE-lite fp32, one text per call, wasm)',
     environment: {
       browser: `Chromium ${version}`,
       backend: 'wasm',
-      cores: 2,
+      webgpu: machine.webgpu,
+      cores: machine.cores,
       hitsByTier: JSON.stringify(measured.tiers),
       command: 'npx playwright test -c bench/playwright.config.ts embedding-cache',
     },

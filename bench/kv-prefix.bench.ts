@@ -16,7 +16,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { decode, encode } from 'gpt-3-encoder';
 import type { Runtime, TextGenerator } from '../src/index';
-import { median, writeReport, type Row } from './support';
+import { machineFacts, median, writeReport, type Row } from './support';
 
 declare global {
   interface Window {
@@ -152,13 +152,15 @@ test('KV prefix cache: time to first token', async ({ page, browser }) => {
     };
   };
   const rows = [row('uncached (kvPrefix: false)', uncached), row('cached in memory', memory), row('cached after reload (IndexedDB)', reloaded)];
+  const machine = await machineFacts(page);
   writeReport({
     name: 'kv-prefix',
     title: 'KV prefix cache: time to first token, 512-token shared prefix + 16-token suffix (wasm)',
     environment: {
       browser: `Chromium ${browser.version()}`,
       backend: 'wasm',
-      cores: 2,
+      webgpu: machine.webgpu,
+      cores: machine.cores,
       model: 'fixture decoder: 4 layers, hidden 256, vocab 50257',
       blockTokens: 16,
       'bytes written to IndexedDB': written,

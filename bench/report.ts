@@ -197,7 +197,8 @@ export function renderLatest(run: LatestRun): string {
       'Speed-ups and throughput ratios (`throughput ×`, `speedup ×`, `speed_up`, `of ideal`): above 1× means the feature helps. ' +
       'Latency and cost ratios (`p95 ×`, `× idle`, `× memory`): lower is better. ' +
       'A bench that asserts a floor (kv-prefix) fails, and is listed under Failures, when its ratio falls below it. ' +
-      'WebGPU in headless Chromium here is SwiftShader (WebGPU emulated on the CPU): its ratios speak to per-call overhead and batching on an emulated GPU, not to GPU speed.',
+      'WebGPU: each report\u2019s header names the adapter it ran on, read in the page. On SwiftShader (WebGPU emulated on the CPU, what headless Chromium gets ' +
+      'without a GPU) its ratios speak to per-call overhead and batching on an emulated GPU, not to GPU speed.',
     '',
   ];
   if (quick) lines.push('This was a quick run (`BENCH_QUICK=1`): fewer samples and wasm only, so its ratios are noisier than a full run.', '');

@@ -8,7 +8,7 @@
  * Absolute times on SwiftShader WebGPU are CPU-emulated; compare within one run.
  */
 import { chromium, test } from '@playwright/test';
-import { median, quantile, writeReport, type Row } from './support';
+import { machineFacts, median, quantile, writeReport, type Row } from './support';
 
 const warmRuns = Number(process.env.WARM_RUNS ?? 20);
 // On SwiftShader WebGPU one OCR read takes ~45 s and a decoder step ~2 s: SLOW_RUNS caps
@@ -118,14 +118,15 @@ test('task latency per backend', async ({ page }) => {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });
   const version = browser.version();
   await browser.close();
+  const machine = await machineFacts(page);
   writeReport({
     name: 'tasks',
     title: 'Task latency (load, first call, warm)',
     environment: {
       browser: `Chromium ${version}`,
       backends: backends.join(', '),
-      webgpu: 'SwiftShader (CPU)',
-      cores: 2,
+      webgpu: machine.webgpu,
+      cores: machine.cores,
       command: 'npx playwright test -c bench/playwright.config.ts tasks',
     },
     rows,
