@@ -124,36 +124,13 @@ function resolveRaggedInput(model: string, name: string, entry: unknown, context
   const extra = Object.keys(entry).find((key) => key !== 'axis' && key !== 'padValue');
   if (extra !== undefined)
     throw configError(model, `${path}.${extra}`, 'is not an option of a ragged input; the options are axis and padValue.', 'axis, padValue', extra);
-  const batchAxis = context.inputAxes.get(name) ?? null;
-  if (batchAxis === null) {
-    throw configError(
-      model,
-      path,
-      `pads input "${name}", which has no batch axis: a padded input is stacked along its batch axis. Declare \`batchAxes.${name}\`.`,
-      'an input with a batch axis',
-      `${describeTensor(spec)}, no batch axis`,
-    );
-  }
-  const axis = checkAxis(model, `${path}.axis`, spec, entry.axis, 'ragged axis');
-  if (axis === batchAxis) {
-    throw configError(
-      model,
-      `${path}.axis`,
-      `is ${axis}, the batch axis of ${describeTensor(spec)}: the ragged axis is the one whose length differs between requests (e.g. the sequence axis).`,
-      `an axis other than ${batchAxis}`,
-      String(axis),
-    );
-  }
-  const dim = spec.shape?.[axis];
-  if (typeof dim === 'number') {
-    throw configError(
-      model,
-      `${path}.axis`,
-      `is ${axis}, but the graph fixes that dimension of ${describeTensor(spec)} to ${dim}, so its length cannot differ between requests. Name the axis whose length varies.`,
-      'a free or symbolic axis',
-      `${axis} (fixed to ${dim})`,
-    );
-  }
+  const axis = checkLengthAxis(model, path, spec, entry.axis, context.inputAxes.get(name) ?? null, {
+    what: 'ragged axis',
+    noBatchAxis: `pads input "${name}", which has no batch axis: a padded input is stacked along its batch axis. Declare \`batchAxes.${name}\`.`,
+    kind: 'an input with a batch axis',
+    isBatchAxis: 'the ragged axis is the one whose length differs between requests (e.g. the sequence axis).',
+    isFixed: 'so its length cannot differ between requests. Name the axis whose length varies.',
+  });
   const padValue = entry.padValue ?? 0;
   const problem = padValueProblem(spec.dtype, padValue);
   if (problem !== undefined) {
@@ -233,39 +210,60 @@ function resolveCutOutputs(model: string, outputs: unknown, context: RaggedConte
     if (!isRecord(entry)) throw configError(model, path, `must be { axis }; got ${describeConfigValue(entry)}.`, '{ axis }', describeConfigValue(entry));
     const extra = Object.keys(entry).find((key) => key !== 'axis');
     if (extra !== undefined) throw configError(model, `${path}.${extra}`, 'is not an option of a ragged output; the only option is axis.', 'axis', extra);
-    const batchAxis = context.outputAxes.get(name) ?? null;
-    if (batchAxis === null) {
-      throw configError(
-        model,
-        path,
-        `cuts output "${name}", which has no batch axis: only an output split per request can be cut to each request's length. Declare \`batchAxes.${name}\`.`,
-        'an output with a batch axis',
-        `${describeTensor(spec)}, no batch axis`,
-      );
-    }
-    const axis = checkAxis(model, `${path}.axis`, spec, entry.axis, 'cut axis');
-    if (axis === batchAxis) {
-      throw configError(
-        model,
-        `${path}.axis`,
-        `is ${axis}, the batch axis of ${describeTensor(spec)}: name the axis that follows the input length.`,
-        `an axis other than ${batchAxis}`,
-        String(axis),
-      );
-    }
-    const dim = spec.shape?.[axis];
-    if (typeof dim === 'number') {
-      throw configError(
-        model,
-        `${path}.axis`,
-        `is ${axis}, but the graph fixes that dimension of ${describeTensor(spec)} to ${dim}, so it does not follow the input length.`,
-        'a free or symbolic axis',
-        `${axis} (fixed to ${dim})`,
-      );
-    }
+    const axis = checkLengthAxis(model, path, spec, entry.axis, context.outputAxes.get(name) ?? null, {
+      what: 'cut axis',
+      noBatchAxis: `cuts output "${name}", which has no batch axis: only an output split per request can be cut to each request's length. Declare \`batchAxes.${name}\`.`,
+      kind: 'an output with a batch axis',
+      isBatchAxis: 'name the axis that follows the input length.',
+      isFixed: 'so it does not follow the input length.',
+    });
     cut.set(name, axis);
   }
   return cut;
+}
+
+/** What {@link checkLengthAxis} says when a ragged input's or cut output's axis is wrong. */
+interface LengthAxisWords {
+  /** The axis in messages: "ragged axis", "cut axis". */
+  readonly what: string;
+  /** The whole problem when the tensor has no batch axis. */
+  readonly noBatchAxis: string;
+  /** `expected` then: "an input with a batch axis". */
+  readonly kind: string;
+  /** The fix when the axis is the batch axis. */
+  readonly isBatchAxis: string;
+  /** The end of the message when the graph fixes the axis. */
+  readonly isFixed: string;
+}
+
+/**
+ * The axis `value` at `${path}.axis` of a tensor whose length varies between requests: the
+ * tensor must have a batch axis, and the axis must be an axis of it other than the batch
+ * axis, free or symbolic in the graph.
+ */
+function checkLengthAxis(model: string, path: string, spec: TensorSpec, value: unknown, batchAxis: number | null, words: LengthAxisWords): number {
+  if (batchAxis === null) throw configError(model, path, words.noBatchAxis, words.kind, `${describeTensor(spec)}, no batch axis`);
+  const axis = checkAxis(model, `${path}.axis`, spec, value, words.what);
+  if (axis === batchAxis) {
+    throw configError(
+      model,
+      `${path}.axis`,
+      `is ${axis}, the batch axis of ${describeTensor(spec)}: ${words.isBatchAxis}`,
+      `an axis other than ${batchAxis}`,
+      String(axis),
+    );
+  }
+  const dim = spec.shape?.[axis];
+  if (typeof dim === 'number') {
+    throw configError(
+      model,
+      `${path}.axis`,
+      `is ${axis}, but the graph fixes that dimension of ${describeTensor(spec)} to ${dim}, ${words.isFixed}`,
+      'a free or symbolic axis',
+      `${axis} (fixed to ${dim})`,
+    );
+  }
+  return axis;
 }
 
 /** The spec of `name` among the model's inputs or outputs (`kind`), or an error that says which it is. */
