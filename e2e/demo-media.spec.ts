@@ -174,6 +174,27 @@ test.describe('with a fake camera and microphone', () => {
     expect(await trackStates(page)).toEqual({ opened: 2, live: 0 });
     for (const panel of ['pose', 'ocr']) await expect(page.locator(`#${panel}-error`)).toBeHidden();
   });
+
+  test('Use camera: the object detector boxes the person in the live frames, and the camera turns off', async ({ page }, testInfo) => {
+    test.setTimeout(240_000);
+    await recordStreams(page);
+    page.on('pageerror', (error) => console.error('[pageerror]', error.message));
+    await page.goto('/?backend=wasm&panels=detect');
+    await expect(page.locator('#status')).toHaveText('Done.', { timeout: 200_000 }); // NanoDet's 7.7 MB on a busy CI machine
+    await page.click('#detect-camera');
+    await expect(page.locator('#detect-video')).toBeVisible();
+    await expect(page.locator('#detect-source')).toContainText('camera');
+    // A result on a camera frame (the astronaut over a line of text), with its latency.
+    await expect(page.locator('#detect-latency')).toContainText(/ms \(camera frame \d+; \d+ stale frames dropped\)/, { timeout: 60_000 });
+    await expect(page.locator('#detect-canvas')).toHaveAttribute('aria-label', /person/);
+    await expect(page.locator('#detect-objects li').first()).toContainText('person');
+    await page.locator('#detect-panel').screenshot({ path: testInfo.outputPath('detect-camera.png') });
+    await page.click('#detect-camera-stop');
+    await expect(page.locator('#detect-video')).toBeHidden();
+    await expect(page.locator('#detect-camera')).toBeEnabled();
+    expect(await trackStates(page)).toEqual({ opened: 1, live: 0 });
+    await expect(page.locator('#detect-error')).toBeHidden();
+  });
 });
 
 test.describe('with camera and microphone access denied', () => {
