@@ -13,6 +13,13 @@ export function setText(id: string, text: string): void {
   element(id, HTMLElement).textContent = text;
 }
 
+/** Show the backend a panel's task runs on, with why (`backendReason`) on hover. */
+export function showBackend(panel: string, task: { readonly backend: string; readonly backendReason: string }): void {
+  const label = element(`${panel}-backend`, HTMLElement);
+  label.textContent = task.backend;
+  label.title = task.backendReason;
+}
+
 /** A readable message for any error; inpage errors show their code. */
 export function describeError(error: unknown): string {
   if (error instanceof InpageError) return `${error.code}: ${error.message}`;

@@ -87,6 +87,7 @@ test('JSON.stringify of a loaded model and of every task handle gives a summary,
     id: 'vad-model',
     format: 'onnx',
     backend: 'wasm',
+    backendReason: 'asked for "wasm"',
     disposed: false,
     inputs: [
       { name: 'input', dtype: 'float32', shape: ['batch', 576] },
@@ -131,7 +132,7 @@ test('JSON.stringify of a loaded model and of every task handle gives a summary,
   expect(runtimeSummary.assets.ortWasmPrefix).toMatch(/\/ort\/$/);
   // Nothing private is enumerable: no worker client, queue, loader or replicas to walk.
   expect(result.keys).toEqual({
-    model: ['id', 'format', 'backend', 'fallbackReason', 'inputs', 'outputs', 'loadMs', 'weightBytes'],
+    model: ['id', 'format', 'backend', 'fallbackReason', 'backendReason', 'backendTimings', 'inputs', 'outputs', 'loadMs', 'weightBytes'],
     pose: [],
     ocr: [],
     encoder: [],

@@ -7,6 +7,7 @@
  */
 import type { BatchAxes, RaggedConfig } from './batching/config';
 import { checkSequenceConfig, type SequenceConfig } from './model-session';
+import { checkProbe, type ProbeOptions } from './backend-probe';
 import { InvalidOptionsError } from './errors';
 import type { BackendPreference, Dim, ExpectedBytes, ExpectedSha256, LoadProgress, ModelFormat, ModelSource, TfjsGraphArtifacts } from './protocol';
 import { resolvePolicy, type BatchPolicy, type Modality } from './scheduler/policy';
@@ -64,6 +65,13 @@ export interface ModelDescriptor {
   readonly expectedBytes?: ExpectedBytes;
   /** Download progress of a URL source, per file and overall (bytes). */
   readonly onProgress?: (progress: LoadProgress) => void;
+  /**
+   * How `backend: 'auto'` times an ONNX model on WebGPU and WASM at load (on a hardware
+   * adapter): synthetic inputs of the signature's shapes at batch 1 and, when the model
+   * batches, at its largest batch. Name sizes for free dimensions and values for inputs
+   * that zeros would break. `model.backendReason` shows what was measured.
+   */
+  readonly probe?: ProbeOptions;
 
   // ── Scheduling: every model runs through its own queue and dynamic batcher ──
 
@@ -156,6 +164,7 @@ export function checkDescriptor(descriptor: ModelDescriptor): void {
     });
   }
   checkBackend(descriptor.backend ?? 'auto');
+  checkProbe(descriptor.probe);
   checkSha256(descriptor.sha256);
   checkExpectedBytes(descriptor.expectedBytes);
   if (descriptor.onProgress !== undefined && typeof descriptor.onProgress !== 'function')

@@ -20,6 +20,7 @@ const info: ModelInfo = {
   modelId: 'rnn',
   format: 'onnx',
   backend: 'wasm',
+  backendReason: 'asked for "wasm"',
   inputs: [
     { name: 'x', dtype: 'float32', shape: ['batch', 2] },
     { name: 'h', dtype: 'float32', shape: ['batch', 2] },

@@ -55,7 +55,11 @@ export interface TensorSpec {
 /** Where a model's session runs. */
 export type Backend = 'webgpu' | 'wasm' | 'cpu';
 
-/** What a caller may ask for: a concrete backend, or `'auto'` (WebGPU when it works, else WASM). */
+/**
+ * What a caller may ask for: a concrete backend, or `'auto'`: never a software WebGPU adapter
+ * (SwiftShader) unless the runtime allows it; on a hardware adapter, ONNX models are timed on
+ * both backends at load and run on the faster (see {@link BackendProbe}); else WASM.
+ */
 export type BackendPreference = Backend | 'auto';
 
 /** Model file formats the engines understand. */
@@ -111,6 +115,31 @@ export interface LoadRequest {
   readonly expectedBytes?: ExpectedBytes;
   /** The name weight-cache entries are filed under (per-model delete). @default the source URL */
   readonly cacheModel?: string;
+  /** How `'auto'` times an ONNX model on each backend at load. @default batch size 1, free dimensions 1, zeros */
+  readonly probe?: BackendProbe;
+}
+
+/**
+ * How `backend: 'auto'` times a model at load: synthetic inputs of the signature's shapes
+ * (after `shapes` overrides), run on each backend at each batch size; the backend with the
+ * lower sum of median call times wins.
+ */
+export interface BackendProbe {
+  /** The batch sizes the model will see (1, and the batcher's largest batch when it batches). */
+  readonly batchSizes: readonly number[];
+  /** Each input's batch axis (`null`: not batched). @default axis 0 where it is free */
+  readonly batchAxes?: Readonly<Record<string, number | null>>;
+  /** Sizes of named dimensions (e.g. `{ height: 640 }`); other free dimensions are 1. */
+  readonly dims?: Readonly<Record<string, number>>;
+  /** The value every element of an input holds, by input name (e.g. Silero's `sr: 16000`). @default 0 */
+  readonly fill?: Readonly<Record<string, number>>;
+}
+
+/** One measurement of {@link BackendProbe}: the median of a few warm calls. */
+export interface BackendTiming {
+  readonly backend: Backend;
+  readonly batchSize: number;
+  readonly ms: number;
 }
 
 /** Expected SHA-256 hashes (hex): one for the source file, or by file name / URL for several. */
@@ -156,6 +185,10 @@ export interface ModelInfo {
   readonly outputs: readonly TensorSpec[];
   /** Why `'auto'` did not pick WebGPU, when it did not. */
   readonly fallbackReason?: string;
+  /** Why the model runs on {@link ModelInfo.backend}: asked for, measured faster, or the only one that works. */
+  readonly backendReason: string;
+  /** What `'auto'` measured at load, when it timed the backends. */
+  readonly backendTimings?: readonly BackendTiming[];
   /** Wall time of session creation inside the worker, ms. */
   readonly loadMs: number;
   /** Size of the model's weights as loaded (the ONNX file, or the TF.js weight shards), bytes; 0 when unknown. */
@@ -192,9 +225,21 @@ export interface StackedRunResult extends RunResult {
 
 /** Facts about the worker's environment, for choosing backends and for reports. */
 export interface WorkerEnvironment {
-  readonly webgpu: { readonly available: boolean; readonly vendor?: string; readonly architecture?: string; readonly reason?: string };
+  readonly webgpu: {
+    readonly available: boolean;
+    readonly vendor?: string;
+    readonly architecture?: string;
+    readonly description?: string;
+    /** A software adapter (SwiftShader, or `isFallbackAdapter`): WebGPU on the CPU. `'auto'` passes it over unless allowed. */
+    readonly software?: boolean;
+    readonly reason?: string;
+  };
   readonly crossOriginIsolated: boolean;
   readonly hardwareConcurrency: number;
+  /** The WASM threads ONNX Runtime uses in this worker (1 without cross-origin isolation). */
+  readonly ortNumThreads: number;
+  /** The WASM threads TF.js uses (1: its threaded build breaks once bundled; see `configureTfjs`). */
+  readonly tfjsNumThreads: number;
   readonly userAgent: string;
   /** The engine versions bundled into the worker (their served WASM must match; see `AssetError`). */
   readonly engines: { readonly onnxruntime: string; readonly tfjs: string };
@@ -208,8 +253,10 @@ export interface EngineAssetPaths {
   readonly ortWasmPrefix: string;
   /** URL prefix of TF.js's `tfjs-backend-wasm*.wasm` files, ending in `/`. */
   readonly tfjsWasmPrefix: string;
-  /** WASM threads for ONNX Runtime (needs cross-origin isolation); 0 lets ORT choose. */
+  /** WASM threads for ONNX Runtime (needs cross-origin isolation); 0: from the core count (`workers/wasm-threads.ts`). */
   readonly ortNumThreads: number;
+  /** Let `'auto'` consider a software WebGPU adapter (SwiftShader). @default false */
+  readonly allowSoftwareWebGpu?: boolean;
 }
 
 /** How a worker caches (resolved from the runtime's `cache` option; see `src/cache/config.ts`). */

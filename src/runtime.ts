@@ -5,6 +5,7 @@
  */
 import { proxy } from 'comlink';
 import { declaredAssetBase } from './asset-base';
+import { backendProbe } from './backend-probe';
 import { startDefaultWorker, type StartedWorker } from './default-worker';
 import { DisposedError, InvalidOptionsError, ModelNotFoundError, messageOf } from './errors';
 import { resolveBatchPlan, type BatchPlan } from './batching/plan';
@@ -45,10 +46,17 @@ export interface RuntimeOptions {
   /** URL prefix of TF.js's WASM files. @default `${assetBaseUrl}tfjs/` */
   readonly tfjsWasmPrefix?: string | URL;
   /**
-   * WASM threads per ONNX Runtime worker (needs a cross-origin-isolated page).
-   * @default 0 (ONNX Runtime picks: half the cores, at most 4)
+   * WASM threads per ONNX Runtime worker (needs a cross-origin-isolated page; otherwise 1).
+   * `runtime.environment()` says what a worker uses.
+   * @default 0: 1 thread on 2 cores or fewer, else half the cores, at most 4 (measured: `bench/threads.bench.ts`)
    */
   readonly ortNumThreads?: number;
+  /**
+   * Let `backend: 'auto'` consider a software WebGPU adapter (SwiftShader: WebGPU on the
+   * CPU, far slower than WASM on the same cores). Asking for `'webgpu'` always uses it.
+   * @default false
+   */
+  readonly allowSoftwareWebGpu?: boolean;
   /**
    * Check the built-in tasks' files at their default URLs against inpage's model manifest
    * (size and SHA-256; `INTEGRITY_ERROR` on a mismatch, nothing cached), so a stale or
@@ -220,11 +228,18 @@ class RuntimeImpl implements Runtime, TaskLoader {
         got: String(threads),
       });
     }
+    if (options.allowSoftwareWebGpu !== undefined && typeof options.allowSoftwareWebGpu !== 'boolean')
+      throw new InvalidOptionsError('`allowSoftwareWebGpu` must be true or false.', {
+        input: 'allowSoftwareWebGpu',
+        expected: 'boolean',
+        got: String(options.allowSoftwareWebGpu),
+      });
     const base = prefix(options.assetBaseUrl ?? declaredAssetBase(), pageBase(), 'assetBaseUrl');
     this.paths = {
       ortWasmPrefix: prefix(options.ortWasmPrefix ?? 'ort/', base, 'ortWasmPrefix'),
       tfjsWasmPrefix: prefix(options.tfjsWasmPrefix ?? 'tfjs/', base, 'tfjsWasmPrefix'),
       ortNumThreads: threads,
+      allowSoftwareWebGpu: options.allowSoftwareWebGpu ?? false,
     };
     this.modelBase = prefix(options.modelBaseUrl ?? 'models/', base, 'modelBaseUrl');
     if (options.verifyTaskModels !== undefined && typeof options.verifyTaskModels !== 'boolean')
@@ -497,6 +512,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
       ...(descriptor.expectedBytes === undefined ? {} : { expectedBytes: descriptor.expectedBytes }),
       ...(defaults === undefined ? {} : defaults),
       cacheModel: descriptor.id ?? name,
+      probe: backendProbe(descriptor, asksForBatching(descriptor)),
     };
     // One session per replica, loaded one after another (the first also fills the caches).
     const count = descriptor.replicas ?? 1;
@@ -510,8 +526,11 @@ class RuntimeImpl implements Runtime, TaskLoader {
       for (const workerKey of keys) {
         const client = this.workerFor(workerKey);
         await client.ready();
-        const onProgress = loaded.length === 0 ? progressProxy(descriptor.onProgress) : undefined;
-        loaded.push({ client, info: await client.call((api) => api.load(request, onProgress)) });
+        const first = loaded[0]?.info;
+        const onProgress = first === undefined ? progressProxy(descriptor.onProgress) : undefined;
+        // 'auto' is resolved (and timed) once, by the first replica; the others follow it.
+        const replicaRequest = first === undefined ? request : { ...request, backend: first.backend };
+        loaded.push({ client, info: await client.call((api) => api.load(replicaRequest, onProgress)) });
       }
       const info = loaded[0]?.info;
       if (info === undefined) throw new Error('no replica loaded');

@@ -13,6 +13,7 @@ class DoublingEngine implements Engine {
       modelId: request.modelId,
       format: request.format,
       backend: 'wasm',
+      backendReason: 'asked for "wasm"',
       inputs: [{ name: 'x', dtype: 'float32', shape: [null, 4] }],
       outputs: [{ name: 'y', dtype: 'float32', shape: [null, 4] }],
       loadMs: 0,

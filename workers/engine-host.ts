@@ -36,6 +36,7 @@ import { engineVersions, verifyOrtFiles } from './engine-files';
 import { evaluations } from './evaluations';
 import { resolveSource } from './model-source';
 import { RunGate } from './run-gate';
+import { ortThreads } from './wasm-threads';
 import { probeWebGpu } from './webgpu-probe';
 
 /** The bytes of a model's weights as the engine got them (0 for a URL the engine fetched itself). */
@@ -70,11 +71,11 @@ const importEngine: EngineFactory = (format, paths) =>
     ? // The served WASM must be the one the bundled ORT code was built with (engine-files.ts).
       Promise.all([import('./ort-engine'), verifyOrtFiles(paths.ortWasmPrefix)]).then(([{ OrtEngine, configureOrt }]) => {
         configureOrt(paths);
-        return new OrtEngine();
+        return new OrtEngine(paths.allowSoftwareWebGpu ?? false);
       })
     : import('./tfjs-engine').then(({ TfjsEngine, configureTfjs }) => {
         configureTfjs(paths);
-        return new TfjsEngine();
+        return new TfjsEngine(paths.allowSoftwareWebGpu ?? false);
       });
 
 /** Implements the worker API over the two engines. */
@@ -107,6 +108,8 @@ export class EngineHost implements EngineWorkerApi {
       webgpu: gpu,
       crossOriginIsolated: globalThis.crossOriginIsolated,
       hardwareConcurrency: navigator.hardwareConcurrency,
+      ortNumThreads: ortThreads(this.paths.ortNumThreads),
+      tfjsNumThreads: 1,
       userAgent: navigator.userAgent,
       engines: engineVersions,
       workerEvaluations: evaluations(),

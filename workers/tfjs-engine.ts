@@ -103,6 +103,11 @@ export class TfjsEngine implements Engine {
   private readonly needsAsync = new Set<string>();
   private backend: Backend | undefined;
   private fallbackReason: string | undefined;
+  /** Why `'auto'` chose this worker's backend. */
+  private autoReason = '';
+
+  /** @param allowSoftwareWebGpu let `'auto'` take a software WebGPU adapter */
+  constructor(private readonly allowSoftwareWebGpu = false) {}
 
   /** Activate a TF.js backend for this worker, once. */
   private async activate(requested: LoadRequest['backend'], modelId: string): Promise<Backend> {
@@ -122,11 +127,21 @@ export class TfjsEngine implements Engine {
     }
     const order: Backend[] = requested === 'auto' ? ['webgpu', 'wasm'] : [requested];
     const reasons: string[] = [];
+    let adapter = '';
+    let software = false;
     for (const name of order) {
       if (name === 'webgpu') {
         const gpu = await probeWebGpu();
         if (!gpu.available) {
           reasons.push(`WebGPU unavailable: ${gpu.reason ?? 'no adapter'}`);
+          continue;
+        }
+        adapter = [gpu.vendor, gpu.description || gpu.architecture].filter(Boolean).join(' ');
+        software = gpu.software === true;
+        if (requested === 'auto' && gpu.software === true && !this.allowSoftwareWebGpu) {
+          reasons.push(
+            `WebGPU here is a software adapter (${adapter}) that runs on the CPU, slower than WASM; ask for "webgpu" to use it anyway, or create the runtime with allowSoftwareWebGpu`,
+          );
           continue;
         }
       }
@@ -152,6 +167,11 @@ export class TfjsEngine implements Engine {
       const active = tf.backend();
       if (active instanceof WebGPUBackend) keepShapeArithmeticOnCpu(active);
       if (name !== order[0]) this.fallbackReason = reasons.join('; ');
+      // TF.js runs one backend per worker, so the first model decides it without timing both.
+      this.autoReason =
+        name === 'webgpu'
+          ? `auto: WebGPU (${adapter}${software ? ', a software adapter, allowed by allowSoftwareWebGpu' : ''}); TF.js models are not timed at load (one TF.js backend per worker)`
+          : `auto: ${reasons.join('; ')}`;
       return name;
     }
     throw new BackendUnavailableError(
@@ -207,6 +227,7 @@ export class TfjsEngine implements Engine {
       backend,
       inputs: specsOf(model.inputs, 'input'),
       outputs: specsOf(model.outputs, 'output'),
+      backendReason: request.backend === 'auto' ? this.autoReason : `asked for "${request.backend}"`,
       ...(this.fallbackReason === undefined || request.backend !== 'auto' ? {} : { fallbackReason: this.fallbackReason }),
       loadMs: performance.now() - started,
     };

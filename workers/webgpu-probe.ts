@@ -9,11 +9,26 @@ export interface WebGpuProbe {
   readonly available: boolean;
   readonly vendor?: string;
   readonly architecture?: string;
+  readonly description?: string;
+  /** WebGPU on the CPU: the adapter says it is a fallback adapter, or it is SwiftShader. */
+  readonly software?: boolean;
   /** Why WebGPU is unavailable, when it is. */
   readonly reason?: string;
 }
 
 let probe: Promise<WebGpuProbe> | undefined;
+
+/**
+ * Whether `adapter` runs WebGPU on the CPU. Chromium reports `isFallbackAdapter` on the
+ * adapter's info (older builds on the adapter itself), but its SwiftShader adapter does
+ * not always set it, so the name counts too.
+ */
+export function isSoftware(adapter: { readonly info: GPUAdapterInfo; readonly isFallbackAdapter?: boolean }): boolean {
+  const info: Partial<GPUAdapterInfo> = adapter.info;
+  if (info.isFallbackAdapter === true || adapter.isFallbackAdapter === true) return true;
+  const text = `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.description ?? ''}`.toLowerCase();
+  return /swiftshader|llvmpipe|lavapipe|software|microsoft basic render/.test(text);
+}
 
 async function ask(): Promise<WebGpuProbe> {
   // `navigator.gpu` exists only in secure contexts (https, localhost, 127.0.0.1).
@@ -22,7 +37,8 @@ async function ask(): Promise<WebGpuProbe> {
   try {
     const adapter = await gpu.requestAdapter();
     if (adapter === null) return { available: false, reason: 'requestAdapter() returned no adapter' };
-    return { available: true, vendor: adapter.info.vendor, architecture: adapter.info.architecture };
+    const { vendor, architecture, description } = adapter.info;
+    return { available: true, vendor, architecture, description, software: isSoftware(adapter) };
   } catch (error) {
     return { available: false, reason: `requestAdapter() threw: ${messageOf(error)}` };
   }

@@ -6,7 +6,7 @@
  */
 import { InpageError, loadObjectDetection, type DetectedObject, type ObjectDetectionTask, type Runtime } from '../../src/index';
 import { Camera } from '../camera';
-import { chosenFile, element, ms, setText, showError, timed } from '../ui';
+import { chosenFile, element, ms, setText, showError, timed, showBackend } from '../ui';
 
 let task: ObjectDetectionTask | undefined;
 let camera: Camera | undefined;
@@ -71,7 +71,7 @@ function setCameraButtons(open: boolean): void {
 export async function loadDetectionPanel(runtime: Runtime, backend: 'auto' | 'webgpu' | 'wasm'): Promise<ObjectDetectionTask> {
   stopDetectionCamera();
   task = await loadObjectDetection(runtime, { backend });
-  setText('detect-backend', task.backend);
+  showBackend('detect', task);
   return task;
 }
 

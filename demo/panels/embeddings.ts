@@ -1,6 +1,6 @@
 /** Semantic search panel: USE-lite embeddings over a small built-in corpus. */
 import { cosineSimilarity, type EmbeddingTask, type Runtime } from '../../src/index';
-import { element, ms, setText, showError, timed } from '../ui';
+import { element, ms, setText, showError, timed, showBackend } from '../ui';
 
 /** The built-in corpus. */
 export const corpus = [
@@ -22,7 +22,7 @@ let corpusVectors: Float32Array[] = [];
 /** Load the embedding task on `backend` and embed the corpus (one batched call). */
 export async function loadEmbeddingsPanel(runtime: Runtime, backend: 'auto' | 'webgpu' | 'wasm'): Promise<EmbeddingTask> {
   task = await runtime.embeddings({ backend });
-  setText('embed-backend', task.backend);
+  showBackend('embed', task);
   corpusVectors = await task.embed(corpus);
   return task;
 }

@@ -1,6 +1,6 @@
 /** Generation panel: streaming tokens from the KV-cache decoder, with TTFT and tokens/s. */
 import type { EmbeddingTask, Runtime, TextGenerator } from '../../src/index';
-import { element, ms, setText, showError } from '../ui';
+import { element, ms, setText, showError, showBackend } from '../ui';
 
 let task: TextGenerator | undefined;
 let controller: AbortController | undefined;
@@ -17,7 +17,7 @@ export async function loadGenerationPanel(runtime: Runtime, backend: 'auto' | 'w
     return vector;
   };
   task = await runtime.textGeneration({ backend, ...(embedder === undefined ? {} : { semanticCache: { embed } }) });
-  setText('gen-backend', task.backend);
+  showBackend('gen', task);
   return task;
 }
 

@@ -4,7 +4,7 @@
  */
 import type { OcrResult, OcrTask, Runtime } from '../../src/index';
 import { Camera } from '../camera';
-import { chosenFile, element, ms, setText, showError, timed } from '../ui';
+import { chosenFile, element, ms, setText, showError, timed, showBackend } from '../ui';
 
 let task: OcrTask | undefined;
 let camera: Camera | undefined;
@@ -65,7 +65,7 @@ function showResult(image: ImageBitmap, result: OcrResult): void {
 export async function loadOcrPanel(runtime: Runtime, backend: 'auto' | 'webgpu' | 'wasm'): Promise<OcrTask> {
   stopOcrCamera();
   task = await runtime.ocr({ backend });
-  setText('ocr-backend', task.backend);
+  showBackend('ocr', task);
   return task;
 }
 

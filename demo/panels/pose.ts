@@ -6,7 +6,7 @@
 import { InpageError, type Keypoint, type PoseTask, type Runtime } from '../../src/index';
 import { Camera } from '../camera';
 import { drawPose } from '../pose-view';
-import { chosenFile, element, ms, setText, showError, timed } from '../ui';
+import { chosenFile, element, ms, setText, showError, timed, showBackend } from '../ui';
 
 let task: PoseTask | undefined;
 let camera: Camera | undefined;
@@ -39,7 +39,7 @@ function setCameraButtons(open: boolean): void {
 export async function loadPosePanel(runtime: Runtime, backend: 'auto' | 'webgpu' | 'wasm'): Promise<PoseTask> {
   stopPoseCamera();
   task = await runtime.pose({ backend, name: 'movenet' });
-  setText('pose-backend', task.backend);
+  showBackend('pose', task);
   return task;
 }
 

@@ -4,7 +4,7 @@
  * speech probability, the segments, and the latency.
  */
 import type { Runtime, VadTask } from '../../src/index';
-import { chosenFile, element, ms, setText, showError, timed } from '../ui';
+import { chosenFile, element, ms, setText, showError, timed, showBackend } from '../ui';
 import { drawWaveform } from '../waveform';
 import { LiveVad } from './vad-live';
 
@@ -36,7 +36,7 @@ async function samplesForDrawing(audio: Blob): Promise<Float32Array> {
 export async function loadVadPanel(runtime: Runtime, backend: 'auto' | 'webgpu' | 'wasm'): Promise<VadTask> {
   await stopListening();
   task = await runtime.vad({ backend, name: 'silero-vad' });
-  setText('vad-backend', task.backend);
+  showBackend('vad', task);
   return task;
 }
 

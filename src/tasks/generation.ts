@@ -192,6 +192,11 @@ export class TextGenerator {
     return this.#task.info.backend;
   }
 
+  /** Why the decoder runs on {@link TextGenerator.backend}: asked for, measured faster at load, or the only one that works. */
+  get backendReason(): string {
+    return this.#task.info.models[0]?.backendReason ?? `asked for "${this.#task.info.backend}"`;
+  }
+
   /**
    * What the worker read from the graph (and config): `layers`, `kvHeads`, `headDim`,
    * `vocab`, `maxContext`, `eosTokenId`, and where each size came from (`kvHeadsFrom` …).

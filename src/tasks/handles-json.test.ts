@@ -43,6 +43,7 @@ const modelInfo: ModelInfo = {
   modelId: 'silero_vad_v5',
   format: 'onnx',
   backend: 'wasm',
+  backendReason: 'asked for "wasm"',
   inputs: [{ name: 'input', dtype: 'float32', shape: ['batch', 576] }],
   outputs: [{ name: 'output', dtype: 'float32', shape: [null, 1] }],
   loadMs: 12.5,
@@ -77,6 +78,7 @@ const sileroInfo: ModelInfo = {
   modelId: 'vad-1',
   format: 'onnx',
   backend: 'wasm',
+  backendReason: 'asked for "wasm"',
   inputs: [
     { name: 'input', dtype: 'float32', shape: ['batch', 576] },
     { name: 'state', dtype: 'float32', shape: [2, 'batch', 128] },
@@ -115,6 +117,7 @@ describe('JSON-safe handles', () => {
       id: 'silero_vad_v5',
       format: 'onnx',
       backend: 'wasm',
+      backendReason: 'asked for "wasm"',
       disposed: false,
       inputs: modelInfo.inputs,
       outputs: modelInfo.outputs,

@@ -5,6 +5,7 @@
  * spreading or a logger never walks its worker connections; `toJSON()` gives a summary.
  */
 import type { Model } from '../model';
+import type { BackendTiming } from '../protocol';
 import type { TaskKind } from '../protocol';
 import type { BatchPolicy } from '../scheduler/policy';
 import type { TaskSummary } from './replicated-task';
@@ -33,6 +34,16 @@ export abstract class ModelTask {
   /** Why `'auto'` did not get WebGPU, when it did not. */
   get fallbackReason(): string | undefined {
     return this.#model.fallbackReason;
+  }
+
+  /** Why the model runs on {@link ModelTask.backend}: asked for, measured faster at load, or the only one that works. */
+  get backendReason(): string {
+    return this.#model.backendReason;
+  }
+
+  /** What `'auto'` measured at load (median ms per call, by backend and batch size), when it timed the backends. */
+  get backendTimings(): readonly BackendTiming[] | undefined {
+    return this.#model.backendTimings;
   }
 
   /** The name the task reports metrics under (its model's id). */

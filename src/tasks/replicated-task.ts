@@ -81,6 +81,11 @@ export abstract class ReplicatedTask<P, R> {
     return this.task.info.backend;
   }
 
+  /** Why the task runs on {@link ReplicatedTask.backend}: its first model's reason (the others follow it). */
+  get backendReason(): string {
+    return this.task.info.models[0]?.backendReason ?? `asked for "${this.task.info.backend}"`;
+  }
+
   /** The name this task reports metrics under. */
   get name(): string {
     return this.queue.name;

@@ -49,6 +49,8 @@ export function sileroVadDescriptor(source: string, options: VadOptions, id: str
     shapes: { input: ['batch', contextSamples + frameSamples], state: [2, 'batch', 128] },
     batchAxes: { input: 0, state: 1, sr: null, output: 0, stateN: 1 },
     sequence: { state: [{ input: 'state', output: 'stateN' }] },
+    // 'auto' times the model with a real sample rate (zero takes no branch of its graph).
+    probe: { fill: { sr: sampleRate } },
   };
 }
 

@@ -3,6 +3,7 @@
  * releasing models in the same worker, plus a stopwatch for stage timings.
  */
 import type {
+  BackendProbe,
   Backend,
   BackendPreference,
   Dim,
@@ -25,6 +26,8 @@ export interface TaskModelRequest {
   readonly source: ModelSource;
   readonly backend: BackendPreference;
   readonly shapes?: Readonly<Record<string, readonly Dim[]>>;
+  /** How `'auto'` times the model on each backend (see {@link BackendProbe}). */
+  readonly probe?: BackendProbe;
 }
 
 /** The host's services for tasks. */

@@ -35,7 +35,7 @@ function fakeDecoder(options: { layers: number; kvHeads: Dim; headDim: Dim; eosA
     outputs.push({ ...past(`present.${i}.key`), shape: ['batch_size', options.kvHeads, 'total_sequence_length', options.headDim] });
     outputs.push({ ...past(`present.${i}.value`), shape: ['batch_size', options.kvHeads, 'total_sequence_length', options.headDim] });
   }
-  const info: ModelInfo = { modelId: 'generate-1/decoder', format: 'onnx', backend: 'wasm', inputs, outputs, loadMs: 1 };
+  const info: ModelInfo = { modelId: 'generate-1/decoder', format: 'onnx', backend: 'wasm', backendReason: 'asked for "wasm"', inputs, outputs, loadMs: 1 };
   const released: string[] = [];
   const context: TaskContext = {
     cache: { ...testCacheConfig },

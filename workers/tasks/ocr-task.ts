@@ -37,6 +37,9 @@ interface OcrModels {
 }
 
 /** The worker side of the OCR task. */
+/** The side of the square image `'auto'` times the detector on. */
+const probeSide = 640;
+
 export class OcrWorkerTask implements WorkerTask {
   readonly kind = 'ocr';
 
@@ -61,6 +64,8 @@ export class OcrWorkerTask implements WorkerTask {
         source: { kind: 'url', url: spec.detUrl },
         backend: spec.backend,
         shapes: { x: [1, 3, 'height', 'width'] },
+        // 'auto' times the detector on a page-sized image, where the choice matters.
+        probe: { batchSizes: [1], dims: { height: probeSide, width: probeSide } },
       });
       loaded.push(det);
       // 'auto' is resolved once, by the detector; the other two follow it.

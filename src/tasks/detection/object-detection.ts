@@ -166,6 +166,11 @@ export class ObjectDetectionTask {
     return this.model.backend;
   }
 
+  /** Why the model runs on {@link ObjectDetectionTask.backend}: asked for, measured faster at load, or the only one that works. */
+  get backendReason(): string {
+    return this.model.backendReason;
+  }
+
   /** True after {@link ObjectDetectionTask.dispose} (or the runtime's). */
   get disposed(): boolean {
     return this.model.disposed;

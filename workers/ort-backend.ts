@@ -1,0 +1,159 @@
+/**
+ * Opening an ONNX Runtime Web session on the backend a load asks for, and resolving
+ * `'auto'`:
+ * - no WebGPU, or a WebGPU session that fails to build: WASM, and why;
+ * - a software adapter (SwiftShader: WebGPU on the CPU): WASM, unless the runtime allows it;
+ * - a hardware adapter: both sessions are built and timed on synthetic inputs at the batch
+ *   sizes the model will see (`backend-choice.ts`); the faster stays, the other is released.
+ *   When no synthetic input can be made or a probe call fails, WebGPU stays, and the reason
+ *   says the choice was not measured.
+ */
+import * as ort from 'onnxruntime-web';
+import { BackendUnavailableError, messageOf, ModelLoadError } from '../src/errors';
+import type { Backend, BackendProbe, BackendTiming, LoadRequest, TensorMap } from '../src/protocol';
+import { applyShapeOverrides } from '../src/signature';
+import { chooseBackend, median, probeFeeds } from './backend-choice';
+import { specsOf, toOrt } from './ort-tensors';
+import { probeWebGpu, type WebGpuProbe } from './webgpu-probe';
+
+/** A session and why it runs where it does. */
+export interface OpenedSession {
+  readonly session: ort.InferenceSession;
+  readonly backend: Backend;
+  readonly reason: string;
+  /** Set when `'auto'` did not get WebGPU. */
+  readonly fallbackReason?: string;
+  readonly timings?: readonly BackendTiming[];
+}
+
+/** Warm calls timed per backend and batch size (after one untimed call that compiles shaders). */
+const timedCalls = 3;
+const defaultProbe: BackendProbe = { batchSizes: [1] };
+
+function create(model: Uint8Array, backend: 'webgpu' | 'wasm'): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(model, { executionProviders: [backend], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+}
+
+function adapterName(gpu: WebGpuProbe): string {
+  return [gpu.vendor, gpu.description || gpu.architecture].filter((part) => part !== undefined && part !== '').join(' ') || 'an unnamed adapter';
+}
+
+async function timeCalls(session: ort.InferenceSession, feeds: TensorMap): Promise<number> {
+  const run = async (): Promise<number> => {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(t);
+    const started = performance.now();
+    const outputs = await session.run(ortFeeds);
+    const ms = performance.now() - started;
+    for (const value of Object.values(outputs)) value.dispose();
+    return ms;
+  };
+  await run();
+  const samples: number[] = [];
+  for (let i = 0; i < timedCalls; i += 1) samples.push(await run());
+  return median(samples);
+}
+
+/** Time both sessions on the probe; a string says why they could not be timed. */
+async function measure(request: LoadRequest, gpuSession: ort.InferenceSession, cpuSession: ort.InferenceSession): Promise<BackendTiming[] | string> {
+  const probe = request.probe ?? defaultProbe;
+  let inputs;
+  try {
+    inputs = applyShapeOverrides(request.modelId, specsOf(cpuSession.inputMetadata, cpuSession.inputNames), request.shapes);
+  } catch (error) {
+    return messageOf(error);
+  }
+  const timings: BackendTiming[] = [];
+  for (const batchSize of probe.batchSizes) {
+    const feeds = probeFeeds(inputs, probe, batchSize);
+    if (typeof feeds === 'string') return feeds;
+    for (const [backend, session] of [
+      ['webgpu', gpuSession],
+      ['wasm', cpuSession],
+    ] as const) {
+      try {
+        timings.push({ backend, batchSize, ms: await timeCalls(session, feeds) });
+      } catch (error) {
+        return `a synthetic call at batch ${batchSize} failed on ${backend}: ${messageOf(error)}`;
+      }
+    }
+  }
+  return timings;
+}
+
+async function openWasm(model: Uint8Array, modelId: string): Promise<ort.InferenceSession> {
+  try {
+    return await create(model, 'wasm');
+  } catch (error) {
+    throw new ModelLoadError(`Model "${modelId}" could not be loaded by ONNX Runtime Web: ${messageOf(error)}`, {
+      model: modelId,
+      backend: 'wasm',
+      detail: messageOf(error),
+    });
+  }
+}
+
+async function openWebGpu(model: Uint8Array, modelId: string): Promise<ort.InferenceSession> {
+  const gpu = await probeWebGpu();
+  if (!gpu.available) {
+    throw new BackendUnavailableError(
+      `WebGPU is not available in this worker (${gpu.reason ?? 'no adapter'}), so model "${modelId}" cannot load on "webgpu". Use backend "auto" or "wasm".`,
+      { model: modelId, backend: 'webgpu', detail: gpu.reason },
+    );
+  }
+  try {
+    return await create(model, 'webgpu');
+  } catch (error) {
+    throw new BackendUnavailableError(`Model "${modelId}" could not build a WebGPU session: ${messageOf(error)}`, {
+      model: modelId,
+      backend: 'webgpu',
+      detail: messageOf(error),
+    });
+  }
+}
+
+/** Open `model` for `request`, resolving `'auto'` as the file comment says. */
+export async function openSession(model: Uint8Array, request: LoadRequest, allowSoftwareWebGpu: boolean): Promise<OpenedSession> {
+  const { modelId, backend } = request;
+  if (backend === 'wasm') return { session: await openWasm(model, modelId), backend, reason: 'asked for "wasm"' };
+  if (backend === 'webgpu') return { session: await openWebGpu(model, modelId), backend, reason: 'asked for "webgpu"' };
+  const wasmBecause = async (why: string): Promise<OpenedSession> => {
+    const reason = `auto: ${why}`;
+    return { session: await openWasm(model, modelId), backend: 'wasm', reason, fallbackReason: why };
+  };
+  const gpu = await probeWebGpu();
+  if (!gpu.available) return wasmBecause(`WebGPU unavailable: ${gpu.reason ?? 'no adapter'}`);
+  const adapter = adapterName(gpu);
+  if (gpu.software === true && !allowSoftwareWebGpu) {
+    return wasmBecause(
+      `WebGPU here is a software adapter (${adapter}) that runs on the CPU, slower than WASM; ask for "webgpu" to use it anyway, or create the runtime with allowSoftwareWebGpu`,
+    );
+  }
+  let gpuSession: ort.InferenceSession;
+  try {
+    gpuSession = await create(model, 'webgpu');
+  } catch (error) {
+    return wasmBecause(`WebGPU session failed: ${messageOf(error)}`);
+  }
+  let cpuSession: ort.InferenceSession;
+  try {
+    cpuSession = await create(model, 'wasm');
+  } catch (error) {
+    return { session: gpuSession, backend: 'webgpu', reason: `auto: WebGPU (${adapter}); WASM could not load the model to compare: ${messageOf(error)}` };
+  }
+  const timings = await measure(request, gpuSession, cpuSession);
+  if (typeof timings === 'string') {
+    await cpuSession.release();
+    return { session: gpuSession, backend: 'webgpu', reason: `auto: WebGPU (${adapter}), not measured: ${timings}` };
+  }
+  const choice = chooseBackend(timings, adapter);
+  const [kept, dropped] = choice.backend === 'webgpu' ? [gpuSession, cpuSession] : [cpuSession, gpuSession];
+  await dropped.release();
+  return {
+    session: kept,
+    backend: choice.backend,
+    reason: choice.reason,
+    timings,
+    ...(choice.backend === 'wasm' ? { fallbackReason: choice.reason } : {}),
+  };
+}
