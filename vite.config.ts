@@ -40,6 +40,8 @@ export default defineConfig({
       input: {
         main: resolve(import.meta.dirname, 'index.html'),
         harness: resolve(import.meta.dirname, 'e2e/harness.html'),
+        // A bench page that drives ONNX Runtime Web directly (bench/webgpu-call.bench.ts).
+        ortCall: resolve(import.meta.dirname, 'bench/pages/ort-call.html'),
       },
     },
   },

@@ -195,9 +195,13 @@ test('batching, overhead and isolation', async ({ page }) => {
         })();
 
         // ── Isolation: interactive p99 under a background flood ────────────────
-        const isolation = async (priorities: boolean) => {
+        const isolation = async (priorities: boolean, reserved = false) => {
           const runtime = createRuntime();
-          const vad = await runtime.vad({ backend, batching: { maxBatchSize: 8 } });
+          const vad = await runtime.vad({
+            backend,
+            batching: { maxBatchSize: 8 },
+            ...(reserved ? { replicas: { count: 2, reserve: { interactive: 1 } } } : {}),
+          });
           const interactive = vad.stream({ call: { priority: 'interactive', timeoutMs: 0 } });
           const sample = async (into: number[], count: number) => {
             for (let i = 0; i < count; i += 1) {
@@ -225,7 +229,13 @@ test('batching, overhead and isolation', async ({ page }) => {
           await runtime.dispose();
           return { idleP99: q(idle, 0.99), loadedP99: q(loaded, 0.99) };
         };
-        return { results, overhead, withPriorities: await isolation(true), withoutPriorities: await isolation(false) };
+        return {
+          results,
+          overhead,
+          withPriorities: await isolation(true),
+          withoutPriorities: await isolation(false),
+          reservedReplica: await isolation(true, true),
+        };
       },
       { backend, seconds },
     );
@@ -265,6 +275,9 @@ test('batching, overhead and isolation', async ({ page }) => {
       '× idle (priorities)': measured.withPriorities.loadedP99 / measured.withPriorities.idleP99,
       'under flood p99 ms (no priorities)': measured.withoutPriorities.loadedP99,
       '× idle (no priorities)': measured.withoutPriorities.loadedP99 / measured.withoutPriorities.idleP99,
+      'reserved replica: idle p99 ms': measured.reservedReplica.idleP99,
+      'reserved replica: under flood p99 ms': measured.reservedReplica.loadedP99,
+      '× idle (reserved replica)': measured.reservedReplica.loadedP99 / measured.reservedReplica.idleP99,
     });
   }
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });
@@ -283,5 +296,10 @@ test('batching, overhead and isolation', async ({ page }) => {
       command: 'npx playwright test -c bench/playwright.config.ts batching',
     },
     rows,
+    notes: [
+      'Isolation: VAD (`maxBatchSize: 8`), one interactive stream timed frame by frame, idle and under a flood of 64 streams in alternating blocks. ' +
+        '`priorities`: the flood is background; `no priorities`: the flood is interactive too; `reserved replica`: priorities, and ' +
+        '`replicas: { count: 2, reserve: { interactive: 1 } }` keeps one of two workers for interactive and realtime batches.',
+    ],
   });
 });

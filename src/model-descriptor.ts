@@ -11,13 +11,13 @@ import { checkProbe, type ProbeOptions } from './backend-probe';
 import { InvalidOptionsError } from './errors';
 import type { BackendPreference, Dim, ExpectedBytes, ExpectedSha256, LoadProgress, ModelFormat, ModelSource, TfjsGraphArtifacts } from './protocol';
 import { resolvePolicy, type BatchPolicy, type Modality } from './scheduler/policy';
+import { resolveReplicas, type ReplicaOptions } from './scheduler/replicas';
 
 const backends: readonly BackendPreference[] = ['webgpu', 'wasm', 'cpu', 'auto'];
 const formats: readonly ModelFormat[] = ['onnx', 'tfjs-graph'];
 const modalities: readonly Modality[] = ['image', 'text', 'audio'];
 
-/** Most replicas (workers) one model may ask for. */
-export const maxReplicas = 16;
+export { maxReplicas } from './scheduler/replicas';
 
 /**
  * Describes a model to load, and how it is scheduled.
@@ -91,8 +91,12 @@ export interface ModelDescriptor {
    * @example { maxBatchSize: 32, maxQueueDelayMs: 2 }
    */
   readonly batching?: Partial<BatchPolicy>;
-  /** Workers serving the model, each with its own session; requests go to the least loaded. @default 1 */
-  readonly replicas?: number;
+  /**
+   * Workers serving the model, each with its own session; batches go to the least loaded.
+   * `{ count: 2, reserve: { interactive: 1 } }` keeps one of two for realtime and interactive
+   * work, so a background flood never queues in front of it. @default 1
+   */
+  readonly replicas?: ReplicaOptions;
   /**
    * The batch axis of each input and output, where the graph does not make it plain: a
    * leading free or symbolic dimension is taken as the batch by default; `null` says a
@@ -218,13 +222,7 @@ export function checkScheduling(descriptor: ModelDescriptor): void {
       expected: modalities.join(' | '),
       got: String(descriptor.modality),
     });
-  const replicas = descriptor.replicas ?? 1;
-  if (!Number.isInteger(replicas) || replicas < 1 || replicas > maxReplicas)
-    throw new InvalidOptionsError(`Expected \`replicas\` to be an integer from 1 to ${maxReplicas}, got ${String(replicas)}.`, {
-      input: 'replicas',
-      expected: `integer 1…${maxReplicas}`,
-      got: String(replicas),
-    });
+  resolveReplicas(descriptor.replicas);
   if (descriptor.batching !== undefined && (typeof descriptor.batching !== 'object' || descriptor.batching === null))
     throw new InvalidOptionsError('`batching` must be an object of policy overrides, e.g. { maxBatchSize: 16 }.', {
       input: 'batching',

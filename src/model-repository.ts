@@ -5,6 +5,7 @@
  * a caller holds ({@link RepositoryModel}) outlives every load; its metrics stay under its
  * name across loads.
  */
+import { resolveReplicas } from './scheduler/replicas';
 import { DisposedError, InpageError, messageOf } from './errors';
 import type { DetailedRunResult, ManagedModel, Model, RunOptions } from './model';
 import type { ModelDescriptor } from './model-descriptor';
@@ -112,7 +113,7 @@ export class RepositoryEntry implements RepositoryModel {
           : this.#failure !== undefined
             ? 'failed'
             : 'unloaded';
-    const replicas = this.#model?.replicas ?? this.#descriptor.replicas ?? 1;
+    const replicas = this.#model?.replicas ?? resolveReplicas(this.#descriptor.replicas).count;
     const failure = this.#failure;
     return {
       id: this.id,

@@ -19,6 +19,7 @@ import type { LoadedTask, TaskLoader, TaskSpecWithoutId } from './tasks/loaded-t
 import { MetricsRegistry, type MetricsOptions } from './metrics/registry';
 import type { MetricsSnapshot } from './metrics/types';
 import type { BatchPolicy, Modality } from './scheduler/policy';
+import { resolveReplicas, type ReplicaPlan } from './scheduler/replicas';
 import { TaskQueue, type SchedulingOptions, type TaskBatchExecutor } from './tasks/task-queue';
 import { loadOcr, type OcrOptions, type OcrTask } from './tasks/ocr';
 import { loadPose, type PoseOptions, type PoseTask } from './tasks/pose';
@@ -380,7 +381,13 @@ class RuntimeImpl implements Runtime, TaskLoader {
     const loaded: LoadedTask[] = [];
     try {
       // Progress is the first replica's: the others read what it cached.
-      for (const key of keys) loaded.push(await this.loadTask(spec, key, loaded.length === 0 ? onProgress : undefined));
+      // 'auto' is resolved (and timed) once, by the first replica; the others follow it.
+      for (const key of keys) {
+        const first = loaded[0];
+        loaded.push(
+          await this.loadTask(first === undefined ? spec : { ...spec, backend: first.info.backend }, key, first === undefined ? onProgress : undefined),
+        );
+      }
     } catch (error) {
       await Promise.all(loaded.map((task) => task.dispose()));
       throw error;
@@ -393,7 +400,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
     modality: Modality,
     backend: string,
     scheduling: SchedulingOptions,
-    replicas: number,
+    replicas: number | ReplicaPlan,
     execute: TaskBatchExecutor<P, R>,
     pinned: Partial<BatchPolicy> = {},
   ): TaskQueue<P, R> {
@@ -515,7 +522,8 @@ class RuntimeImpl implements Runtime, TaskLoader {
       probe: backendProbe(descriptor, asksForBatching(descriptor)),
     };
     // One session per replica, loaded one after another (the first also fills the caches).
-    const count = descriptor.replicas ?? 1;
+    const replicaPlan = resolveReplicas(descriptor.replicas);
+    const count = replicaPlan.count;
     const keys = Array.from({ length: count }, (_, i) => (i === 0 ? key : `${key}#${i + 1}`));
     const loaded: { client: WorkerClient; info: ModelInfo }[] = [];
     const releaseAll = (): Promise<unknown> =>
@@ -563,7 +571,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
       descriptor.modality ?? 'image',
       info.backend,
       descriptor.batching === undefined ? {} : { batching: descriptor.batching },
-      clients.length,
+      replicaPlan,
       modelExecutor(modelId, plan, clients),
       pinned,
     );

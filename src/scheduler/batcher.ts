@@ -16,6 +16,7 @@ import { BatchSizer } from './batch-sizer';
 import { priorityRank, type BatchPolicy, type Priority } from './policy';
 import { RequestQueue, type QueuedItem } from './request-queue';
 import { Router, type ReplicaState } from './router';
+import type { ReplicaPlan } from './replicas';
 
 /**
  * Microtask hops between a request's arrival and the batcher's look at the queue: requests
@@ -99,7 +100,7 @@ export class DynamicBatcher<P, R> {
     readonly model: string,
     policy: BatchPolicy,
     private readonly execute: BatchExecutor<P, R>,
-    replicas = 1,
+    replicas: number | ReplicaPlan = 1,
     private readonly observer: BatcherObserver = {},
   ) {
     this.current = policy;

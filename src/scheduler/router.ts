@@ -8,6 +8,7 @@
  * background batches are in flight goes out at once, and the worker (which runs waiting
  * engine calls most urgent first) starts it right after the batch already running.
  */
+import type { ReplicaPlan } from './replicas';
 
 /** One replica's load, as the router sees it. */
 export interface ReplicaState {
@@ -19,6 +20,8 @@ export interface ReplicaState {
   freeAt: number | undefined;
   /** Exponentially weighted mean service time of its batches, ms (undefined until measured). */
   serviceMs: number | undefined;
+  /** The least urgent priority rank it takes: 2 (anything), 1 (reserved for interactive and realtime), 0 (realtime only). */
+  readonly maxRank: number;
 }
 
 const smoothing = 0.2;
@@ -29,11 +32,13 @@ export class Router {
   private readonly sticky = new Map<string, number>();
 
   constructor(
-    count: number,
+    /** A replica count, or a plan with replicas reserved for urgent priorities. */
+    replicas: number | ReplicaPlan,
     /** Batches per replica before only the express slot is left; the batcher may change it live. */
     public maxInFlight: number,
   ) {
-    this.replicas = Array.from({ length: count }, (_, index) => ({ index, inFlight: 0, ranks: [], freeAt: undefined, serviceMs: undefined }));
+    const maxRanks = typeof replicas === 'number' ? Array.from({ length: replicas }, () => 2) : replicas.maxRanks;
+    this.replicas = maxRanks.map((maxRank, index) => ({ index, inFlight: 0, ranks: [], freeAt: undefined, serviceMs: undefined, maxRank }));
   }
 
   /** Expected wait before a new batch would start on `replica`, ms. */
@@ -50,6 +55,7 @@ export class Router {
 
   /** Can `replica` take a batch of priority `rank` now: a free slot, or the express slot for work more urgent than all it runs. */
   private accepts(replica: ReplicaState, rank: number): boolean {
+    if (rank > replica.maxRank) return false;
     if (replica.inFlight < this.maxInFlight) return true;
     return replica.inFlight === this.maxInFlight && replica.ranks.every((r) => r > rank);
   }

@@ -8,6 +8,7 @@ import type { BackendPreference, LoadProgress, TaskInfo, TaskSpec, WorkerApi } f
 import type { CacheConfig } from '../cache/config';
 import type { MetricsRegistry } from '../metrics/registry';
 import type { BatchPolicy, Modality } from '../scheduler/policy';
+import type { ReplicaPlan } from '../scheduler/replicas';
 import type { SchedulingOptions, TaskBatchExecutor, TaskQueue } from './task-queue';
 import type { Model } from '../model';
 import type { ModelDescriptor } from '../model-descriptor';
@@ -40,7 +41,7 @@ export interface TaskLoader {
     modality: Modality,
     backend: string,
     scheduling: SchedulingOptions,
-    replicas: number,
+    replicas: number | ReplicaPlan,
     execute: TaskBatchExecutor<P, R>,
     /** Settings the task requires (they override the caller's and cannot be reconfigured). */
     pinned?: Partial<BatchPolicy>,

@@ -12,6 +12,7 @@ import { prepareImage, type ImageInput, type PreparedImage } from './image-input
 import { assertUsable, type CallOptions, type LoadedTask, type TaskLoader, type TaskOptions } from './loaded-task';
 import { firstReplica, fixedBatchOfOne, ReplicatedTask } from './replicated-task';
 import type { TaskQueue } from './task-queue';
+import { resolveReplicas } from '../scheduler/replicas';
 
 /** Options for {@link Runtime.ocr}. */
 export interface OcrOptions extends TaskOptions {
@@ -129,14 +130,15 @@ export async function loadOcr(loader: TaskLoader, options: OcrOptions = {}): Pro
     unclipRatio: checkRange('unclipRatio', options.unclipRatio ?? 2, 0, Number.POSITIVE_INFINITY),
     minConfidence: checkRange('minConfidence', options.minConfidence ?? 0.5, 0, 1),
   };
-  const replicas = await loader.loadReplicas(spec, options.worker ?? `image-onnx:${backend}`, options.replicas ?? 1, options.onProgress);
+  const replicaPlan = resolveReplicas(options.replicas);
+  const replicas = await loader.loadReplicas(spec, options.worker ?? `image-onnx:${backend}`, replicaPlan.count, options.onProgress);
   const first = firstReplica(replicas);
   const queue = loader.createQueue<PreparedImage, TaskResult<OcrResult>>(
     options.name ?? first.info.taskId,
     'image',
     first.info.backend,
     options,
-    replicas.length,
+    replicaPlan,
     async (payloads, replica, { priority }) => {
       const task = replicas[replica] ?? first;
       const results: TaskResult<TaskResult<OcrResult>>[] = [];

@@ -9,6 +9,7 @@ import { prepareImage, type ImageInput, type PreparedImage } from './image-input
 import { assertUsable, type CallOptions, type LoadedTask, type TaskLoader, type TaskOptions } from './loaded-task';
 import { firstReplica, fixedBatchOfOne, ReplicatedTask } from './replicated-task';
 import type { TaskQueue } from './task-queue';
+import { resolveReplicas } from '../scheduler/replicas';
 
 /** Options for {@link Runtime.pose}. */
 export interface PoseOptions extends TaskOptions {
@@ -52,6 +53,7 @@ export class PoseTask extends ReplicatedTask<PreparedImage, PoseResult> {
 /** Load the pose task. */
 export async function loadPose(loader: TaskLoader, options: PoseOptions = {}): Promise<PoseTask> {
   const backend = options.backend ?? 'auto';
+  const replicaPlan = resolveReplicas(options.replicas);
   const replicas = await loader.loadReplicas(
     {
       kind: 'pose',
@@ -60,7 +62,7 @@ export async function loadPose(loader: TaskLoader, options: PoseOptions = {}): P
       maxImagePixels: options.maxImagePixels ?? 4096 * 4096,
     },
     options.worker ?? `image-tfjs:${backend}`,
-    options.replicas ?? 1,
+    replicaPlan.count,
     options.onProgress,
   );
   const first = firstReplica(replicas);
@@ -69,7 +71,7 @@ export async function loadPose(loader: TaskLoader, options: PoseOptions = {}): P
     'image',
     first.info.backend,
     options,
-    replicas.length,
+    replicaPlan,
     async (payloads, replica, { priority }) => {
       const task = replicas[replica] ?? first;
       const results: TaskResult<PoseResult>[] = [];

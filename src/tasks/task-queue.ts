@@ -8,6 +8,7 @@ import type { MetricsRegistry } from '../metrics/registry';
 import type { StageTimings, TaskResult } from '../protocol';
 import { DynamicBatcher, type BatchContext, type ScheduleOptions } from '../scheduler/batcher';
 import { resolvePolicy, type BatchPolicy, type Modality } from '../scheduler/policy';
+import type { ReplicaOptions, ReplicaPlan } from '../scheduler/replicas';
 
 /** Runs one batch of payloads on one replica; one result (with the batch's stage timings) per payload. */
 export type TaskBatchExecutor<P, R> = (payloads: readonly P[], replica: number, batch: BatchContext) => Promise<readonly TaskResult<R>[]>;
@@ -32,7 +33,7 @@ export class TaskQueue<P, R> {
     backend: string,
     overrides: Partial<BatchPolicy>,
     private readonly pinned: Partial<BatchPolicy>,
-    replicas: number,
+    replicas: number | ReplicaPlan,
     execute: TaskBatchExecutor<P, R>,
     private readonly metrics: MetricsRegistry,
   ) {
@@ -127,6 +128,9 @@ export class TaskQueue<P, R> {
 export interface SchedulingOptions {
   /** Overrides of the modality's batching defaults. */
   readonly batching?: Partial<BatchPolicy>;
-  /** Workers (each with its own session) serving the task. @default 1 */
-  readonly replicas?: number;
+  /**
+   * Workers (each with its own session) serving the task; `{ count, reserve }` keeps some
+   * for urgent priorities (see {@link ReplicaOptions}). @default 1
+   */
+  readonly replicas?: ReplicaOptions;
 }
