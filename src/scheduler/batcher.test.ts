@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamicBatcher, type BatchExecutor } from './batcher';
 import { resolvePolicy, type BatchPolicy } from './policy';
+import { resolveReplicas } from './replicas';
 
 /** A fake engine: a batch of n units takes `cost(n)` ms; records every batch. */
 function fakeEngine(cost: (units: number) => number = () => 10) {
@@ -355,5 +356,53 @@ describe('DynamicBatcher', () => {
     await expect(batcher.submit(2)).rejects.toMatchObject({ code: 'DISPOSED' });
     await vi.advanceTimersByTimeAsync(50);
     await expect(running).resolves.toMatchObject({ value: 0 });
+  });
+});
+
+describe('DynamicBatcher with a replica kept for urgent work', () => {
+  it('never sends background work there, even as a passenger, and sends interactive work there at once', async () => {
+    const engine = fakeEngine(() => 20);
+    const batcher = new DynamicBatcher(
+      'm',
+      policy({ maxBatchSize: 4, maxInFlightPerReplica: 1 }),
+      engine.execute,
+      resolveReplicas({ count: 2, reserve: { interactive: 1 } }),
+    );
+    // A background flood: replica 0 runs one batch at a time; the rest queues.
+    const flood = Array.from({ length: 12 }, (_, n) => batcher.submit(100 + n, { priority: 'background' }));
+    await gathered();
+    expect(engine.batches.map((b) => b.replica)).toEqual([0]);
+    await vi.advanceTimersByTimeAsync(5);
+    // An interactive request goes to the reserved replica at once (no queue delay), alone.
+    const urgent = batcher.submit(1, { priority: 'interactive' });
+    await gathered();
+    expect(engine.batches.at(-1)).toMatchObject({ replica: 1, payloads: [1] });
+    await vi.advanceTimersByTimeAsync(25);
+    await expect(urgent).resolves.toMatchObject({ value: 2, replica: 1 });
+    await vi.advanceTimersByTimeAsync(200);
+    await Promise.all(flood);
+    expect(engine.batches.filter((b) => b.replica === 1).flatMap((b) => b.payloads)).toEqual([1]);
+  });
+
+  it('lets an interactive request past an aged background head that cannot go anywhere', async () => {
+    const engine = fakeEngine(() => 50);
+    const batcher = new DynamicBatcher(
+      'm',
+      policy({ maxBatchSize: 1, maxInFlightPerReplica: 1, agingMs: 10 }),
+      engine.execute,
+      resolveReplicas({ count: 2, reserve: { interactive: 1 } }),
+    );
+    void batcher.submit(100, { priority: 'background' }); // runs on replica 0 for 50 ms
+    void batcher.submit(101, { priority: 'background' }); // waits, and ages past interactive work
+    await vi.advanceTimersByTimeAsync(30);
+    const urgent = batcher.submit(1, { priority: 'interactive' });
+    await gathered();
+    expect(engine.batches.map((b) => [b.payloads[0], b.replica])).toEqual([
+      [100, 0],
+      [1, 1],
+    ]);
+    await vi.advanceTimersByTimeAsync(100);
+    await expect(urgent).resolves.toMatchObject({ replica: 1 });
+    expect(engine.batches.map((b) => [b.payloads[0], b.replica])).toContainEqual([101, 0]);
   });
 });

@@ -281,14 +281,17 @@ export class DynamicBatcher<P, R> {
   private pump(): void {
     while (this.queue.length > 0 && this.closed === undefined) {
       const now = performance.now();
-      const head = this.queue.head(now);
-      if (head === undefined) return;
-      const replica = this.router.pick(head.stickyKey, priorityRank[head.priority]);
-      if (replica === undefined) return; // every slot busy: a finishing batch pumps again
+      const first = this.queue.head(now);
+      if (first === undefined) return;
+      const chosen = this.route(first, now);
+      if (chosen === undefined) return; // every slot busy: a finishing batch pumps again
+      const { head, replica } = chosen;
       const oldest = this.queue.oldest();
       const waited = oldest === undefined ? 0 : now - oldest.enqueuedAt;
       const target = Math.min(this.targetBatchSize, this.policy.maxBatchSize);
-      const idle = this.router.inFlight === 0;
+      // An idle model never waits; nor does an idle replica kept for urgent work (waiting
+      // there would only add the delay to the latency it is kept for).
+      const idle = this.router.inFlight === 0 || (replica.maxRank < priorityRank.background && replica.inFlight === 0);
       // Only requests that can be stacked with the head make its batch fuller.
       const available = this.queue.unitsFor(head.batchKey);
       const full = available >= target;
@@ -310,12 +313,33 @@ export class DynamicBatcher<P, R> {
       const units = this.batchUnits(available, Math.min(this.sizer.cap(), this.policy.maxBatchSize));
       const batch = this.queue.take(now, units, (item) => {
         if (item.batchKey !== head.batchKey) return false;
+        // A replica kept for urgent work takes no less urgent request, not even as a passenger.
+        if (priorityRank[item.priority] > replica.maxRank) return false;
         const bound = this.router.stickyReplica(item.stickyKey);
         return bound === undefined || bound === replica.index;
       });
       this.observer.onQueueDepth?.(this.queue.length);
       void this.run(batch, replica, now);
     }
+  }
+
+  /**
+   * The replica for the next batch, led by the queue's head when some replica can take it.
+   * Otherwise (its class's replicas are all busy) a replica kept for urgent work may take the
+   * most urgent request waiting: an aged background head never blocks an interactive request
+   * from its reserved replica.
+   */
+  private route(head: Pending<P, R>, now: number): { head: Pending<P, R>; replica: ReplicaState } | undefined {
+    const replica = this.router.pick(head.stickyKey, priorityRank[head.priority]);
+    if (replica !== undefined) return { head, replica };
+    if (!this.router.hasReserved) return undefined;
+    const rank = (item: Pending<P, R>): number => priorityRank[item.priority];
+    const urgent = this.queue
+      .ordered(now)
+      .reduce<Pending<P, R> | undefined>((best, item) => (best === undefined || rank(item) < rank(best) ? item : best), undefined);
+    if (urgent === undefined || rank(urgent) >= rank(head)) return undefined;
+    const reserved = this.router.pick(urgent.stickyKey, rank(urgent));
+    return reserved === undefined ? undefined : { head: urgent, replica: reserved };
   }
 
   /**

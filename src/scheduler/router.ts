@@ -41,6 +41,11 @@ export class Router {
     this.replicas = maxRanks.map((maxRank, index) => ({ index, inFlight: 0, ranks: [], freeAt: undefined, serviceMs: undefined, maxRank }));
   }
 
+  /** True when some replica is kept for urgent priorities. */
+  get hasReserved(): boolean {
+    return this.replicas.some((r) => r.maxRank < 2);
+  }
+
   /** Expected wait before a new batch would start on `replica`, ms. */
   expectedWait(replica: ReplicaState): number {
     const known = this.replicas.map((r) => r.serviceMs).filter((ms): ms is number => ms !== undefined);
