@@ -113,7 +113,7 @@ test('WASM threads per ONNX Runtime worker', async ({ page }) => {
     notes: [
       'One call at a time through `model.run` (a plain `runtime.load` model, no batching), so the time is the worker round trip plus the engine call. ' +
         '`× 1 thread` = the 1-thread median ÷ this median (above 1: threads help).',
-      'The default (`workers/wasm-threads.ts`): 1 thread on 2 cores or fewer, else half the cores, at most 4.',
+      'The default (`workers/wasm-threads.ts`): 1 thread on 2 cores or fewer, else half the cores, at most 8.',
     ],
   });
 });

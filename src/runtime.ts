@@ -49,7 +49,7 @@ export interface RuntimeOptions {
   /**
    * WASM threads per ONNX Runtime worker (needs a cross-origin-isolated page; otherwise 1).
    * `runtime.environment()` says what a worker uses.
-   * @default 0: 1 thread on 2 cores or fewer, else half the cores, at most 4 (measured: `bench/threads.bench.ts`)
+   * @default 0: 1 thread on 2 cores or fewer, else half the cores, at most 8 (measured: `bench/threads.bench.ts`)
    */
   readonly ortNumThreads?: number;
   /**

@@ -406,3 +406,30 @@ describe('DynamicBatcher with a replica kept for urgent work', () => {
     expect(engine.batches.map((b) => [b.payloads[0], b.replica])).toContainEqual([101, 0]);
   });
 });
+
+describe('DynamicBatcher on a page with scheduler.postTask', () => {
+  it('wakes background callers in a background-priority task, urgent callers at once', async () => {
+    const posted: string[] = [];
+    const scheduler = {
+      postTask: (callback: () => void, options: { priority: string }) => {
+        posted.push(options.priority);
+        return Promise.resolve().then(callback);
+      },
+    };
+    vi.stubGlobal('scheduler', scheduler);
+    try {
+      const engine = fakeEngine(() => 5);
+      const batcher = new DynamicBatcher('m', policy({ maxBatchSize: 1 }), engine.execute);
+      const background = batcher.submit(1, { priority: 'background' });
+      await vi.advanceTimersByTimeAsync(10);
+      await expect(background).resolves.toMatchObject({ value: 2 });
+      expect(posted).toEqual(['background']);
+      const urgent = batcher.submit(2, { priority: 'interactive' });
+      await vi.advanceTimersByTimeAsync(10);
+      await expect(urgent).resolves.toMatchObject({ value: 4 });
+      expect(posted).toEqual(['background']);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});

@@ -17,6 +17,7 @@ import { priorityRank, type BatchPolicy, type Priority } from './policy';
 import { RequestQueue, type QueuedItem } from './request-queue';
 import { Router, type ReplicaState } from './router';
 import type { ReplicaPlan } from './replicas';
+import { yieldToUrgentWork } from './yield';
 
 /**
  * Microtask hops between a request's arrival and the batcher's look at the queue: requests
@@ -400,6 +401,12 @@ export class DynamicBatcher<P, R> {
       this.sizer.record(units, serviceMs);
     }
     this.observer.onBatch?.({ units, requests: batch.length, replica: replica.index, serviceMs, failed: failure !== undefined });
+    // Background answers wake their callers in a background-priority task: the replica takes
+    // its next batch first, and urgent answers already waiting on the main thread go ahead.
+    if (rank === priorityRank.background) {
+      this.pump();
+      await yieldToUrgentWork();
+    }
     batch.forEach((item, i) => {
       if (item.settled) return;
       item.settled = true;
