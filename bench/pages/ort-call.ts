@@ -95,6 +95,23 @@ async function experiment(modelUrl: string): Promise<{ variants: Variant[]; cpuN
   console.log('ort-call: session created');
   for (const batch of [1, 32]) variants.push({ variant: `webgpu, batch ${batch}`, ...(await timed(() => gpu.run(vadFeeds(batch)))) });
 
+  // The same session with a second session of the model alive on the same device: once
+  // idle, once taking turns call by call (as a worker hosting two models does).
+  {
+    const other = await ort.InferenceSession.create(model, { ...base, executionProviders: ['webgpu'] });
+    await other.run(vadFeeds(1));
+    variants.push({ variant: 'webgpu, batch 1, a second session idle', ...(await timed(() => gpu.run(vadFeeds(1)))) });
+    variants.push({
+      variant: 'webgpu, batch 1, two sessions taking turns',
+      ...(await timed(async () => {
+        await gpu.run(vadFeeds(1));
+        await other.run(vadFeeds(1));
+      })),
+      note: 'per pair of calls',
+    });
+    await other.release();
+  }
+
   // Kernels per call and their GPU time.
   let kernels = 0;
   let gpuNs = 0;
