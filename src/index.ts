@@ -29,6 +29,7 @@ export type { MetricsOptions } from './metrics/registry';
 export type { CacheEntryInfo, CacheUsage, RuntimeCache, StoreUsage } from './cache/runtime-cache';
 export type { BackendTiming, BatchRunTimings, ExpectedBytes, ExpectedSha256, LoadProgress, WorkerEnvironment } from './protocol';
 export type { ProbeOptions } from './backend-probe';
+export type { ReplicaOptions } from './scheduler/replicas';
 export type { GenerationMetrics, MetricsSnapshot, SeriesMetrics, Stage, Summary, WindowedSummary } from './metrics/types';
 export type { BatchPolicy, Modality, Priority } from './scheduler/policy';
 export { modalityDefaults } from './scheduler/policy';

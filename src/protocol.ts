@@ -58,7 +58,7 @@ export type Backend = 'webgpu' | 'wasm' | 'cpu';
 /**
  * What a caller may ask for: a concrete backend, or `'auto'`: never a software WebGPU adapter
  * (SwiftShader) unless the runtime allows it; on a hardware adapter, ONNX models are timed on
- * both backends at load and run on the faster (see {@link BackendProbe}); else WASM.
+ * both backends at load and run on the faster (`ModelDescriptor.probe`); else WASM.
  */
 export type BackendPreference = Backend | 'auto';
 
@@ -135,7 +135,7 @@ export interface BackendProbe {
   readonly fill?: Readonly<Record<string, number>>;
 }
 
-/** One measurement of {@link BackendProbe}: the median of a few warm calls. */
+/** One measurement of `backend: 'auto'` at load: the median of a few warm calls at one batch size. */
 export interface BackendTiming {
   readonly backend: Backend;
   readonly batchSize: number;
