@@ -433,3 +433,16 @@ describe('DynamicBatcher on a page with scheduler.postTask', () => {
     }
   });
 });
+
+describe('Router with a replica kept for urgent work', () => {
+  it('sends urgent work to it when both are free, and never less urgent work', async () => {
+    const engine = fakeEngine(() => 10);
+    const batcher = new DynamicBatcher('m', policy({ maxBatchSize: 1 }), engine.execute, resolveReplicas({ count: 2, reserve: { interactive: 1 } }));
+    const urgent = batcher.submit(1, { priority: 'interactive' });
+    await gathered();
+    const background = batcher.submit(2, { priority: 'background' });
+    await vi.advanceTimersByTimeAsync(20);
+    await expect(urgent).resolves.toMatchObject({ replica: 1 });
+    await expect(background).resolves.toMatchObject({ replica: 0 });
+  });
+});

@@ -78,7 +78,15 @@ export class Router {
     let best: ReplicaState | undefined;
     for (const replica of this.replicas) {
       if (!this.accepts(replica, rank)) continue;
-      if (best === undefined || this.expectedWait(replica) < this.expectedWait(best)) best = replica;
+      if (best === undefined) {
+        best = replica;
+        continue;
+      }
+      // Least expected wait; on a tie, the replica kept for the most urgent work (so urgent
+      // work uses what is kept for it, and the shared replicas stay free for the rest).
+      const wait = this.expectedWait(replica);
+      const bestWait = this.expectedWait(best);
+      if (wait < bestWait || (wait === bestWait && replica.maxRank < best.maxRank)) best = replica;
     }
     if (best !== undefined && stickyKey !== undefined) this.sticky.set(stickyKey, best.index);
     return best;
