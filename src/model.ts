@@ -56,7 +56,7 @@ export interface Model {
   /**
    * Why the model runs on {@link Model.backend}: asked for, measured faster at load (with
    * the timings), or the only backend that works here.
-   * @example 'auto: measured at load, wasm 12.4× faster (webgpu on nvidia NVIDIA H200: 20 ms at batch 1, …; wasm: 1.6 ms at batch 1, …)'
+   * @example 'auto: measured at load, wasm 4.5× faster (webgpu on nvidia: 21 ms at batch 1, 20 ms at batch 32; wasm: 0.54 ms at batch 1, 8.7 ms at batch 32)' // Silero VAD on an H200
    */
   readonly backendReason: string;
   /** What `'auto'` measured at load (median ms per call, by backend and batch size), when it timed the backends. */
