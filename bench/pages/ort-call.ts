@@ -12,10 +12,13 @@
  *   only when every node runs on WebGPU and shapes are static);
  * - `kernels`: ORT's WebGPU profiling (timestamp queries): GPU kernels per call and their
  *   summed GPU time, against the call's wall time;
+ * - `sr folded`: the model with its `sr` input made a constant (`onnx-constant.ts`), so ORT
+ *   can fold the `If` on it; plain, and with graph capture;
  * - `round trip`: a 4-byte write → copy → map of raw WebGPU: the floor of any GPU call whose
  *   answer the CPU needs.
  */
 import * as ort from 'onnxruntime-web';
+import { withConstantInput } from './onnx-constant';
 
 interface Variant {
   readonly variant: string;
@@ -203,6 +206,59 @@ async function experiment(modelUrl: string): Promise<{ variants: Variant[]; cpuN
     await session.release();
   } catch (error) {
     variants.push({ variant: 'webgpu, graph capture, batch 1', note: `failed: ${message(error)}` });
+  }
+
+  // Silero's network sits in an `If` on `sr == 16000`: with `sr` a constant, ORT can fold
+  // the condition, and the graph may lose its control flow (and its CPU round trips).
+  const folded = withConstantInput(model, 'sr', 16000);
+  const withoutSr = (batch: number): Record<string, ort.Tensor> => {
+    const feeds = vadFeeds(batch);
+    delete feeds.sr;
+    return feeds;
+  };
+  try {
+    const reference = await ort.InferenceSession.create(model, { ...base, executionProviders: ['wasm'] });
+    const session = await ort.InferenceSession.create(folded, { ...base, executionProviders: ['webgpu'] });
+    const expected = (await reference.run(vadFeeds(1))).output?.data as Float32Array;
+    const got = (await session.run(withoutSr(1))).output?.data as Float32Array;
+    const difference = Math.abs((expected[0] ?? Number.NaN) - (got[0] ?? Number.NaN));
+    for (const batch of [1, 32])
+      variants.push({
+        variant: `webgpu, sr folded into the graph, batch ${batch}`,
+        ...(await timed(() => session.run(withoutSr(batch)))),
+        ...(batch === 1 ? { note: `speech probability vs the original on wasm: |Δ| = ${difference.toExponential(1)}` } : {}),
+      });
+    await session.release();
+    await reference.release();
+  } catch (error) {
+    variants.push({ variant: 'webgpu, sr folded into the graph', note: `failed: ${message(error)}` });
+  }
+  try {
+    const session = await ort.InferenceSession.create(folded, {
+      ...base,
+      executionProviders: ['webgpu'],
+      enableGraphCapture: true,
+      preferredOutputLocation: 'gpu-buffer',
+    });
+    const device = await ort.env.webgpu.device;
+    const upload = (t: ort.Tensor): ort.Tensor => {
+      const data = t.data as Float32Array;
+      const buffer = device.createBuffer({
+        size: Math.max(16, data.byteLength),
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      });
+      device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+      return ort.Tensor.fromGpuBuffer(buffer, { dataType: 'float32', dims: t.dims });
+    };
+    const feeds = Object.fromEntries(Object.entries(withoutSr(1)).map(([k, v]) => [k, upload(v)]));
+    const result = await timed(async () => {
+      const out = await session.run(feeds);
+      await out.output?.getData(false);
+    });
+    variants.push({ variant: 'webgpu, sr folded, graph capture, batch 1', ...result });
+    await session.release();
+  } catch (error) {
+    variants.push({ variant: 'webgpu, sr folded, graph capture, batch 1', note: `failed: ${message(error)}` });
   }
 
   variants.push(await roundTrip());
