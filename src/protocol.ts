@@ -223,17 +223,21 @@ export interface StackedRunResult extends RunResult {
   readonly inputs?: TensorMap;
 }
 
+/** What a worker learnt when it asked for a WebGPU adapter. */
+export interface WebGpuFacts {
+  readonly available: boolean;
+  readonly vendor?: string;
+  readonly architecture?: string;
+  readonly description?: string;
+  /** A software adapter (SwiftShader, or `isFallbackAdapter`): WebGPU on the CPU. `'auto'` passes it over unless allowed. */
+  readonly software?: boolean;
+  /** Why WebGPU is unavailable, when it is. */
+  readonly reason?: string;
+}
+
 /** Facts about the worker's environment, for choosing backends and for reports. */
 export interface WorkerEnvironment {
-  readonly webgpu: {
-    readonly available: boolean;
-    readonly vendor?: string;
-    readonly architecture?: string;
-    readonly description?: string;
-    /** A software adapter (SwiftShader, or `isFallbackAdapter`): WebGPU on the CPU. `'auto'` passes it over unless allowed. */
-    readonly software?: boolean;
-    readonly reason?: string;
-  };
+  readonly webgpu: WebGpuFacts;
   readonly crossOriginIsolated: boolean;
   readonly hardwareConcurrency: number;
   /** The WASM threads ONNX Runtime uses in this worker (1 without cross-origin isolation). */

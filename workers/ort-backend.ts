@@ -14,7 +14,7 @@ import type { Backend, BackendProbe, BackendTiming, LoadRequest, TensorMap } fro
 import { applyShapeOverrides } from '../src/signature';
 import { chooseBackend, median, probeFeeds } from './backend-choice';
 import { specsOf, toOrt } from './ort-tensors';
-import { probeWebGpu, type WebGpuProbe } from './webgpu-probe';
+import { adapterName, probeWebGpu, softwareAdapterReason } from './webgpu-probe';
 
 /** A session and why it runs where it does. */
 export interface OpenedSession {
@@ -32,10 +32,6 @@ const defaultProbe: BackendProbe = { batchSizes: [1] };
 
 function create(model: Uint8Array, backend: 'webgpu' | 'wasm'): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(model, { executionProviders: [backend], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
-}
-
-function adapterName(gpu: WebGpuProbe): string {
-  return [gpu.vendor, gpu.description || gpu.architecture].filter((part) => part !== undefined && part !== '').join(' ') || 'an unnamed adapter';
 }
 
 async function timeCalls(session: ort.InferenceSession, feeds: TensorMap): Promise<number> {
@@ -124,11 +120,7 @@ export async function openSession(model: Uint8Array, request: LoadRequest, allow
   const gpu = await probeWebGpu();
   if (!gpu.available) return wasmBecause(`WebGPU unavailable: ${gpu.reason ?? 'no adapter'}`);
   const adapter = adapterName(gpu);
-  if (gpu.software === true && !allowSoftwareWebGpu) {
-    return wasmBecause(
-      `WebGPU here is a software adapter (${adapter}) that runs on the CPU, slower than WASM; ask for "webgpu" to use it anyway, or create the runtime with allowSoftwareWebGpu`,
-    );
-  }
+  if (gpu.software === true && !allowSoftwareWebGpu) return wasmBecause(softwareAdapterReason(gpu));
   let gpuSession: ort.InferenceSession;
   try {
     gpuSession = await create(model, 'webgpu');

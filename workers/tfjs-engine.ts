@@ -13,7 +13,7 @@ import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { BackendUnavailableError, InferenceError, messageOf, ModelLoadError, ModelNotFoundError } from '../src/errors';
 import type { Backend, Dim, Engine, EngineAssetPaths, LoadRequest, ModelInfo, RunResult, Tensor, TensorDType, TensorMap, TensorSpec } from '../src/protocol';
 import { verifyTfjsWasm } from './engine-files';
-import { probeWebGpu } from './webgpu-probe';
+import { adapterName, probeWebGpu, softwareAdapterReason } from './webgpu-probe';
 
 const tfDTypeToDType: Partial<Record<tf.DataType, TensorDType>> = { float32: 'float32', int32: 'int32', bool: 'bool' };
 
@@ -136,12 +136,10 @@ export class TfjsEngine implements Engine {
           reasons.push(`WebGPU unavailable: ${gpu.reason ?? 'no adapter'}`);
           continue;
         }
-        adapter = [gpu.vendor, gpu.description || gpu.architecture].filter(Boolean).join(' ');
+        adapter = adapterName(gpu);
         software = gpu.software === true;
         if (requested === 'auto' && gpu.software === true && !this.allowSoftwareWebGpu) {
-          reasons.push(
-            `WebGPU here is a software adapter (${adapter}) that runs on the CPU, slower than WASM; ask for "webgpu" to use it anyway, or create the runtime with allowSoftwareWebGpu`,
-          );
+          reasons.push(softwareAdapterReason(gpu));
           continue;
         }
       }

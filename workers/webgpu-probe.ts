@@ -3,17 +3,19 @@
  * adapter is slow on SwiftShader and the answer does not change for the worker's life.
  */
 import { messageOf } from '../src/errors';
+import type { WebGpuFacts } from '../src/protocol';
 
-/** The outcome of asking for a WebGPU adapter. */
-export interface WebGpuProbe {
-  readonly available: boolean;
-  readonly vendor?: string;
-  readonly architecture?: string;
-  readonly description?: string;
-  /** WebGPU on the CPU: the adapter says it is a fallback adapter, or it is SwiftShader. */
-  readonly software?: boolean;
-  /** Why WebGPU is unavailable, when it is. */
-  readonly reason?: string;
+/** The outcome of asking for a WebGPU adapter (the protocol's {@link WebGpuFacts}). */
+export type WebGpuProbe = WebGpuFacts;
+
+/** The adapter's name for reasons: vendor and description (or architecture). */
+export function adapterName(gpu: WebGpuProbe): string {
+  return [gpu.vendor, gpu.description || gpu.architecture].filter((part) => part !== undefined && part !== '').join(' ') || 'an unnamed adapter';
+}
+
+/** Why `'auto'` passes over a software adapter: the same words for both engines. */
+export function softwareAdapterReason(gpu: WebGpuProbe): string {
+  return `WebGPU here is a software adapter (${adapterName(gpu)}) that runs on the CPU, slower than WASM; ask for "webgpu" to use it anyway, or create the runtime with allowSoftwareWebGpu`;
 }
 
 let probe: Promise<WebGpuProbe> | undefined;

@@ -78,6 +78,38 @@ async function roundTrip(): Promise<Variant> {
   return { variant: 'round trip (raw WebGPU, 4 bytes)', ...result };
 }
 
+/** `enableGraphCapture` with every input uploaded to a GPU buffer and outputs left there; the note says why it failed. */
+async function graphCapture(model: Uint8Array, inputs: Record<string, ort.Tensor>, variant: string): Promise<Variant> {
+  try {
+    const session = await ort.InferenceSession.create(model, {
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+      executionProviders: ['webgpu'],
+      enableGraphCapture: true,
+      preferredOutputLocation: 'gpu-buffer',
+    });
+    const device = await ort.env.webgpu.device;
+    const upload = (t: ort.Tensor): ort.Tensor => {
+      const data = t.data as Float32Array | BigInt64Array; // the VAD feeds: float32 and int64
+      const buffer = device.createBuffer({
+        size: Math.max(16, data.byteLength),
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      });
+      device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+      return ort.Tensor.fromGpuBuffer(buffer, { dataType: t.type as 'float32', dims: t.dims }); // float32 or int64, as uploaded
+    };
+    const feeds = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, upload(v)]));
+    const result = await timed(async () => {
+      const out = await session.run(feeds);
+      await out.output?.getData(false);
+    });
+    await session.release();
+    return { variant, ...result };
+  } catch (error) {
+    return { variant, note: `failed: ${message(error)}` };
+  }
+}
+
 async function experiment(modelUrl: string): Promise<{ variants: Variant[]; cpuNodes: string[]; adapter: string }> {
   ort.env.wasm.wasmPaths = '/ort/';
   ort.env.wasm.numThreads = 1;
@@ -180,33 +212,7 @@ async function experiment(modelUrl: string): Promise<{ variants: Variant[]; cpuN
     variants.push({ variant: 'webgpu, state kept on GPU, batch 1', note: `failed: ${message(error)}` });
   }
 
-  try {
-    const session = await ort.InferenceSession.create(model, {
-      ...base,
-      executionProviders: ['webgpu'],
-      enableGraphCapture: true,
-      preferredOutputLocation: 'gpu-buffer',
-    });
-    const device = await ort.env.webgpu.device;
-    const upload = (t: ort.Tensor): ort.Tensor => {
-      const data = t.data as Float32Array | BigInt64Array;
-      const buffer = device.createBuffer({
-        size: Math.max(16, data.byteLength),
-        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-      });
-      device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
-      return ort.Tensor.fromGpuBuffer(buffer, { dataType: t.type as 'float32', dims: t.dims });
-    };
-    const feeds = Object.fromEntries(Object.entries(vadFeeds(1)).map(([k, v]) => [k, upload(v)]));
-    const result = await timed(async () => {
-      const out = await session.run(feeds);
-      await out.output?.getData(false);
-    });
-    variants.push({ variant: 'webgpu, graph capture, batch 1', ...result });
-    await session.release();
-  } catch (error) {
-    variants.push({ variant: 'webgpu, graph capture, batch 1', note: `failed: ${message(error)}` });
-  }
+  variants.push(await graphCapture(model, vadFeeds(1), 'webgpu, graph capture, batch 1'));
 
   // Silero's network sits in an `If` on `sr == 16000`: with `sr` a constant, ORT can fold
   // the condition, and the graph may lose its control flow (and its CPU round trips).
@@ -233,33 +239,7 @@ async function experiment(modelUrl: string): Promise<{ variants: Variant[]; cpuN
   } catch (error) {
     variants.push({ variant: 'webgpu, sr folded into the graph', note: `failed: ${message(error)}` });
   }
-  try {
-    const session = await ort.InferenceSession.create(folded, {
-      ...base,
-      executionProviders: ['webgpu'],
-      enableGraphCapture: true,
-      preferredOutputLocation: 'gpu-buffer',
-    });
-    const device = await ort.env.webgpu.device;
-    const upload = (t: ort.Tensor): ort.Tensor => {
-      const data = t.data as Float32Array;
-      const buffer = device.createBuffer({
-        size: Math.max(16, data.byteLength),
-        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-      });
-      device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
-      return ort.Tensor.fromGpuBuffer(buffer, { dataType: 'float32', dims: t.dims });
-    };
-    const feeds = Object.fromEntries(Object.entries(withoutSr(1)).map(([k, v]) => [k, upload(v)]));
-    const result = await timed(async () => {
-      const out = await session.run(feeds);
-      await out.output?.getData(false);
-    });
-    variants.push({ variant: 'webgpu, sr folded, graph capture, batch 1', ...result });
-    await session.release();
-  } catch (error) {
-    variants.push({ variant: 'webgpu, sr folded, graph capture, batch 1', note: `failed: ${message(error)}` });
-  }
+  variants.push(await graphCapture(folded, withoutSr(1), 'webgpu, sr folded, graph capture, batch 1'));
 
   variants.push(await roundTrip());
   const info = (ort.env.webgpu.adapter as GPUAdapter | undefined)?.info;
