@@ -27,7 +27,7 @@ export type {
 } from './batching/config';
 export type { MetricsOptions } from './metrics/registry';
 export type { CacheEntryInfo, CacheUsage, RuntimeCache, StoreUsage } from './cache/runtime-cache';
-export type { BackendTiming, BatchRunTimings, ExpectedBytes, ExpectedSha256, LoadProgress, WorkerEnvironment } from './protocol';
+export type { BackendTiming, BatchRunTimings, ExpectedBytes, ExpectedSha256, LoadProgress, WebGpuFacts, WorkerEnvironment } from './protocol';
 export type { ProbeOptions } from './backend-probe';
 export type { ReplicaOptions } from './scheduler/replicas';
 export type { GenerationMetrics, MetricsSnapshot, SeriesMetrics, Stage, Summary, WindowedSummary } from './metrics/types';
