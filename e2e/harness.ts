@@ -4,6 +4,8 @@
  */
 import * as inpage from '../src/index';
 import { decodeWav16 } from '../demo/wav';
+// The session worker's built script, for specs that start (and then kill) workers themselves.
+import sessionWorkerUrl from '../workers/session-worker.ts?worker&url';
 
 /** A caught error, as plain data a spec can assert on. */
 export interface CaughtError {
@@ -29,6 +31,8 @@ export interface HarnessHelpers {
   loadWav: (url: string) => Promise<{ sampleRate: number; samples: Float32Array<ArrayBuffer> }>;
   /** Fetch an image and return it resized to `size`×`size` as int32 RGB, NHWC. */
   imageToInt32Rgb: (url: string, size: number) => Promise<{ width: number; height: number; pixels: Int32Array }>;
+  /** Absolute URL of the session worker's script (what `createRuntime()` starts). */
+  sessionWorkerUrl: string;
 }
 
 const errorClasses: Record<string, unknown> = {
@@ -49,6 +53,7 @@ const errorClasses: Record<string, unknown> = {
 };
 
 const helpers: HarnessHelpers = {
+  sessionWorkerUrl: new URL(sessionWorkerUrl, location.href).href,
   async caught(promise) {
     try {
       await promise;

@@ -310,8 +310,12 @@ export interface Engine {
 export interface EngineWorkerApi extends Engine {
   /** Load a model, reporting download progress to `progress` (a comlink proxy from the main thread). */
   load(request: LoadRequest, progress?: LoadProgressSink): Promise<ModelInfo>;
-  /** Configure asset paths; call once before the first `load`. */
-  configure(paths: EngineAssetPaths, cache?: WorkerCacheConfig, events?: CacheEventSink): Promise<void>;
+  /**
+   * Configure asset paths; call once before the first `load`. With `lifeLock`, the worker
+   * takes that Web Lock and holds it for life (see `src/worker-liveness.ts`); resolves
+   * whether it holds it.
+   */
+  configure(paths: EngineAssetPaths, cache?: WorkerCacheConfig, events?: CacheEventSink, lifeLock?: string): Promise<boolean>;
   /** Describe the worker's environment (WebGPU adapter, isolation, cores). */
   environment(): Promise<WorkerEnvironment>;
   /** Release every session; the worker can then be terminated. */

@@ -1,13 +1,15 @@
 /**
  * The main-thread side of one session worker: a comlink proxy of {@link WorkerApi} plus
- * what comlink does not do: noticing that the worker died, failing its pending calls
- * with `WORKER_CRASHED` instead of leaving them hanging, and refusing calls after
- * termination with `DISPOSED`.
+ * what comlink does not do: noticing that the worker died — crashed (an `error` event) or
+ * stopped silently (closed itself, terminated by someone else: its life lock, see
+ * `worker-liveness.ts`) — failing its pending calls with `WORKER_CRASHED` instead of
+ * leaving them hanging, and refusing calls after termination with `DISPOSED`.
  */
 import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
 import { DisposedError, messageOf, WorkerCrashedError, type InpageError } from './errors';
 import type { CacheEventSink } from './cache/events';
 import type { EngineAssetPaths, WorkerApi, WorkerCacheConfig } from './protocol';
+import { lifeLockName, whenGone } from './worker-liveness';
 
 interface PendingCall {
   readonly reject: (error: InpageError) => void;
@@ -55,8 +57,20 @@ export class WorkerClient {
     worker.addEventListener('messageerror', () => {
       this.fail(new WorkerCrashedError(`Worker "${name}" received a message it could not deserialize.`));
     });
-    this.configured = this.call((api) => api.configure(paths, cache, proxy(cacheEvents))).then(() => {
+    const lifeLock = lifeLockName();
+    this.configured = this.call((api) => api.configure(paths, cache, proxy(cacheEvents), lifeLock)).then((watched) => {
       this.started = true;
+      // The worker holds its life lock now: the lock comes free only when the worker is gone.
+      if (watched)
+        whenGone(lifeLock, () => {
+          const inFlight = this.pending.size;
+          this.fail(
+            new WorkerCrashedError(
+              `Worker "${name}" stopped without an error (it closed itself, was terminated, or its context ended) with ${inFlight} call${inFlight === 1 ? '' : 's'} in flight. Its models are gone; load them again.`,
+              { detail: 'the worker ended silently' },
+            ),
+          );
+        });
     });
   }
 

@@ -29,6 +29,7 @@ import type {
   WorkerCacheConfig,
   WorkerEnvironment,
 } from '../src/protocol';
+import { holdForLife } from '../src/worker-liveness';
 import { transferablesOf } from '../src/tensor';
 import { applyShapeOverrides } from '../src/signature';
 import { validateInputs } from '../src/validate';
@@ -92,7 +93,7 @@ export class EngineHost implements EngineWorkerApi {
   /** @param createEngine builds engines (tests pass a fake). @default lazy import of the real engines */
   constructor(private readonly createEngine: EngineFactory = importEngine) {}
 
-  async configure(paths: EngineAssetPaths, cache: WorkerCacheConfig = disabledCaches, events: CacheEventSink = ignoreCacheEvents): Promise<void> {
+  async configure(paths: EngineAssetPaths, cache: WorkerCacheConfig = disabledCaches, events: CacheEventSink = ignoreCacheEvents, lifeLock?: string): Promise<boolean> {
     if (this.engines.size > 0) throw new InvalidOptionsError('configure() must be called before the first model loads.');
     this.paths = paths;
     this.cacheConfig = cache;
@@ -100,6 +101,7 @@ export class EngineHost implements EngineWorkerApi {
     this.cacheEvents = (event) => {
       void Promise.resolve(events(event)).catch(() => undefined);
     };
+    return lifeLock === undefined ? false : await holdForLife(lifeLock);
   }
 
   async environment(): Promise<WorkerEnvironment> {
