@@ -15,6 +15,7 @@ export default tseslint.config(
       'playwright-report/',
       'bench/results/',
       '.pack/',
+      '.gpu/', // the device machine's pack (../shared/gpu/pack.sh), never committed
       'docs/api/',
       'examples/*/dist*/',
       'examples/*/node_modules/',

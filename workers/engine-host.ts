@@ -93,7 +93,12 @@ export class EngineHost implements EngineWorkerApi {
   /** @param createEngine builds engines (tests pass a fake). @default lazy import of the real engines */
   constructor(private readonly createEngine: EngineFactory = importEngine) {}
 
-  async configure(paths: EngineAssetPaths, cache: WorkerCacheConfig = disabledCaches, events: CacheEventSink = ignoreCacheEvents, lifeLock?: string): Promise<boolean> {
+  async configure(
+    paths: EngineAssetPaths,
+    cache: WorkerCacheConfig = disabledCaches,
+    events: CacheEventSink = ignoreCacheEvents,
+    lifeLock?: string,
+  ): Promise<boolean> {
     if (this.engines.size > 0) throw new InvalidOptionsError('configure() must be called before the first model loads.');
     this.paths = paths;
     this.cacheConfig = cache;
