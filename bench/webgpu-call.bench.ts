@@ -11,43 +11,58 @@
  */
 import { test } from '@playwright/test';
 import { machineFacts, writeReport, type Row } from './support';
+import type { Flavor } from './pages/ort-call';
+
+// Which ONNX Runtime Web builds to take apart (see `Flavor`); BENCH_ORT_FLAVORS=jsep,jspi picks some.
+const allFlavors: readonly Flavor[] = ['jsep', 'webgpu-ep', 'jspi', 'wasm'];
+const flavors = (process.env.BENCH_ORT_FLAVORS?.split(',') ?? allFlavors).filter((f): f is Flavor => allFlavors.some((a) => a === f));
 
 test('one WebGPU call of a small recurrent model, taken apart', async ({ page }) => {
   test.setTimeout(10 * 60_000);
-  await page.goto('/bench/pages/ort-call.html');
-  await page.locator('#status', { hasText: 'ready' }).waitFor();
-  const machine = await machineFacts(page);
-  // ORT's verbose log at session creation says where each node runs; keep the lines about the CPU.
-  const logged: string[] = [];
-  let creating = true;
-  page.on('console', (message) => {
-    const text = message.text();
-    if (text === 'ort-call: session created') creating = false;
-    else if (creating && /CPUExecutionProvider|not assigned to the preferred|fallback|Node placements|placed on/i.test(text)) logged.push(text.slice(0, 300));
-  });
-  const result = await page.evaluate(() => window.ortCall.experiment('/models/silero_vad_v5.onnx'));
-  result.cpuNodes.push(...logged);
-  const rows: Row[] = result.variants.map((v) => ({
-    variant: v.variant,
-    'median ms': v.medianMs ?? '',
-    'p90 ms': v.p90Ms ?? '',
-    note: v.note ?? '',
-  }));
+  const rows: Row[] = [];
+  const cpuNodes: string[] = [];
+  const adapters: string[] = [];
+  let machine: Awaited<ReturnType<typeof machineFacts>> | undefined;
+  for (const flavor of flavors) {
+    await page.goto('/bench/pages/ort-call.html');
+    await page.locator('#status', { hasText: 'ready' }).waitFor();
+    machine ??= await machineFacts(page);
+    // ORT's verbose log at session creation says where each node runs; keep the lines about the CPU.
+    const logged: string[] = [];
+    let creating = true;
+    const listen = (message: { text(): string }): void => {
+      const text = message.text();
+      if (text.startsWith('ort-call step:')) console.log(`${flavor}: ${text}`);
+      if (text === 'ort-call: session created') creating = false;
+      else if (creating && /CPUExecutionProvider|not assigned to the preferred|fallback|Node placements|placed on/i.test(text)) logged.push(text.slice(0, 300));
+    };
+    page.on('console', listen);
+    const result = await page.evaluate((f) => window.ortCall.experiment('/models/silero_vad_v5.onnx', f), flavor);
+    page.off('console', listen);
+    cpuNodes.push(`${flavor}:`, ...result.cpuNodes, ...logged);
+    adapters.push(`${flavor}: ${result.adapter}`);
+    for (const v of result.variants)
+      rows.push({ build: flavor, variant: v.variant, 'median ms': v.medianMs ?? '', 'p90 ms': v.p90Ms ?? '', note: v.note ?? '' });
+  }
   writeReport({
     name: 'webgpu-call',
     title: 'One Silero VAD call on WebGPU, taken apart (ONNX Runtime Web directly, no inpage)',
     environment: {
       browser: `Chromium ${page.context().browser()?.version() ?? 'unknown'}`,
-      webgpu: machine.webgpu,
-      cores: machine.cores,
-      ortAdapter: result.adapter,
+      webgpu: machine?.webgpu ?? 'unknown',
+      cores: machine?.cores ?? 'unknown',
+      ortAdapter: adapters.join('; '),
       command: 'npx playwright test -c bench/playwright.config.ts webgpu-call',
     },
     rows,
     notes: [
       'Each variant: 5 warm-up calls, then 60 timed calls one after another (medians). The input is a 576-sample frame (batch 1) or 32 of them.',
-      `Nodes ORT's verbose log placed on the CPU or flagged (${result.cpuNodes.length} lines):`,
-      ...result.cpuNodes.slice(0, 40).map((line) => `    ${line}`),
+      'Builds: jsep = `onnxruntime-web` (WebGPU kernels in TypeScript); webgpu-ep = `onnxruntime-web/webgpu` (the native WebGPU execution provider, Asyncify); jspi = `onnxruntime-web/jspi` (the native EP with JavaScript Promise Integration); wasm = `onnxruntime-web/wasm` (CPU only, no Asyncify).',
+      `Nodes ORT's verbose log placed on the CPU or flagged (${cpuNodes.length} lines, the first 60):`,
+      ...cpuNodes
+        .filter((line) => !/Candidate for fallback/.test(line))
+        .slice(0, 60)
+        .map((line) => `    ${line}`),
     ],
   });
 });
