@@ -8,7 +8,7 @@
 import type { BatchAxes, RaggedConfig } from './batching/config';
 import { checkSequenceConfig, type SequenceConfig } from './model-session';
 import { checkProbe, type ProbeOptions } from './backend-probe';
-import { InvalidOptionsError } from './errors';
+import { InvalidOptionsError, messageOf } from './errors';
 import type { BackendPreference, Dim, ExpectedBytes, ExpectedSha256, LoadProgress, ModelFormat, ModelSource, TfjsGraphArtifacts } from './protocol';
 import { resolvePolicy, type BatchPolicy, type Modality } from './scheduler/policy';
 import { resolveReplicas, type ReplicaOptions } from './scheduler/replicas';
@@ -135,11 +135,25 @@ export function pageBase(): string {
   return typeof document !== 'undefined' ? document.baseURI : globalThis.location.href;
 }
 
+/** `url` resolved against the page; a malformed one (`"http://["`) is `INVALID_OPTIONS` naming `field`. */
+export function resolveOptionUrl(url: string | URL, field: string): string {
+  try {
+    return new URL(url, pageBase()).href;
+  } catch (error) {
+    throw new InvalidOptionsError(`\`${field}\` is not a URL: ${JSON.stringify(String(url))} (${messageOf(error)}).`, {
+      input: field,
+      expected: 'an absolute or page-relative URL',
+      got: String(url),
+      detail: messageOf(error),
+    });
+  }
+}
+
 /** The descriptor's source as the worker takes it, and a default name for the model. */
 export function toSource(descriptor: ModelDescriptor): { source: ModelSource; name: string } {
   const { source } = descriptor;
   if (typeof source === 'string' || source instanceof URL) {
-    const url = new URL(source, pageBase()).href;
+    const url = resolveOptionUrl(source, 'source');
     const file = new URL(url).pathname.split('/').filter(Boolean).pop() ?? descriptor.format;
     return { source: { kind: 'url', url }, name: file.replace(/\.(onnx|json)$/, '') };
   }

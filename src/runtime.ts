@@ -12,7 +12,7 @@ import { resolveBatchPlan, type BatchPlan } from './batching/plan';
 import { createModel, modelExecutor, unbatchedPlan, type ManagedModel, type Model, type ModelAnswer, type ModelRequest } from './model';
 import { resolveSequence, type ResolvedState } from './model-session';
 import { RepositoryEntry, type ModelStatus, type RepositoryModel } from './model-repository';
-import { asksForBatching, checkBackend, checkDescriptor, pageBase, toSource, type ModelDescriptor } from './model-descriptor';
+import { asksForBatching, checkBackend, checkDescriptor, pageBase, resolveOptionUrl, toSource, type ModelDescriptor } from './model-descriptor';
 import { loadEmbeddings, type EmbeddingOptions, type EmbeddingTask } from './tasks/embeddings';
 import { loadTextGeneration, type TextGenerationOptions, type TextGenerator } from './tasks/generation';
 import type { LoadedTask, TaskLoader, TaskSpecWithoutId } from './tasks/loaded-task';
@@ -335,8 +335,8 @@ class RuntimeImpl implements Runtime, TaskLoader {
     };
   }
 
-  resolveUrl(url: string | URL): string {
-    return new URL(url, pageBase()).href;
+  resolveUrl(url: string | URL, field = 'url'): string {
+    return resolveOptionUrl(url, field);
   }
 
   async loadTask(spec: TaskSpecWithoutId, workerKey: string, onProgress?: (progress: LoadProgress) => void): Promise<LoadedTask> {

@@ -71,6 +71,18 @@ function merge<T extends { readonly enabled: boolean }>(name: string, defaults: 
 
 /** Resolve the runtime's `cache` option; bad values throw `INVALID_OPTIONS`. */
 export function resolveCacheConfig(options: CacheOptions = {}): CacheConfig {
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw new InvalidOptionsError(
+      `Expected \`cache\` to be an object such as { weights: false } (each cache on, off or configured), got ${typeof options === 'string' ? JSON.stringify(options) : String(options)}.`,
+      { input: 'cache', expected: '{ weights?, embeddings?, kvPrefix? }', got: String(options) },
+    );
+  for (const key of Object.keys(options))
+    if (key !== 'weights' && key !== 'embeddings' && key !== 'kvPrefix')
+      throw new InvalidOptionsError(`Unknown cache \`cache.${key}\`: the caches are weights, embeddings and kvPrefix.`, {
+        input: `cache.${key}`,
+        expected: 'weights | embeddings | kvPrefix',
+        got: key,
+      });
   const kvPrefix = merge('kvPrefix', defaultCacheConfig.kvPrefix, options.kvPrefix);
   if (!Number.isInteger(kvPrefix.blockTokens) || kvPrefix.blockTokens < 1)
     throw new InvalidOptionsError(`Expected \`cache.kvPrefix.blockTokens\` to be an integer ≥ 1, got ${kvPrefix.blockTokens}.`, {

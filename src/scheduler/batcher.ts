@@ -11,7 +11,8 @@
  * batch always finishes for its members that are still interested.
  */
 import type { InpageError } from '../errors';
-import { AbortedError, DeadlineExceededError, DisposedError, QueueFullError, SupersededError, type InpageErrorCode } from '../errors';
+import { AbortedError, DeadlineExceededError, DisposedError, InvalidOptionsError, QueueFullError, SupersededError, type InpageErrorCode } from '../errors';
+import { checkCallOptions } from './call-options';
 import { BatchSizer } from './batch-sizer';
 import { priorityRank, type BatchPolicy, type Priority } from './policy';
 import { RequestQueue, type QueuedItem } from './request-queue';
@@ -178,6 +179,12 @@ export class DynamicBatcher<P, R> {
     if (this.closed !== undefined) return Promise.reject(this.closed);
     const { signal } = options;
     try {
+      try {
+        checkCallOptions(this.model, options);
+      } catch (error) {
+        if (error instanceof InvalidOptionsError) this.fail('INVALID_OPTIONS', error);
+        throw error;
+      }
       if (signal?.aborted === true)
         this.fail('ABORTED', new AbortedError(`The request to "${this.model}" was aborted before it was queued.`, { model: this.model }));
       if (this.queue.length >= this.policy.maxQueueSize) {

@@ -96,5 +96,20 @@ export async function toMono16k(input: AudioInput, task: string): Promise<Float3
   }
   if (samples.length === 0)
     throw new InvalidInputError('The audio clip is empty (0 samples).', { model: task, input: 'audio', expected: 'at least 1 sample', got: '0 samples' });
+  checkFiniteSamples(samples, task, 'audio');
   return samples;
+}
+
+/** Throw `INVALID_INPUT` naming the first NaN or ±Infinity in `samples` (a model would score it as garbage). */
+export function checkFiniteSamples(samples: Float32Array, task: string, field: string): void {
+  for (let i = 0; i < samples.length; i += 1) {
+    const value = samples[i] ?? 0;
+    if (!Number.isFinite(value))
+      throw new InvalidInputError(`Audio sample ${i} is ${String(value)}; samples must be finite numbers (usually in [-1, 1]).`, {
+        model: task,
+        input: field,
+        expected: 'finite samples',
+        got: `${String(value)} at sample ${i}`,
+      });
+  }
 }

@@ -32,14 +32,36 @@ export async function prepareImage(input: ImageInput, task: string, resolveUrl: 
   if (typeof input === 'string' || input instanceof URL) {
     if (typeof input === 'string' && input.trim() === '')
       throw new InvalidInputError('The image URL is empty.', { model: task, input: 'image', expected: 'a URL', got: '""' });
-    return { source: { kind: 'url', url: resolveUrl(input) }, transfer: [] };
+    let url: string;
+    try {
+      url = resolveUrl(input);
+    } catch (error) {
+      throw new InvalidInputError(`The image URL is malformed: ${JSON.stringify(String(input))}.`, {
+        model: task,
+        input: 'image',
+        expected: 'an absolute or page-relative URL',
+        got: String(input),
+        detail: messageOf(error),
+      });
+    }
+    return { source: { kind: 'url', url }, transfer: [] };
   }
   if (input instanceof Blob) {
     if (input.size === 0)
       throw new InvalidInputError('The image file is empty (0 bytes).', { model: task, input: 'image', expected: 'an encoded image', got: '0 bytes' });
     return { source: { kind: 'blob', blob: input }, transfer: [] };
   }
-  if (input instanceof ImageBitmap) return { source: { kind: 'bitmap', bitmap: input }, transfer: [input] };
+  if (input instanceof ImageBitmap) {
+    // A closed (or already transferred) bitmap reads as 0×0 and cannot cross to the worker.
+    if (input.width === 0 || input.height === 0)
+      throw new InvalidInputError('The ImageBitmap is closed or was already transferred (it reads as 0×0).', {
+        model: task,
+        input: 'image',
+        expected: 'an open ImageBitmap',
+        got: 'a closed ImageBitmap',
+      });
+    return { source: { kind: 'bitmap', bitmap: input }, transfer: [input] };
+  }
   if (input instanceof ImageData) {
     const data = new Uint8ClampedArray(input.data);
     return { source: { kind: 'pixels', width: input.width, height: input.height, data }, transfer: [data.buffer] };

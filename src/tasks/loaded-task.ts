@@ -52,8 +52,8 @@ export interface TaskLoader {
   readonly cacheConfig: CacheConfig;
   /** Resolve a model file name against the runtime's model base URL. */
   modelUrl(file: string): string;
-  /** Resolve any URL against the page. */
-  resolveUrl(url: string | URL): string;
+  /** Resolve any URL against the page; a malformed one is `INVALID_OPTIONS` naming `field` (default `url`). */
+  resolveUrl(url: string | URL, field?: string): string;
 }
 
 /** A task spec before the runtime gives it an id. */

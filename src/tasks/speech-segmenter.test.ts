@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { segmentsOf, SpeechSegmenter, type VadEvent } from './speech-segmenter';
+import { checkSegmenterOptions, segmentsOf, SpeechSegmenter, type VadEvent } from './speech-segmenter';
 
 const frames = (pattern: string): number[] => [...pattern].map((c) => (c === '#' ? 0.9 : c === '~' ? 0.4 : 0.05));
 
@@ -34,5 +34,23 @@ describe('SpeechSegmenter', () => {
       { startMs: 0, endMs: 160 },
       { startMs: 17 * 32, endMs: 21 * 32 },
     ]);
+  });
+});
+
+describe('checkSegmenterOptions', () => {
+  it.each([
+    [{ positiveThreshold: 2 }, 'positiveThreshold'],
+    [{ negativeThreshold: -0.1 }, 'negativeThreshold'],
+    [{ positiveThreshold: Number.NaN }, 'positiveThreshold'],
+    [{ positiveThreshold: 0.3, negativeThreshold: 0.4 }, 'negativeThreshold'],
+    [{ redemptionMs: -1 }, 'redemptionMs'],
+    [{ minSpeechMs: Number.POSITIVE_INFINITY }, 'minSpeechMs'],
+  ])('rejects %j naming `%s`', (options, field) => {
+    expect(() => checkSegmenterOptions(options)).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS', input: field }));
+  });
+
+  it('accepts the defaults and sensible values', () => {
+    expect(() => checkSegmenterOptions({})).not.toThrow();
+    expect(() => checkSegmenterOptions({ positiveThreshold: 0.8, negativeThreshold: 0.2, redemptionMs: 0, minSpeechMs: 500 })).not.toThrow();
   });
 });

@@ -14,6 +14,8 @@ export interface SpeechSegment {
 export type VadEvent =
   { readonly type: 'speech-start'; readonly timeMs: number } | { readonly type: 'speech-end'; readonly timeMs: number; readonly segment: SpeechSegment };
 
+import { InvalidOptionsError } from '../errors';
+
 /** Segmenter thresholds and durations. */
 export interface SegmenterOptions {
   /** A frame at or above this probability is speech. @default 0.5 */
@@ -24,6 +26,27 @@ export interface SegmenterOptions {
   readonly redemptionMs?: number;
   /** Shorter bursts are ignored (no events). @default 96 */
   readonly minSpeechMs?: number;
+}
+
+/**
+ * Throw `INVALID_OPTIONS` naming the field unless the thresholds are probabilities in
+ * [0, 1] with `negativeThreshold` ≤ `positiveThreshold`, and the durations finite and ≥ 0.
+ */
+export function checkSegmenterOptions(options: SegmenterOptions): void {
+  const bad = (field: string, expected: string, got: unknown): never => {
+    throw new InvalidOptionsError(`\`${field}\` must be ${expected}; got ${String(got)}.`, { input: field, expected, got: String(got) });
+  };
+  for (const field of ['positiveThreshold', 'negativeThreshold'] as const) {
+    const value = options[field];
+    if (value !== undefined && (typeof value !== 'number' || !(value >= 0 && value <= 1))) bad(field, 'a probability in [0, 1]', value);
+  }
+  for (const field of ['redemptionMs', 'minSpeechMs'] as const) {
+    const value = options[field];
+    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) bad(field, 'a finite number of milliseconds ≥ 0', value);
+  }
+  const positive = options.positiveThreshold ?? 0.5;
+  const negative = options.negativeThreshold ?? 0.35;
+  if (negative > positive) bad('negativeThreshold', `at most positiveThreshold (${positive})`, negative);
 }
 
 /** Incremental segmenter over frames of a fixed duration. */
@@ -45,6 +68,7 @@ export class SpeechSegmenter {
     private readonly frameMs: number,
     options: SegmenterOptions = {},
   ) {
+    checkSegmenterOptions(options);
     this.positive = options.positiveThreshold ?? 0.5;
     this.negative = options.negativeThreshold ?? 0.35;
     this.redemptionFrames = Math.max(1, Math.round((options.redemptionMs ?? 256) / frameMs));

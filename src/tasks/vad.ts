@@ -11,10 +11,11 @@ import type { Model } from '../model';
 import type { ModelDescriptor } from '../model-descriptor';
 import type { ModelSession } from '../model-session';
 import { describeValue, tensor } from '../tensor';
-import { toMono16k, type AudioInput } from './audio-input';
+import { checkCallOptions } from '../scheduler/call-options';
+import { checkFiniteSamples, toMono16k, type AudioInput } from './audio-input';
 import type { CallOptions, TaskLoader, TaskOptions } from './loaded-task';
 import { ModelTask } from './model-task';
-import { segmentsOf, SpeechSegmenter, type SegmenterOptions, type SpeechSegment, type VadEvent } from './speech-segmenter';
+import { checkSegmenterOptions, segmentsOf, SpeechSegmenter, type SegmenterOptions, type SpeechSegment, type VadEvent } from './speech-segmenter';
 
 const frameSamples = 512;
 const contextSamples = 64;
@@ -166,6 +167,12 @@ export class VadStream {
           got: 'ended',
         }),
       );
+    try {
+      checkFiniteSamples(samples, this.#model.id, 'samples');
+      checkCallOptions(this.#model.id, options);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     const copy = samples.slice();
     const run = this.#chain.then(() => this.process(copy, options));
     this.#chain = run.catch(() => undefined);
@@ -240,6 +247,8 @@ export class VadTask extends ModelTask {
   /** Start a live stream with its own state; `call` sets defaults (priority, deadline) for its frames. */
   stream(options: VadStreamOptions = {}): VadStream {
     assertOpen(this.model);
+    checkSegmenterOptions({ ...this.#options, ...options });
+    checkCallOptions(this.model.id, options.call);
     return new VadStream(this.model, { ...this.#options, ...options }, options.call ?? {}, options.onProbability);
   }
 
@@ -249,6 +258,8 @@ export class VadTask extends ModelTask {
    */
   async detect(audio: AudioInput, options: CallOptions & SegmenterOptions = {}): Promise<VadDetection> {
     assertOpen(this.model);
+    checkCallOptions(this.model.id, options);
+    checkSegmenterOptions({ ...this.#options, ...options });
     throwIfAborted(options.signal, this.model.id);
     const samples = await toMono16k(audio, this.model.id);
     throwIfAborted(options.signal, this.model.id);
@@ -287,7 +298,8 @@ export class VadTask extends ModelTask {
 
 /** Load the VAD task: Silero VAD v5 as a scheduled model with a sequence config. */
 export async function loadVad(loader: TaskLoader, options: VadOptions = {}): Promise<VadTask> {
-  const source = loader.resolveUrl(options.modelUrl ?? loader.modelUrl('silero_vad_v5.onnx'));
+  checkSegmenterOptions(options); // before any model loads
+  const source = loader.resolveUrl(options.modelUrl ?? loader.modelUrl('silero_vad_v5.onnx'), 'modelUrl');
   const id = options.name ?? loader.nextTaskId('vad');
   const model = await loader.loadModel(sileroVadDescriptor(source, options, id), true);
   return new VadTask({ model, segmenter: options });
