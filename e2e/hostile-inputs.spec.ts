@@ -75,3 +75,37 @@ test('malformed arguments and options are typed errors naming the field; the run
   // The runtime still serves after all of it.
   expect(result.after).toEqual([1, 1]);
 });
+
+test('an option error never leaves a model loaded or a worker running; replicas are capped by the hardware', async ({ harness }) => {
+  const result = await harness.evaluate(async () => {
+    const { createRuntime } = window.inpage;
+    const { caught } = window.harness;
+    const runtime = createRuntime();
+    const source = '/models/silero_vad_v5.onnx';
+    const base = { format: 'onnx' as const, source, backend: 'wasm' as const };
+    const cores = navigator.hardwareConcurrency;
+    const limit = Math.min(16, Math.max(4, cores));
+    const cases = {
+      'batching.maxBatchSize 0': await caught(runtime.load({ ...base, batching: { maxBatchSize: 0 } })),
+      'batching.maxQueueSize 0': await caught(runtime.load({ ...base, batching: { maxQueueSize: 0 } })),
+      'batching.defaultPriority "urgent"': await caught(runtime.load({ ...base, batching: { defaultPriority: 'urgent' as never } })),
+      'replicas 1000': await caught(runtime.load({ ...base, replicas: 1000 })),
+      'replicas one past the limit': await caught(runtime.load({ ...base, replicas: { count: limit + 1 } })),
+    };
+    const left = { models: runtime.models.length, workers: (JSON.parse(JSON.stringify(runtime)) as { workers: string[] }).workers.length };
+    await runtime.dispose();
+    return { cases, left, cores, limit };
+  });
+  const got = Object.fromEntries(Object.entries(result.cases).map(([name, e]) => [name, e === null ? 'accepted' : `${e.code ?? 'untyped'} ${e.input ?? ''}`]));
+  expect(got).toEqual({
+    'batching.maxBatchSize 0': 'INVALID_OPTIONS maxBatchSize',
+    'batching.maxQueueSize 0': 'INVALID_OPTIONS maxQueueSize',
+    'batching.defaultPriority "urgent"': 'INVALID_OPTIONS defaultPriority',
+    'replicas 1000': 'INVALID_OPTIONS replicas',
+    'replicas one past the limit': 'INVALID_OPTIONS replicas.count',
+  });
+  expect(result.cases['replicas 1000']?.expected).toContain(`from 1 to ${result.limit}`);
+  expect(result.cases['replicas 1000']?.message).toContain(`${result.cores} cores`);
+  // Nothing was loaded for them: no model, no worker.
+  expect(result.left).toEqual({ models: 0, workers: 0 });
+});

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { InvalidOptionsError } from '../errors';
-import { resolveReplicas } from './replicas';
+import { replicaLimit, resolveReplicas } from './replicas';
 
 describe('resolveReplicas', () => {
   it('takes a count: every replica takes anything', () => {
@@ -34,5 +34,27 @@ describe('resolveReplicas', () => {
     }
     expect(caught).toBeInstanceOf(InvalidOptionsError);
     expect(caught).toMatchObject({ input: field });
+  });
+});
+
+describe('replicaLimit', () => {
+  it('follows the cores, at least 4 and at most 16', () => {
+    expect(replicaLimit(2)).toBe(4);
+    expect(replicaLimit(8)).toBe(8);
+    expect(replicaLimit(64)).toBe(16);
+    expect(replicaLimit(undefined)).toBe(16);
+    expect(replicaLimit(Number.NaN)).toBe(16);
+  });
+
+  it('refuses more replicas than the machine takes, saying why', () => {
+    vi.stubGlobal('navigator', { hardwareConcurrency: 2 });
+    try {
+      expect(replicaLimit()).toBe(4);
+      expect(() => resolveReplicas(5)).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS', input: 'replicas' }));
+      expect(() => resolveReplicas({ count: 1000 })).toThrow('its 2 cores');
+      expect(resolveReplicas(4).count).toBe(4);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });

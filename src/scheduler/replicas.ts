@@ -8,8 +8,19 @@
 import { InvalidOptionsError } from '../errors';
 import { priorityRank, type Priority } from './policy';
 
-/** Most replicas (workers) one model may ask for. */
+/** Most replicas (workers) one model may ask for on any machine. */
 export const maxReplicas = 16;
+
+/**
+ * Most replicas one model may ask for on this machine: as many as it has cores
+ * (`navigator.hardwareConcurrency`), at least 4 (a GPU-bound model's workers mostly wait),
+ * at most {@link maxReplicas}. More workers than that only compete for the same cores and
+ * memory: `replicas: 1000` is refused instead of spawning workers until the tab dies.
+ */
+export function replicaLimit(cores: number | undefined = typeof navigator === 'undefined' ? undefined : navigator.hardwareConcurrency): number {
+  const known = typeof cores === 'number' && Number.isFinite(cores) && cores > 0 ? Math.floor(cores) : maxReplicas;
+  return Math.min(maxReplicas, Math.max(4, known));
+}
 
 /** A replica count, or a count with replicas reserved for urgent priorities. */
 export type ReplicaOptions =
@@ -40,19 +51,26 @@ function invalid(field: string, expected: string, got: unknown): InvalidOptionsE
   });
 }
 
-function checkCount(field: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw invalid(field, `an integer from ${min} to ${max}`, value);
+function checkCount(field: string, value: unknown, min: number, max: number, why = ''): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    throw invalid(field, `an integer from ${min} to ${max}${why}`, value);
   return value;
+}
+
+/** Why the replica limit is what it is, for error messages. */
+function limitWhy(): string {
+  const cores = typeof navigator === 'undefined' ? undefined : navigator.hardwareConcurrency;
+  return cores === undefined ? '' : ` (on this machine: its ${cores} cores, at least 4, at most ${maxReplicas})`;
 }
 
 /** Check and resolve `replicas` (a number or `{ count, reserve }`); throws `INVALID_OPTIONS` naming the field. */
 export function resolveReplicas(options: ReplicaOptions | undefined): ReplicaPlan {
   if (options === undefined || typeof options === 'number') {
-    const count = checkCount('replicas', options ?? 1, 1, maxReplicas);
+    const count = checkCount('replicas', options ?? 1, 1, replicaLimit(), limitWhy());
     return { count, maxRanks: Array.from({ length: count }, () => priorityRank.background) };
   }
-  if (typeof options !== 'object' || options === null) throw invalid('replicas', `an integer from 1 to ${maxReplicas}, or { count, reserve }`, options);
-  const count = checkCount('replicas.count', options.count, 1, maxReplicas);
+  if (typeof options !== 'object' || options === null) throw invalid('replicas', `an integer from 1 to ${replicaLimit()}, or { count, reserve }`, options);
+  const count = checkCount('replicas.count', options.count, 1, replicaLimit(), limitWhy());
   const reserve = options.reserve ?? {};
   if (typeof reserve !== 'object' || reserve === null) throw invalid('replicas.reserve', 'an object such as { interactive: 1 }', reserve);
   const ranks: number[] = [];
