@@ -179,3 +179,48 @@ for (const backend of backends) {
     expect(result.disposed).toMatchObject({ code: 'DISPOSED' });
   });
 }
+
+test('a long list goes out in bounded engine calls that an abort stops between; results equal one-by-one', async ({ harness }) => {
+  const result = await harness.evaluate(async () => {
+    const { caught } = window.harness;
+    const runtime = window.inpage.createRuntime();
+    const encoder = await runtime.embeddings({ backend: 'wasm', cache: false });
+    const texts = Array.from({ length: 150 }, (_, i) => `Sentence number ${i} talks about ${['rivers', 'music', 'bread', 'stars'][i % 4]}.`);
+    const long = await encoder.embedDetailed(texts);
+    const check = [0, 64, 149];
+    let maxDifference = 0;
+    for (const i of check) {
+      const [alone] = await encoder.embed(texts[i] ?? '');
+      const inList = long.embeddings[i];
+      for (let j = 0; j < 512; j++) maxDifference = Math.max(maxDifference, Math.abs((alone?.[j] ?? 0) - (inList?.[j] ?? 0)));
+    }
+    // A call far longer than one engine call, aborted once its first chunk has answered.
+    const controller = new AbortController();
+    const many = Array.from({ length: 4000 }, (_, i) => `Another sentence, number ${i}.`);
+    const calls = () => runtime.metrics.snapshot().models.find((m) => m.name === encoder.name)?.batchUnits.total.count ?? 0;
+    const before = calls();
+    const aborted = caught(encoder.embed(many, { signal: controller.signal }));
+    while (calls() === before) await new Promise((resolve) => setTimeout(resolve, 5));
+    controller.abort();
+    const outcome = await aborted;
+    const ranAfterAbort = calls() - before;
+    const still = (await encoder.embed('still serving'))[0]?.length;
+    await runtime.dispose();
+    return {
+      count: long.embeddings.length,
+      engineCalls: long.timings.engineCalls,
+      maxDifference,
+      outcome,
+      ranAfterAbort,
+      chunks: Math.ceil(many.length / 64),
+      still,
+    };
+  });
+  expect(result.count).toBe(150);
+  expect(result.engineCalls).toBe(3); // 64 + 64 + 22: the text modality's maxBatchSize
+  expect(result.maxDifference).toBeLessThan(1e-4);
+  expect(result.outcome).toMatchObject({ code: 'ABORTED' });
+  // Stopped between chunks: far fewer engine calls than the whole list needs.
+  expect(result.ranAfterAbort).toBeLessThan(result.chunks / 2);
+  expect(result.still).toBe(512);
+});

@@ -5,7 +5,7 @@
  * tokenised here, on the main thread, while the worker runs the batch before, and the
  * model's dynamic batcher joins the token rows of concurrent calls into one engine call.
  */
-import { DisposedError, InvalidInputError, InvalidOptionsError, ModelLoadError, throwIfAborted } from '../errors';
+import { DisposedError, InferenceError, InvalidInputError, InvalidOptionsError, ModelLoadError, throwIfAborted } from '../errors';
 import type { Model } from '../model';
 import type { StageTimings } from '../protocol';
 import { describeValue, tensor } from '../tensor';
@@ -197,9 +197,35 @@ export class EmbeddingTask extends ModelTask {
 
   /**
    * Tokenise here, then through the model's scheduler: the token rows of concurrent calls
-   * join one engine call; each text is a unit.
+   * join one engine call; each text is a unit. A long list goes out in chunks of at most
+   * the model's `maxBatchSize` texts, two in flight at a time: no engine call is unbounded,
+   * an abort stops the call between chunks, and other callers' requests interleave.
    */
   private async compute(texts: readonly string[], options: CallOptions): Promise<DetailedEmbeddings> {
+    const chunk = Math.max(1, this.model.batching.maxBatchSize);
+    const starts = Array.from({ length: Math.ceil(texts.length / chunk) }, (_, i) => i * chunk);
+    const parts: DetailedEmbeddings[] = new Array<DetailedEmbeddings>(starts.length);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < starts.length) {
+        const index = next++;
+        const start = starts[index] ?? 0;
+        throwIfAborted(options.signal, this.model.id);
+        parts[index] = await this.computeChunk(texts.slice(start, start + chunk), options);
+      }
+    };
+    await Promise.all([lane(), lane()]);
+    if (parts.length === 1 && parts[0] !== undefined) return parts[0];
+    const sum = (key: keyof StageTimings): number => parts.reduce((total, part) => total + part.timings[key], 0);
+    return {
+      embeddings: parts.flatMap((part) => part.embeddings),
+      tokenCounts: parts.flatMap((part) => part.tokenCounts),
+      timings: { preprocessMs: sum('preprocessMs'), inferenceMs: sum('inferenceMs'), postprocessMs: sum('postprocessMs'), engineCalls: sum('engineCalls') },
+    };
+  }
+
+  /** One request to the model: at most `maxBatchSize` texts. */
+  private async computeChunk(texts: readonly string[], options: CallOptions): Promise<DetailedEmbeddings> {
     const tokenizeStart = performance.now();
     const encodings = texts.map((text) => this.#tokenizer.encode(text));
     const { indices, values } = packTokens(encodings, maxTokensPerText);
@@ -211,7 +237,7 @@ export class EmbeddingTask extends ModelTask {
     const postStart = performance.now();
     const output = outputs[this.#outputName];
     if (output?.dtype !== 'float32' || output.dims.join() !== `${texts.length},${embeddingSize}`)
-      throw new InvalidInputError(`USE-lite returned ${output === undefined ? 'no output' : `${output.dtype} [${output.dims.join(', ')}]`}.`, {
+      throw new InferenceError(`USE-lite returned ${output === undefined ? 'no output' : `${output.dtype} [${output.dims.join(', ')}]`}.`, {
         model: this.model.id,
         input: this.#outputName,
         expected: `float32 [${texts.length}, ${embeddingSize}]`,
