@@ -23,6 +23,11 @@ test('malformed arguments and options are typed errors naming the field; the run
     const bitmap = await createImageBitmap(new ImageData(8, 8));
     bitmap.close();
     const pose = await runtime.pose({ backend: 'wasm' });
+    // A PNG whose header claims 20000×20000 pixels, with a junk body: refused from its header.
+    const bomb = new Uint8Array(4096);
+    bomb.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+    new DataView(bomb.buffer).setUint32(16, 20000);
+    new DataView(bomb.buffer).setUint32(20, 20000);
     const cases: Record<string, Awaited<ReturnType<typeof caught>>> = {
       'load: malformed URL': await caught(runtime.load({ format: 'onnx', source: 'http://[', backend: 'wasm' })),
       'createRuntime: assetBaseUrl malformed': await sync(() => createRuntime({ assetBaseUrl: 'http://[' })),
@@ -39,6 +44,7 @@ test('malformed arguments and options are typed errors naming the field; the run
       'vad.stream: NaN chunk': await caught(vad.stream().push(new Float32Array(512).fill(Number.NaN))),
       'vad.detect: priority "urgent"': await caught(vad.detect({ samples: new Float32Array(16000), sampleRate: 16000 }, { priority: 'urgent' as never })),
       'pose: closed ImageBitmap': await caught(pose.detect(bitmap)),
+      'pose: PNG header claims 20000×20000': await caught(pose.detect(new Blob([bomb], { type: 'image/png' }))),
       'ocr: maxImagePixels -1': await caught(runtime.ocr({ backend: 'wasm', maxImagePixels: -1 })),
     };
     // Still serving.
@@ -62,6 +68,7 @@ test('malformed arguments and options are typed errors naming the field; the run
     'vad.stream: NaN chunk': ['INVALID_INPUT', 'samples'],
     'vad.detect: priority "urgent"': ['INVALID_OPTIONS', 'priority'],
     'pose: closed ImageBitmap': ['INVALID_INPUT', 'image'],
+    'pose: PNG header claims 20000×20000': ['INVALID_INPUT', 'image'],
     'ocr: maxImagePixels -1': ['INVALID_OPTIONS', 'maxImagePixels'],
   };
   const got = Object.fromEntries(
@@ -72,6 +79,7 @@ test('malformed arguments and options are typed errors naming the field; the run
     expect(error?.isOwnClass, name).toBe(true);
     expect(error?.expected, `${name}: says what was expected`).toBeTruthy();
   }
+  expect(result.cases['pose: PNG header claims 20000×20000']?.message).toContain('by its PNG header (not decoded)');
   // The runtime still serves after all of it.
   expect(result.after).toEqual([1, 1]);
 });

@@ -121,12 +121,21 @@ test('bad images and options are refused before anything reaches the engine', as
     const caught = window.harness.caught;
     const runtime = createRuntime({ cache: { weights: false } });
     const detector = await loadObjectDetection(runtime, { backend: 'wasm' });
+    const pngHeader = (width: number, height: number): Uint8Array<ArrayBuffer> => {
+      const bytes = new Uint8Array(33);
+      bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+      new DataView(bytes.buffer).setUint32(16, width);
+      new DataView(bytes.buffer).setUint32(20, height);
+      return bytes;
+    };
     const closed = await createImageBitmap(new ImageData(4, 4));
     closed.close();
     const failures = {
       empty: await caught(detector.detect(new OffscreenCanvas(0, 0))),
       emptyFile: await caught(detector.detect(new Blob([]))),
       notAnImage: await caught(detector.detect(new Blob(['this is not a png'], { type: 'image/png' }))),
+      // A PNG whose header claims 20000×20000 (the body is junk): refused from the header, never decoded.
+      bomb: await caught(detector.detect(new Blob([pngHeader(20000, 20000), new Uint8Array(4096)], { type: 'image/png' }))),
       closedBitmap: await caught(detector.detect(closed)),
       tooLarge: await caught(loadObjectDetection(runtime, { backend: 'wasm', maxImagePixels: 100 }).then((small) => small.detect(new OffscreenCanvas(11, 10)))),
       // @ts-expect-error -- a caller without types passes a URL string
@@ -149,6 +158,7 @@ test('bad images and options are refused before anything reaches the engine', as
   expect(failures.emptyFile?.message).toContain('empty (0 bytes)');
   expect(failures.notAnImage?.message).toContain('could not be decoded');
   expect(failures.tooLarge?.message).toContain('maxImagePixels');
+  expect(failures.bomb?.message).toContain('20000×20000 pixels by its PNG header (not decoded)');
   expect(failures.badScore).toMatchObject({ code: 'INVALID_OPTIONS', input: 'minScore' });
   expect(failures.badLoad).toMatchObject({ code: 'INVALID_OPTIONS', input: 'iouThreshold' });
   // Nothing was queued or run for any of them.

@@ -3,9 +3,37 @@
  * (checking size limits before any engine call), and draw it resized into pixels.
  */
 import { InvalidInputError, messageOf } from '../../src/errors';
+import { headerBytes, imageHeader } from '../../src/image-header';
 import type { ImageSource } from '../../src/protocol';
 
-/** Decode `source`; reject undecodable data and images over `maxPixels` with `INVALID_INPUT`. */
+function tooLarge(size: string, maxPixels: number, model: string, how: string): InvalidInputError {
+  return new InvalidInputError(
+    `The image is ${size} pixels${how}, over the limit of ${maxPixels} pixels (option maxImagePixels). Downscale it first or raise the limit.`,
+    {
+      model,
+      input: 'image',
+      expected: `at most ${maxPixels} pixels`,
+      got: size,
+    },
+  );
+}
+
+/** Refuse an encoded image whose header announces more than `maxPixels`, before decoding a byte of it. */
+async function checkHeader(blob: Blob, maxPixels: number, model: string): Promise<void> {
+  const header = imageHeader(new Uint8Array(await blob.slice(0, headerBytes).arrayBuffer()));
+  if (header !== undefined && header.width * header.height > maxPixels)
+    throw tooLarge(`${header.width}×${header.height}`, maxPixels, model, ` by its ${header.format.toUpperCase()} header (not decoded)`);
+}
+
+async function decodeBlob(blob: Blob, maxPixels: number, model: string): Promise<ImageBitmap> {
+  await checkHeader(blob, maxPixels, model);
+  return await createImageBitmap(blob);
+}
+
+/**
+ * Decode `source`; reject undecodable data and images over `maxPixels` with `INVALID_INPUT`
+ * (an encoded file's header is read first: an oversized one is never decoded).
+ */
 export async function decodeImage(source: ImageSource, maxPixels: number, model: string): Promise<ImageBitmap> {
   let bitmap: ImageBitmap;
   try {
@@ -14,12 +42,12 @@ export async function decodeImage(source: ImageSource, maxPixels: number, model:
         bitmap = source.bitmap;
         break;
       case 'blob':
-        bitmap = await createImageBitmap(source.blob);
+        bitmap = await decodeBlob(source.blob, maxPixels, model);
         break;
       case 'url': {
         const response = await fetch(source.url);
         if (!response.ok) throw new Error(`HTTP ${response.status} for ${source.url}`);
-        bitmap = await createImageBitmap(await response.blob());
+        bitmap = await decodeBlob(await response.blob(), maxPixels, model);
         break;
       }
       case 'pixels':
@@ -27,6 +55,7 @@ export async function decodeImage(source: ImageSource, maxPixels: number, model:
         break;
     }
   } catch (error) {
+    if (error instanceof InvalidInputError) throw error;
     throw new InvalidInputError(`The image could not be decoded (${messageOf(error)}). Pass a PNG, JPEG, WebP, GIF or BMP, or pixels.`, {
       model,
       input: 'image',
@@ -46,15 +75,7 @@ export async function decodeImage(source: ImageSource, maxPixels: number, model:
   if (bitmap.width * bitmap.height > maxPixels) {
     const size = `${bitmap.width}×${bitmap.height}`;
     bitmap.close();
-    throw new InvalidInputError(
-      `The image is ${size} pixels, over the limit of ${maxPixels} pixels (option maxImagePixels). Downscale it first or raise the limit.`,
-      {
-        model,
-        input: 'image',
-        expected: `at most ${maxPixels} pixels`,
-        got: size,
-      },
-    );
+    throw tooLarge(size, maxPixels, model, '');
   }
   return bitmap;
 }

@@ -3,6 +3,7 @@
  * (size, decodable, not closed) before anything else happens, then drawn letterboxed into
  * a square canvas whose pixels become the model's input.
  */
+import { headerBytes, imageHeader } from '../../image-header';
 import { InvalidInputError } from '../../index';
 import type { Letterbox } from './letterbox';
 
@@ -46,10 +47,17 @@ function messageOf(error: unknown): string {
 }
 
 /** The image's own size and something to draw, or `INVALID_INPUT` saying what is wrong with it. */
-async function open(input: DetectionImage, task: string): Promise<DrawableImage> {
+async function open(input: DetectionImage, task: string, maxPixels: number): Promise<DrawableImage> {
   const keep = (source: CanvasImageSource, width: number, height: number): DrawableImage => ({ source, width, height, release: () => undefined });
   if (has('Blob') && input instanceof Blob) {
     if (input.size === 0) throw invalid(task, 'The image file is empty (0 bytes).', '0 bytes');
+    // An oversized file is refused from its header, never decoded.
+    const header = imageHeader(new Uint8Array(await input.slice(0, headerBytes).arrayBuffer()));
+    if (header !== undefined && header.width * header.height > maxPixels)
+      throw new InvalidInputError(
+        `The image is ${header.width}×${header.height} pixels by its ${header.format.toUpperCase()} header (not decoded), above the task's maxImagePixels (${maxPixels}): scale it down first.`,
+        { model: task, input: 'image', expected: `at most ${maxPixels} pixels`, got: `${header.width}×${header.height}` },
+      );
     let bitmap: ImageBitmap;
     try {
       bitmap = await createImageBitmap(input);
@@ -104,7 +112,7 @@ async function open(input: DetectionImage, task: string): Promise<DrawableImage>
  * empty file, a closed bitmap or frame, an image of 0 pixels or one above `maxPixels`.
  */
 export async function openImage(input: DetectionImage, task: string, maxPixels: number): Promise<DrawableImage> {
-  const image = await open(input, task);
+  const image = await open(input, task, maxPixels);
   const { width, height } = image;
   const fail = (error: InvalidInputError): never => {
     image.release();
