@@ -16,7 +16,7 @@ import { resolveReplicas } from '../scheduler/replicas';
 
 /** Options for {@link Runtime.ocr}. */
 export interface OcrOptions extends TaskOptions {
-  /** Largest accepted image in pixels; larger inputs reject with `INVALID_INPUT`. @default 4096 × 4096 */
+  /** Largest accepted image in pixels; larger inputs reject with `INVALID_INPUT` (an encoded file from its header, before decoding). @default 4096 × 4096 */
   readonly maxImagePixels?: number;
   /**
    * The detector sees the image scaled down so its longer side is at most this many

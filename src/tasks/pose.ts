@@ -15,7 +15,7 @@ import { resolveReplicas } from '../scheduler/replicas';
 export interface PoseOptions extends TaskOptions {
   /** MoveNet `model.json`. @default `${modelBaseUrl}movenet-lightning/movenet-lightning.json` */
   readonly modelUrl?: string;
-  /** Largest accepted image in pixels; larger inputs reject with `INVALID_INPUT`. @default 4096 × 4096 */
+  /** Largest accepted image in pixels; larger inputs reject with `INVALID_INPUT` (an encoded file from its header, before decoding). @default 4096 × 4096 */
   readonly maxImagePixels?: number;
   /** Name in metrics. @default the task id (`pose-1` …) */
   readonly name?: string;

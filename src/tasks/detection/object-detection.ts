@@ -45,7 +45,7 @@ export interface ObjectDetectionOptions extends TaskOptions, DetectionSettings {
   readonly modelUrl?: string | URL;
   /** Class names by class id, for a model trained on other classes. @default the 80 COCO classes */
   readonly labels?: readonly string[];
-  /** Largest accepted image in pixels; larger ones reject with `INVALID_INPUT`. @default 4096 × 4096 */
+  /** Largest accepted image in pixels; larger ones reject with `INVALID_INPUT` (an encoded file from its header, before decoding). @default 4096 × 4096 */
   readonly maxImagePixels?: number;
   /** The model's id in metrics and errors. @default `'nanodet'` (the file name) */
   readonly name?: string;
