@@ -1,7 +1,9 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { defaultCacheConfig } from './config';
-import { EmbeddingCache } from './embedding-cache';
+import { BlobStore } from './blob-store';
+import { EmbeddingCache, type StoredEmbedding } from './embedding-cache';
+import { sha256Hex } from './hash';
 import type { CacheEvent } from './events';
 
 const vec = (x: number) => ({ vector: Float32Array.from([x, x + 1]), tokens: x });
@@ -34,5 +36,25 @@ describe('EmbeddingCache', () => {
     // Another model's namespace never sees them.
     const other = new EmbeddingCache(`${namespace}-other`, 'm', defaultCacheConfig.embeddings, () => undefined);
     expect(await other.lookup(['hello'])).toEqual([undefined]);
+  });
+
+  it('drops a vector overwritten in IndexedDB (same size, other bytes): a miss, counted, never served', async () => {
+    const namespace = `ns-${(n += 1)}`;
+    const first = new EmbeddingCache(namespace, 'm', defaultCacheConfig.embeddings, () => undefined);
+    first.save(['hello', 'world'], [vec(5), vec(6)]);
+    await first.settled();
+    // Negate the stored vector of "hello", keeping its metadata (and so its recorded checksum).
+    const store = new BlobStore<StoredEmbedding>({ cache: 'embeddings', budgetBytes: defaultCacheConfig.embeddings.budgetBytes });
+    const id = `${namespace}|${await sha256Hex('hello')}`;
+    const [stored] = await store.getMany([id]);
+    if (stored === undefined) throw new Error('"hello" was not stored');
+    await store.putMany([{ id, model: 'm', part: Float32Array.from([-5, -6]), extra: stored.entry.extra }]);
+
+    const events: CacheEvent[] = [];
+    const second = new EmbeddingCache(namespace, 'm', defaultCacheConfig.embeddings, (e) => events.push(e));
+    const found = await second.lookup(['hello', 'world']);
+    expect(found.map((f) => (f === undefined ? undefined : [...f.vector]))).toEqual([undefined, [6, 7]]);
+    expect(events.filter((e) => e.kind === 'integrity-failure').map((e) => e.key)).toEqual([id]);
+    expect(await store.getMany([id])).toEqual([undefined]); // dropped: recomputed on the next miss
   });
 });

@@ -19,10 +19,18 @@ export interface CachedEmbedding {
   readonly tokens: number;
 }
 
+/** What IndexedDB keeps beside a vector: its size, token count and the SHA-256 of its bytes. */
+export interface StoredEmbedding {
+  readonly dims: number;
+  readonly tokens: number;
+  /** Checked on every read: a vector overwritten in place (same size, other bytes) is dropped and recomputed. */
+  readonly sha256?: string;
+}
+
 /** One embedding model's slice of the cache. */
 export class EmbeddingCache {
   private readonly memory = new Map<string, CachedEmbedding>();
-  private readonly store: BlobStore<{ dims: number; tokens: number }> | undefined;
+  private readonly store: BlobStore<StoredEmbedding> | undefined;
   private pending: { text: string; value: CachedEmbedding }[] = [];
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -36,7 +44,7 @@ export class EmbeddingCache {
     private readonly model: string,
     private readonly config: EmbeddingCacheConfig,
     private readonly events: CacheEventSink,
-    store?: BlobStore<{ dims: number; tokens: number }>,
+    store?: BlobStore<StoredEmbedding>,
   ) {
     this.store =
       config.persist && typeof indexedDB !== 'undefined'
@@ -79,7 +87,15 @@ export class EmbeddingCache {
           stored.map(async (item, k) => {
             const index = missing[k];
             if (item === undefined || index === undefined) return;
-            const value = { vector: new Float32Array(await item.part.arrayBuffer()), tokens: item.entry.extra.tokens };
+            const bytes = await item.part.arrayBuffer();
+            const sum = await sha256Hex(bytes);
+            if (item.entry.extra.sha256 !== sum) {
+              // Damaged (or written before checksums): dropped, counted, computed again.
+              const why = item.entry.extra.sha256 === undefined ? 'has no checksum' : 'does not match its checksum';
+              await this.store?.invalidate(item.entry.id, `the stored vector ${why}`);
+              return;
+            }
+            const value = { vector: new Float32Array(bytes), tokens: item.entry.extra.tokens };
             found[index] = { vector: value.vector.slice(), tokens: value.tokens };
             this.remember(texts[index] ?? '', value);
             this.events({ cache: 'embeddings', kind: 'hit', tier: 'indexeddb' });
@@ -119,7 +135,7 @@ export class EmbeddingCache {
           id: `${this.namespace}|${await sha256Hex(text)}`,
           model: this.model,
           part: value.vector,
-          extra: { dims: value.vector.length, tokens: value.tokens },
+          extra: { dims: value.vector.length, tokens: value.tokens, sha256: await sha256Hex(value.vector) },
         })),
       );
       await this.store.putMany(items);

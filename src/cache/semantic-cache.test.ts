@@ -1,5 +1,6 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
+import { BlobStore } from './blob-store';
 import type { CacheEvent } from './events';
 import { SemanticCache, type CachedCompletion } from './semantic-cache';
 
@@ -50,6 +51,24 @@ describe('SemanticCache', () => {
     await first.save('how old are you', 's', completion('persisted'));
     const second = new SemanticCache(namespace, namespace, { embed }, () => undefined);
     expect((await second.lookup('what is your age', 's'))?.completion.text).toBe('persisted');
+  });
+
+  it('drops a stored completion whose bytes changed: never answered from, counted', async () => {
+    const namespace = `model-${(n += 1)}`;
+    const first = new SemanticCache(namespace, namespace, { embed }, () => undefined);
+    await first.save('how old are you', 's', completion('the true answer'));
+    // Rewrite the stored JSON (another completion), keeping its metadata and so its checksum.
+    const store = new BlobStore<{ settings: string; sha256?: string }>({ cache: 'results', budgetBytes: 1 << 20 });
+    const [meta] = (await store.list()).filter((m) => m.model === namespace);
+    const found = meta === undefined ? undefined : await store.get(meta.id);
+    if (meta === undefined || found === undefined) throw new Error('nothing was stored');
+    const forged = (await found.parts[0]?.text())?.replace('the true answer', 'a forged answer!') ?? '';
+    await store.put(meta.id, namespace, [new Blob([forged])], found.entry.extra);
+
+    const events: CacheEvent[] = [];
+    const second = new SemanticCache(namespace, namespace, { embed }, (e) => events.push(e));
+    expect(await second.lookup('what is your age', 's')).toBeUndefined();
+    expect(events.filter((e) => e.kind === 'integrity-failure').map((e) => e.key)).toEqual([meta.id]);
   });
 
   it('rejects bad options with INVALID_OPTIONS', () => {

@@ -83,7 +83,8 @@ export class SemanticCache {
   private entries: Entry[] = [];
   private hits = 0;
   private misses = 0;
-  private readonly store: BlobStore<{ settings: string }> | undefined;
+  /** `sha256`: of the stored JSON, checked on every read (absent on entries from before checksums). */
+  private readonly store: BlobStore<{ settings: string; sha256?: string }> | undefined;
   private loaded: Promise<void> | undefined;
   /** Saves in progress: a lookup waits for them, so a completion is found right after it ends. */
   private saving: Promise<void> = Promise.resolve();
@@ -131,8 +132,15 @@ export class SemanticCache {
         for (const meta of metas) {
           const found = await this.store.get(meta.id);
           const part = found?.parts[0];
-          if (part === undefined) continue;
-          const stored = JSON.parse(await part.text()) as StoredEntry; // written by `save` below, in this format
+          if (found === undefined || part === undefined) continue;
+          const text = await part.text();
+          const expected = found.entry.extra.sha256;
+          if (expected !== (await sha256Hex(text))) {
+            // Damaged or unchecked: dropped (counted as an integrity failure), never answered from.
+            await this.store.invalidate(meta.id, `the stored completion ${expected === undefined ? 'has no checksum' : 'does not match its checksum'}`);
+            continue;
+          }
+          const stored = JSON.parse(text) as StoredEntry; // written by `insert` below in this format, and its checksum matches
           this.entries.push({ ...stored, vector: Float32Array.from(stored.vector) });
         }
       } catch (error) {
@@ -182,7 +190,8 @@ export class SemanticCache {
     const stored: StoredEntry = { prompt, settings, vector: [...vector], completion };
     const id = `${this.namespace}|${await sha256Hex(`${settings}\u0000${prompt}`)}`;
     try {
-      await this.store.put(id, this.model, [new Blob([JSON.stringify(stored)])], { settings });
+      const json = JSON.stringify(stored);
+      await this.store.put(id, this.model, [new Blob([json])], { settings, sha256: await sha256Hex(json) });
     } catch (error) {
       this.events({ cache: 'results', kind: 'warning', message: `could not store a completion: ${String(error)}` });
     }

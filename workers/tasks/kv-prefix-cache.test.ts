@@ -4,7 +4,8 @@ import type { CacheEvent } from '../../src/cache/events';
 import type { TensorMap } from '../../src/protocol';
 import { tensor } from '../../src/tensor';
 import { assembleCache, blockFloats, sliceBlocks, type KvBlockShape } from './kv-prefix-blocks';
-import { KvPrefixCache, prefixNamespace } from './kv-prefix-cache';
+import { BlobStore } from '../../src/cache/blob-store';
+import { KvPrefixCache, prefixNamespace, type KvBlockExtra } from './kv-prefix-cache';
 import { blockKeys, namespaceRoot } from './kv-prefix-hash';
 import { BlockLru } from './kv-prefix-lru';
 
@@ -158,6 +159,32 @@ describe('KvPrefixCache', () => {
     // Another backend (or model, or block size) shares nothing.
     const webgpu = await cacheWith({ databaseName, backend: 'webgpu' });
     expect(await webgpu.cache.lookup(prompt)).toMatchObject({ tokens: 0 });
+  });
+
+  it('drops a block overwritten in IndexedDB (same size, other bytes): counted, and the chain stops before it', async () => {
+    const databaseName = `kv-test-${(db += 1)}`;
+    const before = await cacheWith({ databaseName });
+    const prompt = range(14);
+    const first = await before.cache.lookup(prompt);
+    before.cache.remember(first, presentFor(14));
+    await before.cache.flush();
+    // Damage block 1 as a faulty disk or another tab would: same size, same metadata, other bytes.
+    const store = new BlobStore<KvBlockExtra>({ cache: 'kv-prefix', databaseName, budgetBytes: 1 << 20 });
+    const id = first.keys[1] ?? '';
+    const [stored] = await store.getMany([id]);
+    if (stored === undefined) throw new Error('block 1 was not stored');
+    const negated = new Float32Array(await stored.part.arrayBuffer()).map((x) => -x);
+    await store.putMany([{ id, model: stored.entry.model, part: negated, extra: stored.entry.extra }]);
+
+    const after = await cacheWith({ databaseName }); // a new worker: empty memory
+    const hit = await after.cache.lookup(prompt);
+    expect(hit).toMatchObject({ tokens: 4, tier: 'indexeddb' }); // block 0 only: never the damaged keys/values
+    expect(hit.cache).toEqual(presentFor(4));
+    expect(after.events.filter((e) => e.kind === 'integrity-failure').map((e) => e.key)).toEqual([id]);
+    // The damaged block is gone from IndexedDB: the next worker fails no check.
+    const third = await cacheWith({ databaseName });
+    expect(await third.cache.lookup(prompt)).toMatchObject({ tokens: 4 });
+    expect(third.events.some((e) => e.kind === 'integrity-failure')).toBe(false);
   });
 
   it('keeps memory within its budget and reports evictions; persist: false writes nothing', async () => {

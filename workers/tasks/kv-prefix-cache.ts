@@ -14,6 +14,7 @@
  * Storage failures never fail a generation: they turn into misses and `warning` events.
  */
 import { BlobStore } from '../../src/cache/blob-store';
+import { sha256Hex } from '../../src/cache/hash';
 import type { CacheEventSink } from '../../src/cache/events';
 import { messageOf } from '../../src/errors';
 import type { TensorMap, WorkerCacheConfig } from '../../src/protocol';
@@ -26,6 +27,8 @@ export interface KvBlockExtra {
   /** The block's own token ids (its key covers all earlier ones too). */
   readonly tokens: readonly number[];
   readonly floats: number;
+  /** SHA-256 of the block's bytes, checked on every read from IndexedDB: a damaged block is dropped, counted and prefilled again. */
+  readonly sha256?: string;
 }
 
 /** Settings of one decoder's prefix cache. */
@@ -196,10 +199,16 @@ export class KvPrefixCache {
         run.push(item.part);
       }
       const buffers = await Promise.all(run.map((part) => part.arrayBuffer())); // at once: each read is a round trip to the browser
+      const sums = await Promise.all(buffers.map((buffer) => sha256Hex(buffer))); // in parallel, off this thread
       const blocks: Float32Array[] = [];
       for (const [i, buffer] of buffers.entries()) {
         const key = keys[i];
         if (key === undefined || buffer.byteLength !== this.floats * 4) break;
+        const expected = found[i]?.entry.extra.sha256;
+        if (expected !== sums[i]) {
+          await this.store.invalidate(key, `KV block ${first + i} ${expected === undefined ? 'has no checksum' : 'does not match its checksum'}`);
+          break; // the chain stops here: this block and the ones after it are prefilled again
+        }
         const block = new Float32Array(buffer);
         this.persisted.add(key);
         this.memory.set(key, block);
@@ -243,12 +252,14 @@ export class KvPrefixCache {
     this.writes = this.writes
       .then(async () => {
         const blocks = await inserted.catch(() => []); // a failed slice was reported above
-        const items = blocks.flatMap((block, i) => {
-          const id = lookup.keys[from + i];
-          if (id === undefined || this.persisted.has(id)) return [];
-          const tokens = lookup.prompt.slice((from + i) * B, (from + i + 1) * B);
-          return [{ id, model, part: block, extra: { tokens, floats: this.floats } }];
-        });
+        const items = await Promise.all(
+          blocks.flatMap((block, i) => {
+            const id = lookup.keys[from + i];
+            if (id === undefined || this.persisted.has(id)) return [];
+            const tokens = lookup.prompt.slice((from + i) * B, (from + i + 1) * B);
+            return [sha256Hex(block).then((sha256) => ({ id, model, part: block, extra: { tokens, floats: this.floats, sha256 } }))];
+          }),
+        );
         if (items.length > 0 && (await store.putMany(items))) for (const item of items) this.persisted.add(item.id);
       })
       .catch((error: unknown) => this.warn(`writing KV blocks to IndexedDB failed: ${messageOf(error)}`));
