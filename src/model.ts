@@ -279,6 +279,13 @@ class ModelHandle implements ManagedModel {
     return (await this.runDetailed(inputs, options)).outputs;
   }
 
+  /** Count `error` against `model`'s metrics as a request refused before it was queued; false when `model` is not a loaded model handle. */
+  static refuse(model: Model, error: unknown): boolean {
+    if (!(#queue in model)) return false;
+    model.#queue.refused(error instanceof InpageError ? error.code : 'UNKNOWN');
+    return true;
+  }
+
   async runDetailed(inputs: TensorMap, options: RunOptions = {}): Promise<DetailedRunResult> {
     if (this.#isDisposed) throw new DisposedError(`Model "${this.id}" was disposed; load it again.`, { model: this.id });
     let units = 1;
@@ -335,6 +342,15 @@ class ModelHandle implements ManagedModel {
     this.#isDisposed = true;
     this.#queue.close();
   }
+}
+
+/**
+ * Count a call a task refused before it reached the model's queue (bad options, an
+ * already-aborted signal, undecodable input) in the model's error counts, as the model's
+ * own validation does.
+ */
+export function countRefusal(model: Model, error: unknown): void {
+  ModelHandle.refuse(model, error);
 }
 
 /** Wrap a loaded model (its replicas' clients, queue and batch plan) into its handle. */

@@ -6,7 +6,8 @@
  * model's dynamic batcher joins the token rows of concurrent calls into one engine call.
  */
 import { DisposedError, InferenceError, InvalidInputError, InvalidOptionsError, ModelLoadError, throwIfAborted } from '../errors';
-import type { Model } from '../model';
+import { countRefusal, type Model } from '../model';
+import { checkCallOptions } from '../scheduler/call-options';
 import type { StageTimings } from '../protocol';
 import { describeValue, tensor } from '../tensor';
 import { EmbeddingCache } from '../cache/embedding-cache';
@@ -167,8 +168,14 @@ export class EmbeddingTask extends ModelTask {
     const taskId = this.model.id;
     if (this.model.disposed) throw new DisposedError(`Task "${taskId}" was disposed; load it again.`, { model: taskId });
     const batch: unknown = typeof texts === 'string' ? [texts] : texts;
-    assertTexts(batch, taskId);
-    throwIfAborted(options.signal, taskId);
+    try {
+      assertTexts(batch, taskId);
+      checkCallOptions(taskId, options);
+      throwIfAborted(options.signal, taskId);
+    } catch (error) {
+      countRefusal(this.model, error); // in the model's error counts, like its own validation
+      throw error;
+    }
     if (this.cache === undefined) return this.compute(batch, options);
     // Cached texts are answered here, on the main thread; only the rest go to the model.
     const known = await this.cache.lookup(batch);

@@ -7,7 +7,7 @@
  * audio context.
  */
 import { DisposedError, InvalidInputError, throwIfAborted } from '../errors';
-import type { Model } from '../model';
+import { countRefusal, type Model } from '../model';
 import type { ModelDescriptor } from '../model-descriptor';
 import type { ModelSession } from '../model-session';
 import { describeValue, tensor } from '../tensor';
@@ -171,6 +171,7 @@ export class VadStream {
       checkFiniteSamples(samples, this.#model.id, 'samples');
       checkCallOptions(this.#model.id, options);
     } catch (error) {
+      countRefusal(this.#model, error);
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     const copy = samples.slice();
@@ -258,11 +259,17 @@ export class VadTask extends ModelTask {
    */
   async detect(audio: AudioInput, options: CallOptions & SegmenterOptions = {}): Promise<VadDetection> {
     assertOpen(this.model);
-    checkCallOptions(this.model.id, options);
-    checkSegmenterOptions({ ...this.#options, ...options });
-    throwIfAborted(options.signal, this.model.id);
-    const samples = await toMono16k(audio, this.model.id);
-    throwIfAborted(options.signal, this.model.id);
+    let samples: Float32Array;
+    try {
+      checkCallOptions(this.model.id, options);
+      checkSegmenterOptions({ ...this.#options, ...options });
+      throwIfAborted(options.signal, this.model.id);
+      samples = await toMono16k(audio, this.model.id);
+      throwIfAborted(options.signal, this.model.id);
+    } catch (error) {
+      countRefusal(this.model, error); // in the model's error counts, like its own validation
+      throw error;
+    }
     if (samples.length === 0)
       throw new InvalidInputError('The audio clip is empty (0 samples).', {
         model: this.model.id,
