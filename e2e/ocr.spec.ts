@@ -59,6 +59,23 @@ async function renderInPage(harness: Page, name: string, image: TextImage): Prom
   );
 }
 
+test('a page turned 180° is read in its own order, first line first (wasm)', async ({ harness }) => {
+  await renderInPage(harness, 'ocrTurned', { ...threeLines, upsideDown: true });
+  const result = await harness.evaluate(async () => {
+    const sample: unknown = Reflect.get(window, 'ocrTurned');
+    if (!(sample instanceof Blob)) throw new Error('the sample image was not rendered');
+    const runtime = window.inpage.createRuntime();
+    const ocr = await runtime.ocr({ backend: 'wasm' });
+    const { lines } = await ocr.read(sample);
+    await runtime.dispose();
+    return lines.map(({ text, angle, box }) => ({ text, angle, top: Math.min(...box.map((p) => p.y)) }));
+  });
+  expect(result.map((line) => line.text)).toEqual(threeLines.lines);
+  expect(result.every((line) => line.angle === 180)).toBe(true);
+  // In the image, the text's first line is now the lowest.
+  expect(result[0]?.top).toBeGreaterThan(result[2]?.top ?? Number.POSITIVE_INFINITY);
+});
+
 for (const backend of backends) {
   test(`OCR reads three rendered lines in order on ${backend}`, async ({ harness }) => {
     if (backend === 'webgpu') test.setTimeout(slowBackendTimeoutMs);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Point } from '../../src/protocol';
-import { convexHull, insideQuad, inReadingOrder, minAreaRect, orderCorners, rectCorners, scaleQuad, type Quad } from './ocr-geometry';
+import { convexHull, insideQuad, inReadingOrder, minAreaRect, orderCorners, orderedForPage, rectCorners, scaleQuad, type Quad } from './ocr-geometry';
 
 const quad = (left: number, top: number, right: number, bottom: number): Quad => [
   { x: left, y: top },
@@ -87,5 +87,15 @@ describe('inReadingOrder', () => {
   it('puts a box on the next row when the vertical overlap is under half the shorter box', () => {
     const items = [item('lower-left', quad(0, 25, 100, 55)), item('upper-right', quad(150, 0, 250, 30))];
     expect(inReadingOrder(items).map((i) => i.name)).toEqual(['upper-right', 'lower-left']);
+  });
+});
+
+describe('orderedForPage', () => {
+  it('reverses the lines of a page turned 180° (most lines upside down), keeps an upright page', () => {
+    const lines = (angles: number[]) => angles.map((angle, i) => ({ name: `line${i}`, angle }));
+    expect(orderedForPage(lines([180, 180, 180])).map((l) => l.name)).toEqual(['line2', 'line1', 'line0']);
+    expect(orderedForPage(lines([180, 0, 180])).map((l) => l.name)).toEqual(['line2', 'line1', 'line0']);
+    expect(orderedForPage(lines([0, 180, 0])).map((l) => l.name)).toEqual(['line0', 'line1', 'line2']);
+    expect(orderedForPage(lines([180, 0])).map((l) => l.name)).toEqual(['line0', 'line1']); // a tie is read as it stands
   });
 });

@@ -194,3 +194,13 @@ export function inReadingOrder<T extends { readonly box: Quad }>(items: readonly
   }
   return rows.flatMap((row) => row.sort((a, b) => a.left - b.left).map((entry) => entry.item));
 }
+
+/**
+ * Read lines in the page's reading order. They come top to bottom, left to right in image
+ * coordinates ({@link inReadingOrder}); on a page turned 180° (most lines read upside down) that is the text's
+ * last line first, so the order is reversed: bottom to top, right to left.
+ */
+export function orderedForPage<T extends { readonly angle: number }>(lines: readonly T[]): T[] {
+  const upsideDown = lines.filter((line) => line.angle === 180).length;
+  return upsideDown * 2 > lines.length ? [...lines].reverse() : [...lines];
+}

@@ -12,7 +12,7 @@ import { StageClock, taskBackend, type TaskContext, type WorkerTask } from './co
 import { decodeImage, drawToPixels } from './image';
 import { ctcAlphabet, ctcDecodeBatch, type DecodedText } from './ocr-ctc';
 import { boxesFromProbabilityMap, defaultDbOptions } from './ocr-detect';
-import { inReadingOrder, quadSize, scaleQuad, type Quad } from './ocr-geometry';
+import { inReadingOrder, orderedForPage, quadSize, scaleQuad, type Quad } from './ocr-geometry';
 import { batchWidth, cropTensor, cropWidth, detLayout, detTensor, drawCrops, rotateQuad, uprightQuad } from './ocr-input';
 
 /** Height of the crops both the classifier and the recogniser read. */
@@ -131,7 +131,7 @@ export class OcrWorkerTask implements WorkerTask {
           if (trimmed === '' || confidence < this.spec.minConfidence) return;
           read.push({ text: trimmed, confidence, box, angle: rotated[i] === true ? 180 : 0 });
         });
-        return read;
+        return orderedForPage(read);
       });
       return { value: { lines, width, height }, timings: clock.timings() };
     } finally {
