@@ -168,3 +168,56 @@ self.addEventListener('message', (event) => { if (event.data === 'inpage-test:cl
     expect(result.answer).toBeCloseTo(Number(result.expected), 6);
   });
 }
+
+test('a worker stuck in a busy loop is caught by the watchdog: every call in flight fails with WORKER_CRASHED, none hangs; a fresh worker answers', async ({
+  harness,
+}) => {
+  const result = await harness.evaluate(async () => {
+    const { createRuntime, tensor } = window.inpage;
+    const { caught, sessionWorkerUrl } = window.harness;
+    const workers: Worker[] = [];
+    const runtime = createRuntime({
+      workerWatchdogMs: 2000,
+      createWorker: (name) => {
+        const source = `import ${JSON.stringify(sessionWorkerUrl)};
+self.addEventListener('message', (event) => { if (event.data === 'inpage-test:hang') for (;;) {} });`;
+        const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })), { type: 'module', name });
+        workers.push(worker);
+        return worker;
+      },
+    });
+    const frame = () => ({
+      input: tensor(
+        'float32',
+        [1, 576],
+        new Float32Array(576).map((_, k) => Math.sin(k / 5) * 0.3),
+      ),
+      state: tensor('float32', [2, 1, 128], new Float32Array(256)),
+      sr: tensor('int64', [], BigInt64Array.of(16000n)),
+    });
+    const source = '/models/silero_vad_v5.onnx';
+    const vad = await runtime.load({ format: 'onnx', source, backend: 'wasm', id: 'vad' });
+    const expected = (await vad.run(frame())).output?.data[0];
+    workers[0]?.postMessage('inpage-test:hang'); // alive, but never answers again
+    const calls = Array.from({ length: 16 }, () => caught(vad.run(frame())));
+    const settled = await Promise.race([Promise.all(calls), new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 30_000))]);
+    const fresh = await runtime.load({ format: 'onnx', source, backend: 'wasm', id: 'vad-again' });
+    const answer = (await fresh.run(frame())).output?.data[0];
+    const badOption = await caught(Promise.resolve().then(() => createRuntime({ workerWatchdogMs: -1 })));
+    await runtime.dispose();
+    return {
+      codes: settled === 'hung' ? 'hung' : settled.map((e) => (e === null ? 'ok' : (e.code ?? e.name))),
+      message: settled === 'hung' ? '' : (settled.find((e) => e !== null)?.message ?? ''),
+      expected,
+      answer,
+      workersStarted: workers.length,
+      badOption,
+    };
+  });
+  expect(result.codes).not.toBe('hung');
+  expect(new Set(result.codes)).toEqual(new Set(['WORKER_CRASHED']));
+  expect(result.message).toContain('answered nothing');
+  expect(result.workersStarted).toBe(2);
+  expect(result.answer).toBeCloseTo(Number(result.expected), 6);
+  expect(result.badOption).toMatchObject({ code: 'INVALID_OPTIONS', input: 'workerWatchdogMs' });
+});

@@ -318,6 +318,8 @@ export interface EngineWorkerApi extends Engine {
   configure(paths: EngineAssetPaths, cache?: WorkerCacheConfig, events?: CacheEventSink, lifeLock?: string): Promise<boolean>;
   /** Describe the worker's environment (WebGPU adapter, isolation, cores). */
   environment(): Promise<WorkerEnvironment>;
+  /** Answer at once: the main thread's watchdog asks while calls are in flight (a worker that cannot answer is stuck). */
+  ping(): Promise<true>;
   /** Release every session; the worker can then be terminated. */
   releaseAll(): Promise<void>;
   /**

@@ -79,6 +79,15 @@ export interface RuntimeOptions {
    */
   readonly createWorker?: (name: string) => Worker;
   /**
+   * A worker with calls in flight that answers nothing (not even the watchdog's ping) for
+   * this long is stuck — a busy loop, a deadlock — and is terminated: its calls fail with
+   * `WORKER_CRASHED` and the next load starts a fresh worker. Pings go every quarter of it,
+   * only while calls are in flight. Raise it if one engine call of yours really blocks its
+   * worker longer (a single huge WASM call); `0` turns the watchdog off.
+   * @default 120_000
+   */
+  readonly workerWatchdogMs?: number;
+  /**
    * The model repository: models by name, each with its config (Triton's model repository).
    * Nothing loads until a model's first use through `runtime.model(name)`; a model with
    * `idleUnloadMs` is unloaded after that long without calls and loads again on the next.
@@ -204,6 +213,7 @@ function progressProxy(onProgress: ((progress: LoadProgress) => void) | undefine
 
 class RuntimeImpl implements Runtime, TaskLoader {
   private readonly workers = new Map<string, WorkerClient>();
+  private readonly watchdogMs: number;
   private readonly loaded = new Map<string, ManagedModel>();
   private readonly repository = new Map<string, RepositoryEntry>();
   private readonly tasks = new Map<string, TaskHandleState>();
@@ -261,6 +271,14 @@ class RuntimeImpl implements Runtime, TaskLoader {
         got: typeof createWorker,
       });
     this.startWorker = createWorker === undefined ? startDefaultWorker : (name) => ({ worker: createWorker(name), url: undefined });
+    const watchdogMs = options.workerWatchdogMs ?? 120_000;
+    if (typeof watchdogMs !== 'number' || !Number.isFinite(watchdogMs) || watchdogMs < 0)
+      throw new InvalidOptionsError(`Expected \`workerWatchdogMs\` to be a finite number of milliseconds ≥ 0 (0: off), got ${String(watchdogMs)}.`, {
+        input: 'workerWatchdogMs',
+        expected: 'finite number ≥ 0',
+        got: String(watchdogMs),
+      });
+    this.watchdogMs = watchdogMs;
     const models = options.models ?? {};
     if (typeof models !== 'object' || models === null || Array.isArray(models))
       throw new InvalidOptionsError('`models` must map names to model descriptors.', {
@@ -346,7 +364,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
     const client = this.workerFor(workerKey);
     await client.ready();
     const full: TaskSpec = { ...spec, taskId, ...(this.expectedFiles === undefined ? {} : { expected: this.expectedFiles }) };
-    const info = await client.call((api) => api.loadTask(full, progressProxy(onProgress)));
+    const info = await client.call((api) => api.loadTask(full, progressProxy(onProgress)), { long: true });
     const state: TaskHandleState = { disposed: false };
     this.tasks.set(taskId, state);
     const release = async (): Promise<void> => {
@@ -464,6 +482,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
         (dead) => {
           if (this.workers.get(key) === dead) this.workers.delete(key);
         },
+        this.watchdogMs,
       );
       this.workers.set(key, client);
     }
@@ -538,7 +557,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
         const onProgress = first === undefined ? progressProxy(descriptor.onProgress) : undefined;
         // 'auto' is resolved (and timed) once, by the first replica; the others follow it.
         const replicaRequest = first === undefined ? request : { ...request, backend: first.backend };
-        loaded.push({ client, info: await client.call((api) => api.load(replicaRequest, onProgress)) });
+        loaded.push({ client, info: await client.call((api) => api.load(replicaRequest, onProgress), { long: true }) });
       }
       const info = loaded[0]?.info;
       if (info === undefined) throw new Error('no replica loaded');
@@ -584,7 +603,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
     if (this.isDisposed) throw new DisposedError('This runtime was disposed; create a new one with createRuntime().');
     const client = this.workerFor('onnx');
     await client.ready();
-    return client.call((api) => api.environment());
+    return client.call((api) => api.environment(), { long: true });
   }
 
   async dispose(): Promise<void> {

@@ -13,6 +13,8 @@ import { lifeLockName, whenGone } from './worker-liveness';
 
 interface PendingCall {
   readonly reject: (error: InpageError) => void;
+  /** A load (module compile, session build, timing): may block its worker for long; the watchdog waits it out. */
+  readonly long: boolean;
 }
 
 /** One worker and the calls in flight to it. */
@@ -25,6 +27,10 @@ export class WorkerClient {
   private readonly onFailure: (client: WorkerClient) => void;
   private readonly configured: Promise<void>;
   private started = false;
+  /** When the worker last answered anything (a call or a ping), or when it last became busy. */
+  private lastSign = 0;
+  private watchdog: ReturnType<typeof setInterval> | undefined;
+  private pinging = false;
 
   /**
    * @param scriptUrl the worker script's URL when inpage started the worker itself: a
@@ -38,6 +44,7 @@ export class WorkerClient {
     cache: WorkerCacheConfig,
     cacheEvents: CacheEventSink,
     onFailure: (client: WorkerClient) => void,
+    private readonly watchdogMs = 0,
   ) {
     this.name = name;
     this.worker = worker;
@@ -58,7 +65,7 @@ export class WorkerClient {
       this.fail(new WorkerCrashedError(`Worker "${name}" received a message it could not deserialize.`));
     });
     const lifeLock = lifeLockName();
-    this.configured = this.call((api) => api.configure(paths, cache, proxy(cacheEvents), lifeLock)).then((watched) => {
+    this.configured = this.call((api) => api.configure(paths, cache, proxy(cacheEvents), lifeLock), { long: true }).then((watched) => {
       this.started = true;
       // The worker holds its life lock now: the lock comes free only when the worker is gone.
       if (watched)
@@ -80,18 +87,67 @@ export class WorkerClient {
   }
 
   /**
-   * Call the worker. Rejects with `WORKER_CRASHED` if the worker dies before answering,
-   * or `DISPOSED` if it was terminated.
+   * Call the worker. Rejects with `WORKER_CRASHED` if the worker dies before answering
+   * (or, unless `long`, stops answering for the watchdog's bound), or `DISPOSED` if it was
+   * terminated. `long`: a load that may block the worker for a while.
    */
-  async call<T>(fn: (api: Remote<WorkerApi>) => Promise<T>): Promise<T> {
+  async call<T>(fn: (api: Remote<WorkerApi>) => Promise<T>, { long = false }: { readonly long?: boolean } = {}): Promise<T> {
     if (this.failure !== undefined) throw this.failure;
     return new Promise<T>((resolve, reject) => {
-      const entry: PendingCall = { reject };
+      const entry: PendingCall = { reject, long };
+      if (this.pending.size === 0) this.lastSign = performance.now(); // busy from now on
       this.pending.add(entry);
+      this.watch();
       fn(this.remote)
         .then(resolve, reject)
-        .finally(() => this.pending.delete(entry));
+        .finally(() => {
+          this.lastSign = performance.now();
+          this.pending.delete(entry);
+        });
     });
+  }
+
+  /**
+   * While calls are in flight, ping the worker every quarter of `watchdogMs`; when it has
+   * answered nothing for `watchdogMs` (a busy loop, a deadlock: alive but stuck), it is
+   * terminated and its calls fail with `WORKER_CRASHED`. Idle workers are not pinged.
+   */
+  private watch(): void {
+    if (this.watchdogMs <= 0 || this.watchdog !== undefined) return;
+    this.watchdog = setInterval(
+      () => {
+        if (this.pending.size === 0 || this.failure !== undefined) {
+          clearInterval(this.watchdog);
+          this.watchdog = undefined;
+          return;
+        }
+        // A load in flight may block the worker legitimately (compiling, building a session).
+        if ([...this.pending].some((call) => call.long)) this.lastSign = performance.now();
+        const silentMs = performance.now() - this.lastSign;
+        if (silentMs > this.watchdogMs) {
+          const inFlight = this.pending.size;
+          this.fail(
+            new WorkerCrashedError(
+              `Worker "${this.name}" answered nothing for ${Math.round(silentMs)} ms with ${inFlight} call${inFlight === 1 ? '' : 's'} in flight (workerWatchdogMs is ${this.watchdogMs}): it is stuck, so it was terminated. Its models are gone; load them again.`,
+              { detail: 'unresponsive worker', expected: `an answer within ${this.watchdogMs} ms`, got: `none for ${Math.round(silentMs)} ms` },
+            ),
+          );
+          return;
+        }
+        if (this.pinging) return;
+        this.pinging = true;
+        this.remote.ping().then(
+          () => {
+            this.pinging = false;
+            this.lastSign = performance.now();
+          },
+          () => {
+            this.pinging = false;
+          },
+        );
+      },
+      Math.max(50, this.watchdogMs / 4),
+    );
   }
 
   /** Wait until `configure` reached the worker (surfaces a worker that fails to start). */
@@ -107,6 +163,8 @@ export class WorkerClient {
   private fail(error: InpageError): void {
     if (this.failure !== undefined) return;
     this.failure = error;
+    if (this.watchdog !== undefined) clearInterval(this.watchdog);
+    this.watchdog = undefined;
     for (const call of this.pending) call.reject(error);
     this.pending.clear();
     this.worker.terminate();
@@ -120,7 +178,7 @@ export class WorkerClient {
    */
   async terminate(graceMs = 2000): Promise<void> {
     if (this.failure !== undefined) return;
-    const release = this.call((api) => api.releaseAll()).catch(() => undefined);
+    const release = this.call((api) => api.releaseAll(), { long: true }).catch(() => undefined);
     await Promise.race([release, new Promise((resolve) => setTimeout(resolve, graceMs))]);
     this.fail(new DisposedError(`Worker "${this.name}" was terminated (runtime disposed).`));
   }

@@ -109,6 +109,10 @@ export class EngineHost implements EngineWorkerApi {
     return lifeLock === undefined ? false : await holdForLife(lifeLock);
   }
 
+  async ping(): Promise<true> {
+    return true;
+  }
+
   async environment(): Promise<WorkerEnvironment> {
     const gpu = await probeWebGpu();
     return {
