@@ -22,6 +22,13 @@
  * page runs once per ORT Web build (`Flavor`).
  */
 import type * as Ort from 'onnxruntime-web';
+// The other builds' WASM and loaders, emitted by Vite beside the page (the app serves only JSEP's).
+import asyncifyMjs from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
+import asyncifyWasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import jspiMjs from 'onnxruntime-web/ort-wasm-simd-threaded.jspi.mjs?url';
+import jspiWasm from 'onnxruntime-web/ort-wasm-simd-threaded.jspi.wasm?url';
+import plainMjs from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
+import plainWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { withConstantInput } from './onnx-constant';
 
 /**
@@ -37,6 +44,13 @@ const flavors: Record<Flavor, () => Promise<typeof Ort>> = {
   wasm: () => import('onnxruntime-web/wasm'),
   'webgpu-ep': () => import('onnxruntime-web/webgpu'),
   jspi: () => import('onnxruntime-web/jspi'),
+};
+/** Where each build's WASM and loader are served: JSEP's by the app (`public/ort/`), the others by Vite. */
+const wasmPaths: Record<Flavor, string | { readonly mjs: string; readonly wasm: string }> = {
+  jsep: '/ort/',
+  'webgpu-ep': { mjs: asyncifyMjs, wasm: asyncifyWasm },
+  jspi: { mjs: jspiMjs, wasm: jspiWasm },
+  wasm: { mjs: plainMjs, wasm: plainWasm },
 };
 let ort: typeof Ort;
 interface Variant {
@@ -198,7 +212,8 @@ async function graphCapture(
 
 async function experiment(modelUrl: string, flavor: Flavor = 'jsep'): Promise<{ variants: Variant[]; cpuNodes: string[]; adapter: string }> {
   ort = await flavors[flavor]();
-  ort.env.wasm.wasmPaths = '/ort/';
+  const paths = wasmPaths[flavor];
+  ort.env.wasm.wasmPaths = typeof paths === 'string' ? paths : { mjs: paths.mjs, wasm: paths.wasm };
   ort.env.wasm.numThreads = 1;
   const model = new Uint8Array(await (await fetch(modelUrl)).arrayBuffer());
   const variants: Variant[] = [];
