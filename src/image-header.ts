@@ -13,7 +13,7 @@ export interface ImageHeader {
 }
 
 /** Bytes worth reading: a JPEG's frame header can sit behind up to 64 KiB of EXIF (APP1), or more. */
-export const headerBytes = 256 * 1024;
+const headerBytes = 256 * 1024;
 
 const u16be = (b: Uint8Array, i: number): number => ((b[i] ?? 0) << 8) | (b[i + 1] ?? 0);
 const u16le = (b: Uint8Array, i: number): number => (b[i] ?? 0) | ((b[i + 1] ?? 0) << 8);
@@ -64,4 +64,9 @@ export function imageHeader(b: Uint8Array): ImageHeader | undefined {
   if (b.length >= 26 && ascii(b, 0, 'BM')) return { format: 'bmp', width: Math.abs(i32le(b, 18)), height: Math.abs(i32le(b, 22)) };
   if (b.length >= 16 && ascii(b, 0, 'RIFF') && ascii(b, 8, 'WEBP')) return webp(b);
   return undefined;
+}
+
+/** The size `blob`'s header announces, reading only its first 256 KiB. */
+export async function blobImageHeader(blob: Blob): Promise<ImageHeader | undefined> {
+  return imageHeader(new Uint8Array(await blob.slice(0, headerBytes).arrayBuffer()));
 }

@@ -17,17 +17,6 @@ function shown(value: unknown): string {
   return describeValue(value);
 }
 
-/** True for a real `AbortSignal` (or, where the class is missing, one that quacks like it). */
-function isAbortSignal(value: unknown): value is AbortSignal {
-  if (typeof AbortSignal !== 'undefined') return value instanceof AbortSignal;
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof Reflect.get(value, 'aborted') === 'boolean' &&
-    typeof Reflect.get(value, 'addEventListener') === 'function'
-  );
-}
-
 /** Throw `INVALID_OPTIONS` unless `options` (a call's options, for `model`) is well formed. */
 export function checkCallOptions(model: string, options: unknown): void {
   if (options === undefined) return;
@@ -47,7 +36,7 @@ export function checkCallOptions(model: string, options: unknown): void {
   if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0))
     bad('timeoutMs', 'a finite number of milliseconds ≥ 0 (0: no deadline)', timeoutMs);
   const signal = get('signal');
-  if (signal !== undefined && !isAbortSignal(signal)) bad('signal', 'an AbortSignal (from an AbortController)', signal);
+  if (signal !== undefined && !(signal instanceof AbortSignal)) bad('signal', 'an AbortSignal (from an AbortController)', signal);
   const supersedeKey = get('supersedeKey');
   if (supersedeKey !== undefined && typeof supersedeKey !== 'string') bad('supersedeKey', 'a string', supersedeKey);
 }

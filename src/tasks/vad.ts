@@ -248,9 +248,10 @@ export class VadTask extends ModelTask {
   /** Start a live stream with its own state; `call` sets defaults (priority, deadline) for its frames. */
   stream(options: VadStreamOptions = {}): VadStream {
     assertOpen(this.model);
-    checkSegmenterOptions({ ...this.#options, ...options });
+    const segmenter = { ...this.#options, ...options };
+    checkSegmenterOptions(segmenter);
     checkCallOptions(this.model.id, options.call);
-    return new VadStream(this.model, { ...this.#options, ...options }, options.call ?? {}, options.onProbability);
+    return new VadStream(this.model, segmenter, options.call ?? {}, options.onProbability);
   }
 
   /**
@@ -270,13 +271,7 @@ export class VadTask extends ModelTask {
       countRefusal(this.model, error); // in the model's error counts, like its own validation
       throw error;
     }
-    if (samples.length === 0)
-      throw new InvalidInputError('The audio clip is empty (0 samples).', {
-        model: this.model.id,
-        input: 'audio',
-        expected: 'at least 1 sample',
-        got: '0 samples',
-      });
+    // toMono16k refused an empty clip already.
     const { signal, priority, supersedeKey } = options;
     // A clip waits its turn frame by frame: no deadline unless one is asked for.
     const call: CallOptions = { signal, priority, supersedeKey, timeoutMs: options.timeoutMs ?? 0 };

@@ -3,7 +3,7 @@
  * (checking size limits before any engine call), and draw it resized into pixels.
  */
 import { InvalidInputError, messageOf } from '../../src/errors';
-import { headerBytes, imageHeader } from '../../src/image-header';
+import { blobImageHeader } from '../../src/image-header';
 import type { ImageSource } from '../../src/protocol';
 
 function tooLarge(size: string, maxPixels: number, model: string, how: string): InvalidInputError {
@@ -20,7 +20,7 @@ function tooLarge(size: string, maxPixels: number, model: string, how: string): 
 
 /** Refuse an encoded image whose header announces more than `maxPixels`, before decoding a byte of it. */
 async function checkHeader(blob: Blob, maxPixels: number, model: string): Promise<void> {
-  const header = imageHeader(new Uint8Array(await blob.slice(0, headerBytes).arrayBuffer()));
+  const header = await blobImageHeader(blob);
   if (header !== undefined && header.width * header.height > maxPixels)
     throw tooLarge(`${header.width}×${header.height}`, maxPixels, model, ` by its ${header.format.toUpperCase()} header (not decoded)`);
 }

@@ -3,7 +3,7 @@
  * (size, decodable, not closed) before anything else happens, then drawn letterboxed into
  * a square canvas whose pixels become the model's input.
  */
-import { headerBytes, imageHeader } from '../../image-header';
+import { blobImageHeader } from '../../image-header';
 import { InvalidInputError } from '../../index';
 import type { Letterbox } from './letterbox';
 
@@ -52,7 +52,7 @@ async function open(input: DetectionImage, task: string, maxPixels: number): Pro
   if (has('Blob') && input instanceof Blob) {
     if (input.size === 0) throw invalid(task, 'The image file is empty (0 bytes).', '0 bytes');
     // An oversized file is refused from its header, never decoded.
-    const header = imageHeader(new Uint8Array(await input.slice(0, headerBytes).arrayBuffer()));
+    const header = await blobImageHeader(input);
     if (header !== undefined && header.width * header.height > maxPixels)
       throw new InvalidInputError(
         `The image is ${header.width}×${header.height} pixels by its ${header.format.toUpperCase()} header (not decoded), above the task's maxImagePixels (${maxPixels}): scale it down first.`,
