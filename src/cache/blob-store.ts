@@ -13,9 +13,15 @@
  * `budgetBytes`; if the browser still refuses (`QuotaExceededError`), more are evicted
  * and the write retried; if there is still no room the write is skipped with a
  * `warning` event and `put` returns false. Callers go on without the cache.
+ *
+ * Bookkeeping never scans the store: a running total and an LRU order are kept in the
+ * database beside the entries, in the same transactions (./lru-index.ts), so a write reads
+ * only the entries it replaces or evicts. Listings (`list`, `deleteModel`) still read every
+ * metadata record.
  */
-import { createStore, delMany, promisifyRequest, setMany, type UseStore } from 'idb-keyval';
+import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
 import type { CacheEventSink, CacheName } from './events';
+import { clearAll, dropEntry, evictLru, metaKey, metaRange, partKey, readTotals, totals, touchEntries, writeEntries } from './lru-index';
 
 /** What is known about one stored entry. */
 export interface StoredEntry<X> {
@@ -46,10 +52,6 @@ export interface BlobStoreOptions {
 }
 
 type Part = Blob | ArrayBuffer | ArrayBufferView;
-
-const metaKey = (id: string): string => `m:${id}`;
-const partKey = (id: string, n: number): string => `d:${id}:${n}`;
-const metaRange = (): IDBKeyRange => IDBKeyRange.bound('m:', 'm:\uffff');
 
 function sizeOf(part: Part): number {
   return part instanceof Blob ? part.size : part.byteLength;
@@ -89,10 +91,10 @@ export class BlobStore<X> {
     return metas.sort((a, b) => a.lastUsed - b.lastUsed);
   }
 
-  /** Entries and bytes stored. */
+  /** Entries and bytes stored (one record: the running total). */
   async usage(): Promise<{ entries: number; bytes: number }> {
-    const metas = await this.list();
-    return { entries: metas.length, bytes: metas.reduce((sum, m) => sum + m.bytes, 0) };
+    const { entries, bytes } = (await this.store('readonly', readTotals)) ?? (await this.store('readwrite', totals));
+    return { entries, bytes };
   }
 
   /** An entry's metadata, without reading its parts. */
@@ -115,7 +117,7 @@ export class BlobStore<X> {
     if (found === undefined) return undefined;
     const blobs = await this.checkedParts(found.entry, found.parts);
     if (blobs === undefined) return undefined;
-    void this.touch(found.entry);
+    void this.touch([found.entry]);
     return { entry: found.entry, parts: blobs };
   }
 
@@ -172,15 +174,10 @@ export class BlobStore<X> {
         out.push(undefined);
         continue;
       }
-      entry.lastUsed = Date.now();
       used.push(entry);
       out.push({ entry, part });
     }
-    if (used.length > 0)
-      void setMany(
-        used.map((e): [IDBValidKey, unknown] => [metaKey(e.id), e]),
-        this.store,
-      ).catch(() => undefined);
+    if (used.length > 0) void this.touch(used);
     return out;
   }
 
@@ -192,20 +189,16 @@ export class BlobStore<X> {
   async putMany(items: readonly { id: string; model: string; part: Part; extra: X }[]): Promise<boolean> {
     if (items.length === 0) return true;
     const now = Date.now();
-    const entries = items.map(({ id, model, part, extra }): { entry: StoredEntry<X>; blob: Blob } => {
+    const entries = items.map(({ id, model, part, extra }): { entry: StoredEntry<X>; blobs: Blob[] } => {
       const bytes = sizeOf(part);
-      return { entry: { id, model, bytes, partBytes: [bytes], createdAt: now, lastUsed: now, extra }, blob: toBlob(part) };
+      return { entry: { id, model, bytes, partBytes: [bytes], createdAt: now, lastUsed: now, extra }, blobs: [toBlob(part)] };
     });
     const bytes = entries.reduce((sum, e) => sum + e.entry.bytes, 0);
     const ids = new Set(items.map((i) => i.id));
     await this.evictFor(bytes, ids);
-    const records = entries.flatMap(({ entry, blob }): [IDBValidKey, unknown][] => [
-      [partKey(entry.id, 0), blob],
-      [metaKey(entry.id), entry],
-    ]);
     for (;;) {
       try {
-        await setMany(records, this.store);
+        await this.store('readwrite', (store) => writeEntries(store, entries));
         this.events({ cache: this.cache, kind: 'store', key: `${items.length} entries`, bytes });
         return true;
       } catch (error) {
@@ -218,10 +211,13 @@ export class BlobStore<X> {
     }
   }
 
-  private async touch(entry: StoredEntry<X>): Promise<void> {
-    entry.lastUsed = Date.now();
+  /** Mark entries used now: their metadata and their place in the LRU order. */
+  private async touch(entries: readonly StoredEntry<X>[]): Promise<void> {
+    const now = Date.now();
+    for (const entry of entries) entry.lastUsed = now;
+    const ids = entries.map((e) => e.id);
     try {
-      await this.store('readwrite', (store) => promisifyRequest(store.put(entry, metaKey(entry.id))));
+      await this.store('readwrite', (store) => touchEntries(store, ids, now));
     } catch {
       // Recency is advisory: a failed touch only makes the entry look older.
     }
@@ -247,15 +243,14 @@ export class BlobStore<X> {
       });
       return false;
     }
-    const previous = await this.meta(id);
-    if (previous !== undefined) await this.drop(id, previous.partBytes.length);
+    // An entry with this id is replaced in the write's transaction; eviction counts it as gone.
     await this.evictFor(bytes, new Set([id]));
-    const records: [IDBValidKey, unknown][] = [...parts.map((part, n): [IDBValidKey, unknown] => [partKey(id, n), toBlob(part)]), [metaKey(id), entry]];
+    const blobs = parts.map(toBlob);
     let freed = false;
     let settleRetries = 0;
     for (;;) {
       try {
-        await setMany(records, this.store);
+        await this.store('readwrite', (store) => writeEntries(store, [{ entry, blobs }]));
         this.events({ cache: this.cache, kind: 'store', key: id, bytes });
         return true;
       } catch (error) {
@@ -285,28 +280,27 @@ export class BlobStore<X> {
     }
   }
 
-  /** Evict LRU entries (never those in `keep`) until `incoming` more bytes fit the budget. */
+  /**
+   * Evict LRU entries (never those in `keep`, whose bytes do not count) until `incoming`
+   * more bytes fit the budget, in one transaction that reads only the entries evicted.
+   */
   private async evictFor(incoming: number, keep: ReadonlySet<string>): Promise<void> {
-    const metas = (await this.list()).filter((m) => !keep.has(m.id));
-    let total = metas.reduce((sum, m) => sum + m.bytes, 0);
-    for (const meta of metas) {
-      if (total + incoming <= this.budgetBytes) return;
-      await this.drop(meta.id, meta.partBytes.length);
-      total -= meta.bytes;
-      this.events({ cache: this.cache, kind: 'evict', key: meta.id, bytes: meta.bytes });
-    }
+    await this.evict(keep, (bytes) => bytes + incoming <= this.budgetBytes);
   }
 
   private async evictOldest(keep: ReadonlySet<string>): Promise<boolean> {
-    const oldest = (await this.list()).find((m) => !keep.has(m.id));
-    if (oldest === undefined) return false;
-    await this.drop(oldest.id, oldest.partBytes.length);
-    this.events({ cache: this.cache, kind: 'evict', key: oldest.id, bytes: oldest.bytes });
-    return true;
+    return (await this.evict(keep, (_, evicted) => evicted > 0)) > 0;
   }
 
-  private async drop(id: string, parts: number): Promise<void> {
-    await delMany([metaKey(id), ...Array.from({ length: parts }, (_, n) => partKey(id, n))], this.store);
+  private async evict(keep: ReadonlySet<string>, enough: (bytes: number, evicted: number) => boolean): Promise<number> {
+    const evicted = await this.store('readwrite', (store) => evictLru(store, keep, enough));
+    for (const meta of evicted) this.events({ cache: this.cache, kind: 'evict', key: meta.id, bytes: meta.bytes });
+    return evicted.length;
+  }
+
+  /** Delete an entry (and parts up to `parts`, even without its metadata); returns its metadata if it was there. */
+  private drop(id: string, parts: number): Promise<StoredEntry<unknown> | undefined> {
+    return this.store('readwrite', (store) => dropEntry(store, id, parts));
   }
 
   /**
@@ -314,17 +308,15 @@ export class BlobStore<X> {
    * `integrity-failure` with `message` instead of a `delete`.
    */
   async invalidate(id: string, message: string): Promise<void> {
-    const meta = await this.meta(id);
+    const meta = await this.drop(id, 0);
     if (meta === undefined) return;
-    await this.drop(id, meta.partBytes.length);
     this.events({ cache: this.cache, kind: 'integrity-failure', key: id, bytes: meta.bytes, message });
   }
 
   /** Delete one entry. */
   async delete(id: string): Promise<boolean> {
-    const meta = await this.meta(id);
+    const meta = await this.drop(id, 0);
     if (meta === undefined) return false;
-    await this.drop(id, meta.partBytes.length);
     this.events({ cache: this.cache, kind: 'delete', key: id, bytes: meta.bytes });
     return true;
   }
@@ -336,10 +328,9 @@ export class BlobStore<X> {
     return metas.length;
   }
 
-  /** Delete everything. */
+  /** Delete everything (the running total starts again from zero). */
   async clear(): Promise<void> {
-    const { bytes } = await this.usage();
-    await this.store('readwrite', (store) => promisifyRequest(store.clear()));
+    const bytes = await this.store('readwrite', clearAll);
     this.events({ cache: this.cache, kind: 'delete', key: '*', bytes });
   }
 }
