@@ -1,7 +1,8 @@
 /**
  * Worker lifecycle: `dispose()` really terminates the workers, later calls fail with
- * `DISPOSED`, a worker that dies fails its pending calls with `WORKER_CRASHED`, and the
- * runtime starts a fresh worker for the next load.
+ * `DISPOSED`, a worker that dies while loading fails the load with `WORKER_CRASHED`, the
+ * runtime starts a fresh worker for the next load, and a stuck worker is caught by the
+ * watchdog (deaths under load and self-healing: `worker-healing.spec.ts`).
  */
 import type { Model, Runtime } from '../src/index';
 import { expect, test } from './fixtures/page';
@@ -106,78 +107,14 @@ test('a worker that dies fails pending calls with WORKER_CRASHED; the next load 
   expect(result.created).toBe(2);
 });
 
-for (const how of ['terminate', 'close'] as const) {
-  test(`a worker that stops silently (${how === 'close' ? 'self.close()' : 'terminate()'}) fails every call in flight with WORKER_CRASHED, none hangs; the next load gets a fresh worker`, async ({
-    harness,
-  }) => {
-    const result = await harness.evaluate(async (how) => {
-      const { createRuntime, tensor } = window.inpage;
-      const { caught, sessionWorkerUrl } = window.harness;
-      const workers: Worker[] = [];
-      const runtime = createRuntime({
-        // The real session worker, wrapped so that the spec can make it close itself.
-        createWorker: (name) => {
-          const source = `import ${JSON.stringify(sessionWorkerUrl)};
-self.addEventListener('message', (event) => { if (event.data === 'inpage-test:close') self.close(); });`;
-          const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })), { type: 'module', name });
-          workers.push(worker);
-          return worker;
-        },
-      });
-      const frame = (i: number) => ({
-        input: tensor(
-          'float32',
-          [1, 576],
-          new Float32Array(576).map((_, k) => Math.sin((k + i) / 5) * 0.3),
-        ),
-        state: tensor('float32', [2, 1, 128], new Float32Array(256)),
-        sr: tensor('int64', [], BigInt64Array.of(16000n)),
-      });
-      const source = '/models/silero_vad_v5.onnx';
-      const vad = await runtime.load({ format: 'onnx', source, backend: 'wasm', id: 'vad' });
-      const expected = (await vad.run(frame(0))).output?.data[0];
-      const calls = Array.from({ length: 64 }, (_, i) => caught(vad.run(frame(i))));
-      await new Promise((resolve) => setTimeout(resolve, 5)); // let the first batches reach the worker
-      if (how === 'terminate') workers[0]?.terminate();
-      else workers[0]?.postMessage('inpage-test:close');
-      // Nothing may hang: every call settles within a bound.
-      const settled = await Promise.race([Promise.all(calls), new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 30_000))]);
-      const after = await caught(vad.run(frame(0)));
-      const fresh = await runtime.load({ format: 'onnx', source, backend: 'wasm', id: 'vad-again' });
-      const answer = (await fresh.run(frame(0))).output?.data[0];
-      const workersStarted = workers.length;
-      await runtime.dispose();
-      return {
-        codes: settled === 'hung' ? 'hung' : settled.map((e) => (e === null ? 'ok' : (e.code ?? e.name))),
-        firstError: settled === 'hung' ? null : (settled.find((e) => e !== null) ?? null),
-        after,
-        expected,
-        answer,
-        workersStarted,
-      };
-    }, how);
-    expect(result.codes).not.toBe('hung');
-    const codes = result.codes as string[];
-    expect(codes).toHaveLength(64);
-    expect(codes.every((c) => c === 'ok' || c === 'WORKER_CRASHED')).toBe(true);
-    expect(codes.filter((c) => c === 'WORKER_CRASHED').length).toBeGreaterThan(0);
-    expect(result.firstError?.message).toContain('stopped without an error');
-    expect(result.after).toMatchObject({ code: 'WORKER_CRASHED' });
-    // The model reloads on a fresh worker and answers as before.
-    expect(result.workersStarted).toBe(2);
-    expect(result.answer).toBeCloseTo(Number(result.expected), 6);
-  });
-}
-
-test('a worker stuck in a busy loop is caught by the watchdog: every call in flight fails with WORKER_CRASHED, none hangs; a fresh worker answers', async ({
-  harness,
-}) => {
+test('a worker stuck in a busy loop is caught by the watchdog: every call in flight is answered by a fresh worker, none hangs', async ({ harness }) => {
   const result = await harness.evaluate(async () => {
     const { createRuntime, tensor } = window.inpage;
     const { caught, sessionWorkerUrl } = window.harness;
     const workers: Worker[] = [];
     const runtime = createRuntime({
-      workerWatchdogMs: 2000,
+      // Short, to keep the test quick; long enough for a fresh worker's first calls on a busy machine.
+      workerWatchdogMs: 5000,
       createWorker: (name) => {
         const source = `import ${JSON.stringify(sessionWorkerUrl)};
 self.addEventListener('message', (event) => { if (event.data === 'inpage-test:hang') for (;;) {} });`;
@@ -200,23 +137,24 @@ self.addEventListener('message', (event) => { if (event.data === 'inpage-test:ha
     const expected = (await vad.run(frame())).output?.data[0];
     workers[0]?.postMessage('inpage-test:hang'); // alive, but never answers again
     const calls = Array.from({ length: 16 }, () => caught(vad.run(frame())));
-    const settled = await Promise.race([Promise.all(calls), new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 30_000))]);
-    const fresh = await runtime.load({ format: 'onnx', source, backend: 'wasm', id: 'vad-again' });
-    const answer = (await fresh.run(frame())).output?.data[0];
+    const settled = await Promise.race([Promise.all(calls), new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 60_000))]);
+    const answer = (await vad.run(frame())).output?.data[0];
+    const restarts = runtime.metrics.snapshot().models.find((m) => m.name === 'vad')?.workerRestarts;
     const badOption = await caught(Promise.resolve().then(() => createRuntime({ workerWatchdogMs: -1 })));
     await runtime.dispose();
     return {
       codes: settled === 'hung' ? 'hung' : settled.map((e) => (e === null ? 'ok' : (e.code ?? e.name))),
-      message: settled === 'hung' ? '' : (settled.find((e) => e !== null)?.message ?? ''),
       expected,
       answer,
+      restarts,
       workersStarted: workers.length,
       badOption,
     };
   });
   expect(result.codes).not.toBe('hung');
-  expect(new Set(result.codes)).toEqual(new Set(['WORKER_CRASHED']));
-  expect(result.message).toContain('answered nothing');
+  // Retried once on the fresh worker, where they are answered.
+  expect(new Set(result.codes)).toEqual(new Set(['ok']));
+  expect(result.restarts).toBe(1);
   expect(result.workersStarted).toBe(2);
   expect(result.answer).toBeCloseTo(Number(result.expected), 6);
   expect(result.badOption).toMatchObject({ code: 'INVALID_OPTIONS', input: 'workerWatchdogMs' });

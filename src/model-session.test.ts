@@ -15,6 +15,7 @@ import type { ModelInfo, TaskResult, TensorMap } from './protocol';
 import { TaskQueue } from './tasks/task-queue';
 import { tensor } from './tensor';
 import type { WorkerClient } from './worker-client';
+import { Replica } from './replica';
 
 const info: ModelInfo = {
   modelId: 'rnn',
@@ -68,10 +69,16 @@ function toyModel(id = 'rnn', onDispose: () => void = () => undefined): { model:
   );
   const states = resolveSequence(id, sequence, plan, info.inputs, info.outputs);
   // A closed stand-in client: dispose() then makes no worker call.
-  const client = { closed: true } as WorkerClient;
+  const client = new Replica(
+    { closed: true } as WorkerClient,
+    () => Promise.reject(new Error('no worker')),
+    () => Promise.resolve(),
+    noEvents,
+  );
   return { model: createModel({ ...info, modelId: id }, [client], queue, plan, onDispose, false, states), batches };
 }
 
+const noEvents = { restarted: () => undefined, retried: () => undefined };
 const x = (a: number, b: number): TensorMap => ({ x: tensor('float32', [1, 2], Float32Array.of(a, b)) });
 
 describe('model sessions', () => {
@@ -130,7 +137,21 @@ describe('model sessions', () => {
   it('are refused on a model without a sequence config', () => {
     const plan = resolveBatchPlan('plain', info.inputs, info.outputs, {});
     const queue = new TaskQueue<ModelRequest, ModelAnswer>('plain', 'image', 'wasm', {}, {}, 1, () => Promise.resolve([]), new MetricsRegistry());
-    const plain = createModel(info, [{ closed: true } as WorkerClient], queue, plan, () => undefined, false);
+    const plain = createModel(
+      info,
+      [
+        new Replica(
+          { closed: true } as WorkerClient,
+          () => Promise.reject(new Error('no worker')),
+          () => Promise.resolve(),
+          noEvents,
+        ),
+      ],
+      queue,
+      plan,
+      () => undefined,
+      false,
+    );
     expect(() => plain.session()).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS', input: 'sequence' }));
   });
 });

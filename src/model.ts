@@ -5,18 +5,31 @@
  * priorities, deadlines, abort, supersede, replicas and metrics — what the built-in tasks get.
  */
 import { transfer } from 'comlink';
+import { bytesOf } from './batching/box-copy';
 import { BufferPool } from './batching/buffer-pool';
 import { requestInputSpecs, type BatchPlan } from './batching/plan';
 import { batchKeyOf, requestUnits, splitOutputs, stackRequests } from './batching/stack';
 import { DisposedError, InpageError, InvalidOptionsError } from './errors';
 import { ModelSession, type ResolvedState, type SessionOptions } from './model-session';
-import type { Backend, BackendTiming, BatchRunTimings, ModelFormat, ModelInfo, StageTimings, TaskResult, TensorMap, TensorSpec } from './protocol';
+import type {
+  Backend,
+  BackendTiming,
+  BatchRunTimings,
+  ModelFormat,
+  ModelInfo,
+  StageTimings,
+  TaskResult,
+  Tensor,
+  TensorDType,
+  TensorMap,
+  TensorSpec,
+} from './protocol';
 import type { BatchPolicy, Modality } from './scheduler/policy';
 import type { CallOptions } from './tasks/loaded-task';
 import type { TaskBatchExecutor, TaskQueue } from './tasks/task-queue';
 import { copyTensor, transferablesOf } from './tensor';
 import { validateInputs } from './validate';
-import type { WorkerClient } from './worker-client';
+import type { Replica } from './replica';
 
 /** Options for one {@link Model.run} call: scheduling (priority, deadline, abort, supersede) and transfer. */
 export interface RunOptions extends CallOptions {
@@ -159,29 +172,40 @@ export function unbatchedPlan(model: string, inputs: readonly TensorSpec[], outp
  * on the main thread, into buffers of the model's pool; one message carries the batch to
  * the worker (a few buffers, not every request's tensors) and brings back its outputs and
  * the stacked buffers, which serve the next batch. The outputs are split back per request
- * here. A lone request goes as it is (its buffers transferred, none pooled).
+ * here. A lone request is copied into pooled buffers too (one copy of its inputs; its own
+ * buffers are detached from the caller and kept): if the worker dies mid-call, the replica
+ * heals and the batch is built again from the requests and sent once more.
  */
-export function modelExecutor(modelId: string, plan: BatchPlan, clients: readonly WorkerClient[]): TaskBatchExecutor<ModelRequest, ModelAnswer> {
+export function modelExecutor(modelId: string, plan: BatchPlan, replicas: readonly Replica[]): TaskBatchExecutor<ModelRequest, ModelAnswer> {
   const pool = new BufferPool();
+  const allocate = (dtype: TensorDType, dims: readonly number[]): Tensor => pool.allocate(dtype, dims);
   return async (requests, replica, { priority }): Promise<TaskResult<ModelAnswer>[]> => {
-    const client = clients[replica] ?? clients[0];
-    if (client === undefined) throw new Error(`model "${modelId}" has no replica ${replica}`);
-    const stackStart = performance.now();
-    const maps = requests.map((request) => request.inputs);
+    const target = replicas[replica] ?? replicas[0];
+    if (target === undefined) throw new Error(`model "${modelId}" has no replica ${replica}`);
     // One request needs no stacking (unless ragged inputs are padded and a mask is built).
-    const alone = maps.length === 1 && plan.mode !== 'pad';
-    const stacked = alone ? undefined : stackRequests(modelId, maps, plan, (dtype, dims) => pool.allocate(dtype, dims));
-    const inputs = stacked?.inputs ?? maps[0] ?? {};
-    const stackMs = performance.now() - stackStart;
-    const sent = transfer(inputs, transferablesOf(Object.values(inputs)));
-    const result = await client.call((api) => api.runStacked(modelId, sent, priority, stacked !== undefined));
+    const alone = requests.length === 1 && plan.mode !== 'pad';
+    const maps = alone ? requests.map((request) => takeBuffers(request.inputs)) : requests.map((request) => request.inputs);
+    let stackMs = 0;
+    let stacked: ReturnType<typeof stackRequests> | undefined;
+    const result = await target.call(
+      (api) => {
+        // Built anew for each attempt: the last one's buffers went to the worker.
+        const stackStart = performance.now();
+        stacked = alone ? undefined : stackRequests(modelId, maps, plan, allocate);
+        const inputs = stacked?.inputs ?? copyInto(maps[0] ?? {}, allocate);
+        stackMs = performance.now() - stackStart;
+        return api.runStacked(modelId, transfer(inputs, transferablesOf(Object.values(inputs))), priority, true);
+      },
+      { requests: requests.length },
+    );
     const splitStart = performance.now();
     const outputs = stacked === undefined ? [result.outputs] : splitOutputs(modelId, result.outputs, stacked.units, plan, stacked.lengths);
-    if (result.inputs !== undefined) {
-      // Split copied every output; one still sharing an input's buffer (an identity op) keeps it.
-      const kept = new Set(transferablesOf(outputs.flatMap((map) => Object.values(map))));
-      pool.release(Object.values(result.inputs).filter((t) => !(t.data.buffer instanceof ArrayBuffer && kept.has(t.data.buffer))));
-    }
+    // Split copied every output; one still sharing an input's buffer (an identity op) keeps it.
+    const kept = new Set(transferablesOf(outputs.flatMap((map) => Object.values(map))));
+    const free = (tensors: Iterable<Tensor>): void =>
+      pool.release([...tensors].filter((t) => !(t.data.buffer instanceof ArrayBuffer && kept.has(t.data.buffer))));
+    if (result.inputs !== undefined) free(Object.values(result.inputs));
+    if (alone) free(maps.flatMap((map) => Object.values(map)));
     const timings: BatchRunTimings = { ...result.timings, stackMs, splitMs: performance.now() - splitStart };
     const stages: StageTimings = {
       preprocessMs: result.timings.prepareMs + stackMs,
@@ -193,10 +217,26 @@ export function modelExecutor(modelId: string, plan: BatchPlan, clients: readonl
   };
 }
 
+/** `inputs` with their buffers moved out of the caller's hands (detached there, not copied). */
+function takeBuffers(inputs: TensorMap): TensorMap {
+  return structuredClone(inputs, { transfer: transferablesOf(Object.values(inputs)) });
+}
+
+/** Copies of `inputs` in buffers from `allocate`. */
+function copyInto(inputs: TensorMap, allocate: (dtype: TensorDType, dims: readonly number[]) => Tensor): TensorMap {
+  const copies: TensorMap = {};
+  for (const [name, t] of Object.entries(inputs)) {
+    const copy = allocate(t.dtype, t.dims);
+    bytesOf(copy).set(bytesOf(t));
+    copies[name] = copy;
+  }
+  return copies;
+}
+
 class ModelHandle implements ManagedModel {
   readonly id: string;
   readonly format: ModelFormat;
-  readonly backend: Backend;
+  readonly #loadedOn: Backend;
   readonly fallbackReason: string | undefined;
   readonly backendReason: string;
   readonly backendTimings: readonly BackendTiming[] | undefined;
@@ -208,7 +248,7 @@ class ModelHandle implements ManagedModel {
   // `JSON.stringify`, spreading or a logger never walks the worker clients (a comlink
   // proxy answers any property, `toJSON` included, with a call to the worker).
   #isDisposed = false;
-  readonly #clients: readonly WorkerClient[];
+  readonly #replicas: readonly Replica[];
   readonly #queue: TaskQueue<ModelRequest, ModelAnswer>;
   readonly #plan: BatchPlan;
   readonly #requestSpecs: readonly TensorSpec[];
@@ -218,7 +258,7 @@ class ModelHandle implements ManagedModel {
 
   constructor(
     info: ModelInfo,
-    clients: readonly WorkerClient[],
+    replicas: readonly Replica[],
     queue: TaskQueue<ModelRequest, ModelAnswer>,
     plan: BatchPlan,
     onDispose: () => void,
@@ -226,7 +266,7 @@ class ModelHandle implements ManagedModel {
     states: readonly ResolvedState[],
   ) {
     this.#states = states;
-    this.#clients = clients;
+    this.#replicas = replicas;
     this.#queue = queue;
     this.#plan = plan;
     this.#requestSpecs = requestInputSpecs(info.inputs, plan);
@@ -234,7 +274,7 @@ class ModelHandle implements ManagedModel {
     this.#rejectNaN = rejectNaN;
     this.id = info.modelId;
     this.format = info.format;
-    this.backend = info.backend;
+    this.#loadedOn = info.backend;
     this.fallbackReason = info.fallbackReason;
     this.backendReason = info.backendReason;
     this.backendTimings = info.backendTimings;
@@ -242,6 +282,11 @@ class ModelHandle implements ManagedModel {
     this.outputs = info.outputs;
     this.loadMs = info.loadMs;
     this.weightBytes = info.weightBytes ?? 0;
+  }
+
+  /** Where the model runs: where it loaded, unless a worker restart found WebGPU gone (then WASM). */
+  get backend(): Backend {
+    return this.#replicas[0]?.backend ?? this.#loadedOn;
   }
 
   get sequenceStates(): readonly ResolvedState[] {
@@ -267,7 +312,7 @@ class ModelHandle implements ManagedModel {
   }
 
   get replicas(): number {
-    return this.#clients.length;
+    return this.#replicas.length;
   }
 
   toJSON(): ModelSummary {
@@ -335,12 +380,13 @@ class ModelHandle implements ManagedModel {
     this.#isDisposed = true;
     this.#queue.close();
     this.#onDispose();
-    await Promise.all(this.#clients.filter((client) => !client.closed).map((client) => client.call((api) => api.release(this.id))));
+    await Promise.all(this.#replicas.map((replica) => replica.dispose()));
   }
 
   markDisposed(): void {
     this.#isDisposed = true;
     this.#queue.close();
+    for (const replica of this.#replicas) replica.close();
   }
 }
 
@@ -353,15 +399,15 @@ export function countRefusal(model: Model, error: unknown): void {
   ModelHandle.refuse(model, error);
 }
 
-/** Wrap a loaded model (its replicas' clients, queue and batch plan) into its handle. */
+/** Wrap a loaded model (its self-healing replicas, queue and batch plan) into its handle. */
 export function createModel(
   info: ModelInfo,
-  clients: readonly WorkerClient[],
+  replicas: readonly Replica[],
   queue: TaskQueue<ModelRequest, ModelAnswer>,
   plan: BatchPlan,
   onDispose: () => void,
   rejectNaN: boolean,
   states: readonly ResolvedState[] = [],
 ): ManagedModel {
-  return new ModelHandle(info, clients, queue, plan, onDispose, rejectNaN, states);
+  return new ModelHandle(info, replicas, queue, plan, onDispose, rejectNaN, states);
 }

@@ -3,11 +3,11 @@
  * {@link Model} handles. It knows nothing of ONNX Runtime or TF.js internals; it speaks
  * only the worker contract in `protocol.ts`.
  */
-import { proxy } from 'comlink';
+import { proxy, type Remote } from 'comlink';
 import { declaredAssetBase } from './asset-base';
 import { backendProbe } from './backend-probe';
 import { startDefaultWorker, type StartedWorker } from './default-worker';
-import { DisposedError, InvalidOptionsError, ModelNotFoundError, messageOf } from './errors';
+import { BackendUnavailableError, DisposedError, InvalidOptionsError, ModelNotFoundError, messageOf } from './errors';
 import { resolveBatchPlan, type BatchPlan } from './batching/plan';
 import { createModel, modelExecutor, unbatchedPlan, type ManagedModel, type Model, type ModelAnswer, type ModelRequest } from './model';
 import { resolveSequence, type ResolvedState } from './model-session';
@@ -25,11 +25,12 @@ import { loadOcr, type OcrOptions, type OcrTask } from './tasks/ocr';
 import { loadPose, type PoseOptions, type PoseTask } from './tasks/pose';
 import { loadVad, type VadOptions, type VadTask } from './tasks/vad';
 import { defaultFileExpectations } from './tasks/default-files';
-import type { EngineAssetPaths, FileExpectation, LoadProgress, LoadRequest, ModelInfo, TaskSpec, WorkerEnvironment } from './protocol';
+import type { Backend, EngineAssetPaths, FileExpectation, LoadProgress, LoadRequest, ModelInfo, TaskSpec, WorkerApi, WorkerEnvironment } from './protocol';
 import { resolveCacheConfig, type CacheConfig, type CacheOptions } from './cache/config';
 import { IndexedDbRuntimeCache, type RuntimeCache } from './cache/runtime-cache';
 import { installErrorTransfer } from './wire-errors';
 import { WorkerClient } from './worker-client';
+import { Replica } from './replica';
 
 /** Options for {@link createRuntime}. */
 export interface RuntimeOptions {
@@ -213,6 +214,8 @@ function progressProxy(onProgress: ((progress: LoadProgress) => void) | undefine
 
 class RuntimeImpl implements Runtime, TaskLoader {
   private readonly workers = new Map<string, WorkerClient>();
+  /** Every live replica (closed on dispose, so none heals into a new worker afterwards). */
+  private readonly replicas = new Set<Replica>();
   private readonly watchdogMs: number;
   private readonly loaded = new Map<string, ManagedModel>();
   private readonly repository = new Map<string, RepositoryEntry>();
@@ -367,23 +370,84 @@ class RuntimeImpl implements Runtime, TaskLoader {
     const info = await client.call((api) => api.loadTask(full, progressProxy(onProgress)), { long: true });
     const state: TaskHandleState = { disposed: false };
     this.tasks.set(taskId, state);
-    const release = async (): Promise<void> => {
-      if (state.disposed) return;
-      state.disposed = true;
-      this.tasks.delete(taskId);
-      if (!client.closed) await client.call((api) => api.releaseTask(taskId));
-    };
+    let reportAs = taskId;
+    // A dead worker is replaced and the task loaded there again, on the backend it got.
+    const replica = this.replica(
+      client,
+      workerKey,
+      info.backend,
+      (api, backend) => api.loadTask({ ...full, backend }),
+      (api) => api.releaseTask(taskId),
+      () => reportAs,
+    );
     return {
-      info,
+      // The backend follows the replica: a restart that found WebGPU gone moved it to WASM.
+      get info() {
+        const backend = replica.backend ?? info.backend;
+        return backend === info.backend ? info : { ...info, backend };
+      },
       get disposed() {
         return state.disposed;
       },
-      call: (fn) => {
-        if (state.disposed) return Promise.reject(new DisposedError(`Task "${taskId}" was disposed; load it again.`, { model: taskId }));
-        return client.call(fn);
+      reportAs: (name) => {
+        reportAs = name;
       },
-      dispose: release,
+      call: (fn, options) => {
+        if (state.disposed) return Promise.reject(new DisposedError(`Task "${taskId}" was disposed; load it again.`, { model: taskId }));
+        return replica.call(fn, options);
+      },
+      dispose: async () => {
+        if (state.disposed) return;
+        state.disposed = true;
+        this.tasks.delete(taskId);
+        await replica.dispose();
+      },
     };
+  }
+
+  /**
+   * A replica living in `client` (worker `workerKey`) that heals itself: when its worker
+   * dies, a fresh one starts under the same key and `load` runs there again.
+   */
+  private replica(
+    client: WorkerClient,
+    workerKey: string,
+    backend: Backend,
+    load: (api: Remote<WorkerApi>, backend: Backend) => Promise<unknown>,
+    release: (api: Remote<WorkerApi>) => Promise<unknown>,
+    metricsName: () => string,
+  ): Replica {
+    let current = backend;
+    const replica = new Replica(
+      client,
+      async () => {
+        if (this.isDisposed) throw new DisposedError('This runtime was disposed; create a new one with createRuntime().');
+        const fresh = this.workerFor(workerKey);
+        await fresh.ready();
+        try {
+          await fresh.call((api) => load(api, current), { long: true });
+        } catch (error) {
+          // WebGPU went away with the old worker (device lost, no adapter left): WASM, with a warning.
+          if (current !== 'webgpu' || !(error instanceof BackendUnavailableError)) throw error;
+          console.warn(`inpage: "${metricsName()}" lost WebGPU (${messageOf(error)}); it runs on WASM from now on.`);
+          await fresh.call((api) => load(api, 'wasm'), { long: true });
+          current = 'wasm';
+          this.metrics.describeBackend(metricsName(), current);
+        }
+        return { client: fresh, backend: current };
+      },
+      async (live) => {
+        this.replicas.delete(replica);
+        if (!live.closed) await live.call(release);
+      },
+      {
+        restarted: () => this.metrics.workerRestarted(metricsName()),
+        retried: (requests) => this.metrics.requestsRetried(metricsName(), requests),
+      },
+      backend,
+    );
+    this.replicas.add(replica);
+    return replica;
   }
 
   async loadReplicas(spec: TaskSpecWithoutId, workerKey: string, count: number, onProgress?: (progress: LoadProgress) => void): Promise<LoadedTask[]> {
@@ -577,7 +641,17 @@ class RuntimeImpl implements Runtime, TaskLoader {
     }
     const info = loaded[0]?.info;
     if (info === undefined) throw new Error('no replica loaded');
-    const clients = loaded.map((replica) => replica.client);
+    // A replica whose worker dies loads again into a fresh one, on the backend it got.
+    const replicas = loaded.map(({ client }, i) =>
+      this.replica(
+        client,
+        keys[i] ?? key,
+        info.backend,
+        (api, backend) => api.load({ ...request, backend }),
+        (api) => api.release(modelId),
+        () => modelId,
+      ),
+    );
     // Batching is asked for (modality, batching, batchAxes or ragged) and the graph allows it;
     // otherwise one request per engine call, still through the queue.
     const pinned: Partial<BatchPolicy> = plan.batchable
@@ -591,10 +665,10 @@ class RuntimeImpl implements Runtime, TaskLoader {
       info.backend,
       descriptor.batching === undefined ? {} : { batching: descriptor.batching },
       replicaPlan,
-      modelExecutor(modelId, plan, clients),
+      modelExecutor(modelId, plan, replicas),
       pinned,
     );
-    const model = createModel(info, clients, queue, plan, () => this.loaded.delete(modelId), request.rejectNaN, states);
+    const model = createModel(info, replicas, queue, plan, () => this.loaded.delete(modelId), request.rejectNaN, states);
     this.loaded.set(modelId, model);
     return model;
   }
@@ -617,6 +691,8 @@ class RuntimeImpl implements Runtime, TaskLoader {
     this.tasks.clear();
     for (const queue of this.queues) queue.close();
     this.queues.clear();
+    for (const replica of this.replicas) replica.close();
+    this.replicas.clear();
     await Promise.all([...this.workers.values()].map((client) => client.terminate()));
     this.workers.clear();
   }

@@ -86,6 +86,11 @@ export class WorkerClient {
     return this.failure !== undefined;
   }
 
+  /** True once the worker died (crashed, ended silently, stuck): not when it was terminated on purpose. */
+  get crashed(): boolean {
+    return this.failure instanceof WorkerCrashedError;
+  }
+
   /**
    * Call the worker. Rejects with `WORKER_CRASHED` if the worker dies before answering
    * (or, unless `long`, stops answering for the watchdog's bound), or `DISPOSED` if it was
@@ -158,6 +163,11 @@ export class WorkerClient {
   /** Number of calls waiting for an answer. */
   get inFlight(): number {
     return this.pending.size;
+  }
+
+  /** Give the worker up (it reported itself unusable, e.g. its WebGPU device was lost): terminated, its calls fail with `error`. */
+  abandon(error: InpageError): void {
+    this.fail(error);
   }
 
   private fail(error: InpageError): void {

@@ -39,6 +39,7 @@ import { resolveSource } from './model-source';
 import { RunGate } from './run-gate';
 import { ortThreads } from './wasm-threads';
 import { probeWebGpu } from './webgpu-probe';
+import { releasingAll } from './device-loss';
 
 /** The bytes of a model's weights as the engine got them (0 for a URL the engine fetched itself). */
 function sourceBytes(source: ModelSource): number {
@@ -239,6 +240,7 @@ export class EngineHost implements EngineWorkerApi {
   }
 
   async releaseAll(): Promise<void> {
+    releasingAll();
     await Promise.all([...this.loaded.keys()].map((id) => this.release(id)));
   }
 }

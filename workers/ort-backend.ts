@@ -15,6 +15,7 @@ import { applyShapeOverrides } from '../src/signature';
 import { chooseBackend, median, probeFeeds } from './backend-choice';
 import { specsOf, toOrt } from './ort-tensors';
 import { adapterName, probeWebGpu, softwareAdapterReason } from './webgpu-probe';
+import { watchDevice } from './device-loss';
 
 /** A session and why it runs where it does. */
 export interface OpenedSession {
@@ -30,8 +31,23 @@ export interface OpenedSession {
 const timedCalls = 3;
 const defaultProbe: BackendProbe = { batchSizes: [1] };
 
-function create(model: Uint8Array, backend: 'webgpu' | 'wasm'): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(model, { executionProviders: [backend], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+async function create(model: Uint8Array, backend: 'webgpu' | 'wasm'): Promise<ort.InferenceSession> {
+  const session = await ort.InferenceSession.create(model, { executionProviders: [backend], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+  if (backend === 'webgpu') watchOrtDevice();
+  return session;
+}
+
+/** Watch ORT's device for loss. It exists once a WebGPU session does (the getter returns it rather than making one). */
+function watchOrtDevice(): void {
+  try {
+    // Typed as a promise; the JSEP build returns the device itself.
+    void Promise.resolve(ort.env.webgpu.device).then(
+      (device) => watchDevice(device, 'ONNX Runtime Web'),
+      () => undefined,
+    );
+  } catch {
+    // No device to watch: a loss then shows as failing calls instead.
+  }
 }
 
 async function timeCalls(session: ort.InferenceSession, feeds: TensorMap): Promise<number> {

@@ -14,6 +14,7 @@ import { BackendUnavailableError, InferenceError, messageOf, ModelLoadError, Mod
 import type { Backend, Dim, Engine, EngineAssetPaths, LoadRequest, ModelInfo, RunResult, Tensor, TensorDType, TensorMap, TensorSpec } from '../src/protocol';
 import { verifyTfjsWasm } from './engine-files';
 import { adapterName, probeWebGpu, softwareAdapterReason } from './webgpu-probe';
+import { watchDevice } from './device-loss';
 
 const tfDTypeToDType: Partial<Record<tf.DataType, TensorDType>> = { float32: 'float32', int32: 'int32', bool: 'bool' };
 
@@ -163,7 +164,10 @@ export class TfjsEngine implements Engine {
       }
       this.backend = name;
       const active = tf.backend();
-      if (active instanceof WebGPUBackend) keepShapeArithmeticOnCpu(active);
+      if (active instanceof WebGPUBackend) {
+        keepShapeArithmeticOnCpu(active);
+        watchDevice(active.device, 'TF.js');
+      }
       if (name !== order[0]) this.fallbackReason = reasons.join('; ');
       // TF.js runs one backend per worker, so the first model decides it without timing both.
       this.autoReason =

@@ -36,6 +36,10 @@ export function prometheusText(snapshot: MetricsSnapshot): string {
   for (const m of models) lines.push(`inpage_requests_completed_total{${base(m)}} ${m.completed}`);
   lines.push('# HELP inpage_request_errors_total Failed requests by error code.', '# TYPE inpage_request_errors_total counter');
   for (const m of models) for (const [code, n] of Object.entries(m.errors)) lines.push(`inpage_request_errors_total{${base(m)},code="${label(code)}"} ${n}`);
+  lines.push('# HELP inpage_worker_restarts_total Replicas loaded again into a fresh worker after theirs died.', '# TYPE inpage_worker_restarts_total counter');
+  for (const m of models) lines.push(`inpage_worker_restarts_total{${base(m)}} ${m.workerRestarts}`);
+  lines.push('# HELP inpage_request_retries_total Requests sent again on a fresh worker after theirs died.', '# TYPE inpage_request_retries_total counter');
+  for (const m of models) lines.push(`inpage_request_retries_total{${base(m)}} ${m.retries}`);
   lines.push(`# HELP inpage_stage_duration_ms Stage latency over the last ${snapshot.windowMs / 1000} s.`, '# TYPE inpage_stage_duration_ms summary');
   for (const m of models)
     for (const [stage, s] of Object.entries(m.stages)) lines.push(...summaryLines('inpage_stage_duration_ms', `${base(m)},stage="${stage}"`, s.window));

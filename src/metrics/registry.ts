@@ -46,6 +46,8 @@ const stages: readonly Stage[] = ['queue', 'preprocess', 'inference', 'postproce
 class Series {
   requests = 0;
   completed = 0;
+  workerRestarts = 0;
+  retries = 0;
   readonly errors = new Map<string, number>();
   readonly stages: Record<Stage, LatencySeries>;
   readonly batchUnits: LatencySeries;
@@ -112,6 +114,11 @@ export class MetricsRegistry {
     series.backend = backend;
   }
 
+  /** A model's backend changed (WebGPU lost, WASM now). */
+  describeBackend(model: string, backend: string): void {
+    this.model(model).backend = backend;
+  }
+
   private model(name: string): Series {
     let series = this.models.get(name);
     if (series === undefined) {
@@ -134,6 +141,16 @@ export class MetricsRegistry {
   /** A request was accepted for `model`. */
   requestStarted(model: string): void {
     for (const s of this.both(model)) s.requests += 1;
+  }
+
+  /** One of `model`'s replicas was loaded again into a fresh worker after its worker died. */
+  workerRestarted(model: string): void {
+    for (const s of this.both(model)) s.workerRestarts += 1;
+  }
+
+  /** `requests` of `model`'s requests were sent again after their worker died. */
+  requestsRetried(model: string, requests: number): void {
+    for (const s of this.both(model)) s.retries += requests;
   }
 
   /** A request finished; `submittedAt` is its `performance.now()` at submission. */
@@ -195,6 +212,8 @@ export class MetricsRegistry {
       backend: series.backend,
       requests: series.requests,
       completed: series.completed,
+      workerRestarts: series.workerRestarts,
+      retries: series.retries,
       errors: Object.fromEntries(series.errors),
       stages: stageSummaries,
       batchUnits: windowed(series.batchUnits, now),

@@ -35,6 +35,10 @@ export interface SeriesMetrics {
   readonly backend: string;
   readonly requests: number;
   readonly completed: number;
+  /** Times a replica was loaded again into a fresh worker after its worker died (crash, silent end, watchdog). */
+  readonly workerRestarts: number;
+  /** Requests sent again on a fresh worker after theirs died (each at most once; those that failed again count in `errors`). */
+  readonly retries: number;
   /** Failed requests by error code. */
   readonly errors: Readonly<Record<string, number>>;
   readonly stages: Readonly<Record<Stage, WindowedSummary>>;

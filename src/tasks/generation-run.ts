@@ -135,10 +135,12 @@ export class GenerationRun implements TextGeneration {
     while (!step.done) {
       if (this.signal?.aborted === true) {
         // Free the worker's KV cache before reporting the abort.
-        await this.task.call((api) => api.generateEnd(taskId, sessionId));
+        await this.task.call((api) => api.generateEnd(taskId, sessionId), { retry: false });
         throw this.abortError();
       }
-      step = this.record(await this.task.call((api) => api.generateStep(taskId, sessionId)));
+      // Not retried on a fresh worker: the KV cache of the tokens so far died with the old one
+      // (the handle still heals: the next generation starts on the fresh worker).
+      step = this.record(await this.task.call((api) => api.generateStep(taskId, sessionId), { retry: false }));
     }
     const totalMs = performance.now() - this.started;
     const first = this.tokens[0]?.atMs ?? totalMs;

@@ -302,5 +302,7 @@ export async function loadTextGeneration(loader: TaskLoader, options: TextGenera
     options.worker ?? 'text-onnx',
     options.onProgress,
   );
-  return new TextGenerator(task, loader.metrics, options.name ?? task.info.taskId, semanticCache);
+  const name = options.name ?? task.info.taskId;
+  task.reportAs(name);
+  return new TextGenerator(task, loader.metrics, name, semanticCache);
 }

@@ -11,6 +11,7 @@ import { createModel, type ModelAnswer, type ModelRequest } from '../model';
 import { resolveSequence } from '../model-session';
 import type { ModelInfo, TaskInfo, TaskKind } from '../protocol';
 import type { WorkerClient } from '../worker-client';
+import { Replica } from '../replica';
 import { EmbeddingTask } from './embeddings';
 import { TextGenerator } from './generation';
 import type { LoadedTask, TaskLoader } from './loaded-task';
@@ -39,6 +40,15 @@ function tripwire(): { readonly target: object; readonly reads: (string | symbol
   return { target, reads };
 }
 
+/** A replica on a stand-in client (never healed here). */
+const replicaOn = (client: WorkerClient): Replica =>
+  new Replica(
+    client,
+    () => Promise.reject(new Error('no worker')),
+    () => Promise.resolve(),
+    { restarted: () => undefined, retried: () => undefined },
+  );
+
 const modelInfo: ModelInfo = {
   modelId: 'silero_vad_v5',
   format: 'onnx',
@@ -63,6 +73,7 @@ function loadedTask(kind: TaskKind, taskId: string): { task: LoadedTask; calls: 
       calls.push(1);
       return Promise.reject(new Error('no worker in this test'));
     },
+    reportAs: () => undefined,
     dispose: async () => {
       disposed = true;
     },
@@ -97,7 +108,7 @@ function vadTask(id: string): { vad: VadTask; model: ReturnType<typeof createMod
   const info = { ...sileroInfo, modelId: id };
   const plan = resolveBatchPlan(id, info.inputs, info.outputs, { batchAxes: { state: 1, stateN: 1, sr: null } });
   const states = resolveSequence(id, { state: [{ input: 'state', output: 'stateN' }] }, plan, info.inputs, info.outputs);
-  const model = createModel(info, [client.target as WorkerClient], queue<ModelRequest, ModelAnswer>(id), plan, () => undefined, false, states);
+  const model = createModel(info, [replicaOn(client.target as WorkerClient)], queue<ModelRequest, ModelAnswer>(id), plan, () => undefined, false, states);
   return { vad: new VadTask({ model, segmenter: {} }), model, reads: client.reads };
 }
 
@@ -111,7 +122,14 @@ describe('JSON-safe handles', () => {
     const client = tripwire();
     // The stand-in is typed as the client it replaces: any property it is asked for is recorded.
     const plan = resolveBatchPlan(modelInfo.modelId, modelInfo.inputs, modelInfo.outputs, {});
-    const model = createModel(modelInfo, [client.target as WorkerClient], queue<ModelRequest, ModelAnswer>('silero_vad_v5'), plan, () => undefined, false);
+    const model = createModel(
+      modelInfo,
+      [replicaOn(client.target as WorkerClient)],
+      queue<ModelRequest, ModelAnswer>('silero_vad_v5'),
+      plan,
+      () => undefined,
+      false,
+    );
     const { keys, json } = walk(model);
     expect(json).toEqual({
       id: 'silero_vad_v5',
@@ -165,7 +183,7 @@ describe('JSON-safe handles', () => {
       outputs: [{ name: 'l2_normalize', dtype: 'float32', shape: [null, 512] }],
     };
     const plan = resolveBatchPlan('embed-3', info.inputs, info.outputs, { ragged: { mode: 'concat', inputs: { indices: { itemColumn: 0 }, values: {} } } });
-    const model = createModel(info, [client.target as WorkerClient], queue<ModelRequest, ModelAnswer>('embed-3'), plan, () => undefined, false);
+    const model = createModel(info, [replicaOn(client.target as WorkerClient)], queue<ModelRequest, ModelAnswer>('embed-3'), plan, () => undefined, false);
     const encoder = new EmbeddingTask(model, new SentencePieceTokenizer([['▁a', -1]]));
     const { keys, json } = walk(encoder);
     expect(json).toEqual({ kind: 'embed', name: 'embed-3', backend: 'wasm', disposed: false, replicas: 1 });

@@ -10,10 +10,47 @@ import { describeValue } from '../tensor';
 /** Every image input the tasks accept. */
 export type ImageInput = Blob | ImageBitmap | ImageData | HTMLImageElement | HTMLCanvasElement | OffscreenCanvas | string | URL;
 
-/** An image source ready to post, with what to transfer. */
-export interface PreparedImage {
+/** One message's worth of an image: what to post, and what to transfer with it. */
+export interface SendableImage {
   readonly source: ImageSource;
   readonly transfer: Transferable[];
+}
+
+/**
+ * An image ready for the worker. Each attempt to send it gets a message of its own
+ * ({@link PreparedImage.sendable}): if the worker dies mid-call, the call is sent again to
+ * a fresh one, and what the first message transferred is gone with the dead worker.
+ */
+export interface PreparedImage {
+  /** A message for one attempt (pixels copied, a bitmap cloned; URLs and Blobs cross as they are). */
+  sendable(): Promise<SendableImage>;
+  /** Free what preparing held (a bitmap: closed), once the call settled. */
+  release(): void;
+}
+
+function prepared(source: ImageSource): PreparedImage {
+  return { sendable: () => Promise.resolve({ source, transfer: [] }), release: () => undefined };
+}
+
+function preparedPixels(width: number, height: number, pixels: Uint8ClampedArray): PreparedImage {
+  return {
+    sendable: () => {
+      const data = pixels.slice();
+      return Promise.resolve({ source: { kind: 'pixels', width, height, data }, transfer: [data.buffer] });
+    },
+    release: () => undefined,
+  };
+}
+
+function preparedBitmap(bitmap: ImageBitmap): PreparedImage {
+  return {
+    // A clone per attempt (it shares the image; no pixel readback here): the worker closes what it gets.
+    sendable: async () => {
+      const clone = await createImageBitmap(bitmap);
+      return { source: { kind: 'bitmap', bitmap: clone }, transfer: [clone] };
+    },
+    release: () => bitmap.close(),
+  };
 }
 
 function isImageElement(input: unknown): input is HTMLImageElement {
@@ -25,8 +62,8 @@ function isCanvasElement(input: unknown): input is HTMLCanvasElement {
 }
 
 /**
- * Prepare `input` for the worker. An `ImageBitmap` is transferred (it is closed here
- * afterwards); `ImageData` pixels are copied; Blobs cross without copying.
+ * Prepare `input` for the worker. An `ImageBitmap` is closed once the call settled (as if
+ * transferred); `ImageData` pixels are copied; Blobs and URLs cross without copying.
  */
 export async function prepareImage(input: ImageInput, task: string, resolveUrl: (url: string | URL) => string): Promise<PreparedImage> {
   if (typeof input === 'string' || input instanceof URL) {
@@ -44,12 +81,12 @@ export async function prepareImage(input: ImageInput, task: string, resolveUrl: 
         detail: messageOf(error),
       });
     }
-    return { source: { kind: 'url', url }, transfer: [] };
+    return prepared({ kind: 'url', url });
   }
   if (input instanceof Blob) {
     if (input.size === 0)
       throw new InvalidInputError('The image file is empty (0 bytes).', { model: task, input: 'image', expected: 'an encoded image', got: '0 bytes' });
-    return { source: { kind: 'blob', blob: input }, transfer: [] };
+    return prepared({ kind: 'blob', blob: input });
   }
   if (input instanceof ImageBitmap) {
     // A closed (or already transferred) bitmap reads as 0×0 and cannot cross to the worker.
@@ -60,17 +97,15 @@ export async function prepareImage(input: ImageInput, task: string, resolveUrl: 
         expected: 'an open ImageBitmap',
         got: 'a closed ImageBitmap',
       });
-    return { source: { kind: 'bitmap', bitmap: input }, transfer: [input] };
+    return preparedBitmap(input);
   }
   if (input instanceof ImageData) {
-    const data = new Uint8ClampedArray(input.data);
-    return { source: { kind: 'pixels', width: input.width, height: input.height, data }, transfer: [data.buffer] };
+    return preparedPixels(input.width, input.height, new Uint8ClampedArray(input.data));
   }
   if (isImageElement(input) || isCanvasElement(input) || input instanceof OffscreenCanvas) {
     try {
       if (isImageElement(input)) await input.decode();
-      const bitmap = await createImageBitmap(input);
-      return { source: { kind: 'bitmap', bitmap }, transfer: [bitmap] };
+      return preparedBitmap(await createImageBitmap(input));
     } catch (error) {
       throw new InvalidInputError(`The ${describeValue(input)} could not be read as an image (${messageOf(error)}).`, {
         model: task,

@@ -12,13 +12,20 @@ import type { ReplicaPlan } from '../scheduler/replicas';
 import type { SchedulingOptions, TaskBatchExecutor, TaskQueue } from './task-queue';
 import type { Model } from '../model';
 import type { ModelDescriptor } from '../model-descriptor';
+import type { ReplicaCallOptions } from '../replica';
 
 /** A task living in a worker. */
 export interface LoadedTask {
   readonly info: TaskInfo;
   readonly disposed: boolean;
-  /** Call the task's worker; rejects with `DISPOSED` after disposal. */
-  call<T>(fn: (api: Remote<WorkerApi>) => Promise<T>): Promise<T>;
+  /**
+   * Call the task's worker; rejects with `DISPOSED` after disposal. When the worker dies
+   * mid-call, a fresh one is started, the task loaded there again and `fn` run once more
+   * (unless `retry: false`), so `fn` must build its message anew each time.
+   */
+  call<T>(fn: (api: Remote<WorkerApi>) => Promise<T>, options?: ReplicaCallOptions): Promise<T>;
+  /** Report restarts and retries under `name` (the task's metrics name) instead of the task id. */
+  reportAs(name: string): void;
   dispose(): Promise<void>;
 }
 

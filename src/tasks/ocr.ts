@@ -94,7 +94,12 @@ export class OcrTask extends ReplicatedTask<PreparedImage, TaskResult<OcrResult>
     assertUsable(this.task);
     const started = performance.now();
     const prepared = await prepareImage(image, this.name, (url) => this.#loader.resolveUrl(url));
-    const answer = await this.queue.run(prepared, options);
+    let answer: TaskResult<OcrResult>;
+    try {
+      answer = await this.queue.run(prepared, options);
+    } finally {
+      prepared.release();
+    }
     return { result: answer.value, timings: answer.timings, roundTripMs: performance.now() - started };
   }
 }
@@ -142,8 +147,11 @@ export async function loadOcr(loader: TaskLoader, options: OcrOptions = {}): Pro
     async (payloads, replica, { priority }) => {
       const task = replicas[replica] ?? first;
       const results: TaskResult<TaskResult<OcrResult>>[] = [];
-      for (const { source, transfer: transferables } of payloads) {
-        const answer = await task.call((api) => api.ocr(task.info.taskId, transfer(source, transferables), priority));
+      for (const image of payloads) {
+        const answer = await task.call(async (api) => {
+          const { source, transfer: transferables } = await image.sendable();
+          return api.ocr(task.info.taskId, transfer(source, transferables), priority);
+        });
         results.push({ value: answer, timings: answer.timings });
       }
       return results;
@@ -151,5 +159,6 @@ export async function loadOcr(loader: TaskLoader, options: OcrOptions = {}): Pro
     // One image per worker call: the batching that pays happens inside it, across the image's boxes.
     fixedBatchOfOne,
   );
+  for (const replica of replicas) replica.reportAs(queue.name);
   return new OcrTask(replicas, queue, loader);
 }

@@ -46,7 +46,11 @@ export class PoseTask extends ReplicatedTask<PreparedImage, PoseResult> {
   async detect(image: ImageInput, options: CallOptions = {}): Promise<PoseResult> {
     assertUsable(this.task);
     const prepared = await prepareImage(image, this.name, (url) => this.#loader.resolveUrl(url));
-    return this.queue.run(prepared, options);
+    try {
+      return await this.queue.run(prepared, options);
+    } finally {
+      prepared.release();
+    }
   }
 }
 
@@ -75,12 +79,18 @@ export async function loadPose(loader: TaskLoader, options: PoseOptions = {}): P
     async (payloads, replica, { priority }) => {
       const task = replicas[replica] ?? first;
       const results: TaskResult<PoseResult>[] = [];
-      for (const { source, transfer: transferables } of payloads)
-        results.push(await task.call((api) => api.pose(task.info.taskId, transfer(source, transferables), priority)));
+      for (const image of payloads)
+        results.push(
+          await task.call(async (api) => {
+            const { source, transfer: transferables } = await image.sendable();
+            return api.pose(task.info.taskId, transfer(source, transferables), priority);
+          }),
+        );
       return results;
     },
     // MoveNet's graph has a fixed batch of 1: requests run one by one through the queue.
     fixedBatchOfOne,
   );
+  for (const replica of replicas) replica.reportAs(queue.name);
   return new PoseTask(replicas, queue, loader);
 }
