@@ -135,6 +135,9 @@ on('detect-run', 'click', () => runDetectionPanel(false));
 on('detect-file', 'change', () => runDetectionPanel(true));
 on('detect-camera', 'click', () => startDetectionCamera());
 on('detect-camera-stop', 'click', () => stopDetectionCamera());
+// The forms are answered here and never submitted (a handler, not an inline `onsubmit`: the
+// page runs under a strict Content-Security-Policy, see e2e/csp.spec.ts).
+for (const id of ['embed-form', 'gen-form']) element(id, HTMLFormElement).addEventListener('submit', (event) => event.preventDefault());
 on('embed-form', 'submit', () => runEmbeddingsPanel());
 on('gen-form', 'submit', () => runGenerationPanel());
 on('gen-stop', 'click', () => stopGeneration());

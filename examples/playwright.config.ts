@@ -35,6 +35,13 @@ const modes: readonly Mode[] = [
   },
   { name: 'webpack-dev', app: 'webpack-app', command: `npm run assets && npx webpack serve --mode development --host 127.0.0.1 --port ${port + 3}`, path: '/' },
   { name: 'webpack-build', app: 'webpack-app', command: `npm run assets && npx webpack --mode production && node serve.mjs dist ${port + 4}`, path: '/' },
+  {
+    // The production build served with a strict Content-Security-Policy (vite-app/vite.config.ts).
+    name: 'vite-csp',
+    app: 'vite-app',
+    command: `npx vite build --outDir dist-csp && CSP=strict npx vite preview --bypass-lock --outDir dist-csp --strictPort --host 127.0.0.1 --port ${port + 5}`,
+    path: '/',
+  },
 ];
 
 const selected = modes.filter((mode) => process.env.EXAMPLES_MODES === undefined || process.env.EXAMPLES_MODES.split(',').includes(mode.name));

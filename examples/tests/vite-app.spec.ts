@@ -1,13 +1,18 @@
 /**
  * The Vite example, installed from the packed tarball, in `vite` dev, `vite build` +
- * `vite preview`, and a build under `base: '/sub/'`: every built-in task and a model of
- * the app's own answer correctly, the worker and every asset come from the app's own
- * origin under its base, the worker module is evaluated once, and nothing is logged.
+ * `vite preview`, a build under `base: '/sub/'`, and a build served with a strict
+ * Content-Security-Policy: every built-in task and a model of the app's own answer
+ * correctly, the worker and every asset come from the app's own origin under its base, the
+ * worker module is evaluated once, and nothing is logged (nor, under the CSP, violated).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { expectCustomModel, expectMissingWorkerError, expectSpeechSegments, runExample } from './example-page';
+import { expectNoViolationsAndPolicyInForce, recordCspViolations, strictCsp } from '../../e2e/fixtures/csp';
+import { expectCustomModel, expectMissingWorkerError, expectSpeechSegments, runExample, type Report } from './example-page';
+
+/** The package's worker.js, as `vite build` emits it. */
+const builtWorker = /\/assets\/worker-[^/]*\.js$/;
 
 /** Every request came from the app's origin; engines and models from `<base>inpage/`, the worker from under the base. */
 function expectAssetsUnderBase(requests: readonly string[], baseURL: string | undefined): void {
@@ -23,9 +28,8 @@ function expectAssetsUnderBase(requests: readonly string[], baseURL: string | un
   expect(requests.filter((url) => url.endsWith('/inpage/models/silero_vad_v5.onnx'))).toHaveLength(1);
 }
 
-test('every built-in task and a custom model answer correctly on wasm, from same-origin assets', async ({ page, baseURL }, info) => {
-  test.skip(info.project.name === 'vite-base', 'the build under a base runs the base-path test below');
-  const { report, requests, console: logged } = await runExample(page, '?backend=wasm');
+/** Every built-in task and the custom model answered correctly on wasm, in a cross-origin-isolated page. */
+function expectEveryTask(report: Report): void {
   expect(report.errors).toEqual({});
 
   expect(report.results.vad).toMatchObject({ backend: 'wasm' });
@@ -54,9 +58,33 @@ test('every built-in task and a custom model answer correctly on wasm, from same
 
   // The worker module ran once per worker, the page is cross-origin isolated (the plugin's headers).
   expect(report.environment).toMatchObject({ crossOriginIsolated: true, workerEvaluations: 1, engines: { onnxruntime: '1.30.0', tfjs: '4.22.0' } });
+}
 
+test('every built-in task and a custom model answer correctly on wasm, from same-origin assets', async ({ page, baseURL }, info) => {
+  test.skip(
+    info.project.name === 'vite-base' || info.project.name === 'vite-csp',
+    'the build under a base and the build under a CSP run their own tests below',
+  );
+  const { report, requests, console: logged } = await runExample(page, '?backend=wasm');
+  expectEveryTask(report);
   expectAssetsUnderBase(requests, baseURL);
   expect(logged).toEqual([]);
+});
+
+// Only the production build runs under the CSP: that is what gets deployed with one. The dev
+// server (Vite's HMR client, modules transformed on the fly) is not tested under it.
+test('under a strict Content-Security-Policy, every task answers with no violation in the page or the worker', async ({ page, baseURL }, info) => {
+  test.skip(info.project.name !== 'vite-csp', 'the production build served with the CSP header (CSP=strict, see vite-app/vite.config.ts)');
+  await recordCspViolations(page, builtWorker);
+  const { report, requests, console: logged } = await runExample(page, '?backend=wasm');
+  expectEveryTask(report);
+  expectAssetsUnderBase(requests, baseURL);
+  expect(logged).toEqual([]);
+  // The header is on the page and on the worker's script (a worker's CSP comes from its own response)…
+  const worker = requests.find((url) => builtWorker.test(new URL(url).pathname));
+  for (const url of [baseURL ?? '/', worker ?? '']) expect((await page.request.get(url)).headers()['content-security-policy'], url).toBe(strictCsp);
+  // …and in force in both, where nothing violated it.
+  await expectNoViolationsAndPolicyInForce(page, builtWorker);
 });
 
 test('under its base, the ONNX and TF.js engines, the models and the worker all load from /sub/', async ({ page, baseURL }, info) => {
