@@ -66,13 +66,23 @@ test('the load generator drives the charts; batching and priority toggles take e
     const background = await chartValue(page, 'class-p50', 'background');
     return realtime === undefined || background === undefined || background === 0 ? undefined : realtime / background;
   };
-  // Let the 5 s window fill with pose-only traffic, then compare the classes.
-  await page.waitForTimeout(6_000);
-  await expect.poll(ratio, { timeout: 30_000 }).toBeLessThan(0.5);
+  // The class statistics count only requests sent since the last change: wait until each
+  // class has enough of them (counts, not wall time), then compare the classes.
+  const changes = async (): Promise<number> => Number(await page.locator('#load-charts').getAttribute('data-load-changes'));
+  let settledChanges = await changes();
+  // The fewest requests of a class sent since the last change (0 until the charts saw that change).
+  const enough = async (): Promise<number> => {
+    const charts = page.locator('#load-charts');
+    const [counts, seen] = [JSON.parse((await charts.getAttribute('data-class-counts')) ?? '{}') as Record<string, number>, await changes()];
+    return seen < settledChanges ? 0 : Math.min(counts.realtime ?? 0, counts.background ?? 0);
+  };
+  await expect.poll(enough, { timeout: 180_000 }).toBeGreaterThanOrEqual(8);
+  await expect.poll(ratio, { timeout: 60_000 }).toBeLessThan(0.5);
   await page.screenshot({ path: testInfo.outputPath('dashboard-priorities-on.png'), fullPage: true });
+  settledChanges = (await changes()) + 1;
   await page.uncheck('#toggle-priorities');
-  await page.waitForTimeout(6_000);
-  await expect.poll(ratio, { timeout: 30_000 }).toBeGreaterThan(0.6);
+  await expect.poll(enough, { timeout: 180_000 }).toBeGreaterThanOrEqual(8);
+  await expect.poll(ratio, { timeout: 60_000 }).toBeGreaterThan(0.6);
   await expect.poll(() => chartValue(page, 'queue', 'movenet'), { timeout: 30_000 }).toBeGreaterThan(0);
 
   await page.click('#load-stop');

@@ -84,6 +84,8 @@ export class LoadGenerator {
   private completed = zeroCounts();
   private failed: Record<string, number> = {};
   private startedAt = 0;
+  private changedAt = 0;
+  private changeCount = 0;
   private readonly streams = new Map<number, ClientStream>();
   private loops: Promise<void>[] = [];
   /** Completed requests' (finish time, latency) per class (the one they were tagged with). */
@@ -95,6 +97,11 @@ export class LoadGenerator {
     private readonly onChange: (stats: LoadStats) => void = () => undefined,
   ) {}
 
+  /** Starts and changes of the load so far (`latencyByClass` counts requests sent since the last). */
+  get changes(): number {
+    return this.changeCount;
+  }
+
   /** Counters since the last start. */
   get stats(): LoadStats {
     return { running: this.running, clients: this.clients, completed: { ...this.completed }, failed: { ...this.failed }, startedAt: this.startedAt };
@@ -103,6 +110,9 @@ export class LoadGenerator {
   /** Start (or, when running, change) the load. */
   start(config: LoadConfig): void {
     this.config = config;
+    // Latencies of requests sent before a change never mix with those after it.
+    this.changedAt = performance.now();
+    this.changeCount += 1;
     if (!this.running) {
       this.running = true;
       this.completed = zeroCounts();
@@ -175,14 +185,15 @@ export class LoadGenerator {
 
   /**
    * End-to-end latency per priority class (the class each request was drawn with, also
-   * when priorities are off) over the last `windowMs`; classes with no completions are left out.
+   * when priorities are off) over the last `windowMs`, of requests sent since the load last
+   * changed; classes with no completions are left out.
    */
   latencyByClass(windowMs = 5000): Partial<Record<Priority, ClassLatency>> {
     const since = performance.now() - windowMs;
     const result: Partial<Record<Priority, ClassLatency>> = {};
     for (const [priority, samples] of this.latencies) {
       const recent = samples
-        .filter((s) => s.at >= since)
+        .filter((s) => s.at >= since && s.at - s.ms >= this.changedAt)
         .map((s) => s.ms)
         .sort((a, b) => a - b);
       if (recent.length > 0) result[priority] = { count: recent.length, p50: quantile(recent, 0.5), p95: quantile(recent, 0.95) };

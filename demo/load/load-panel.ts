@@ -100,6 +100,9 @@ export function wireLoadPanel(generator: LoadGenerator, current: () => DemoSessi
     const now = Date.now() / 1000;
     p95.push(now, Object.fromEntries(priorityClasses.map((c) => [c, byClass[c]?.p95 ?? null])));
     p50.push(now, Object.fromEntries(priorityClasses.map((c) => [c, byClass[c]?.p50 ?? null])));
+    // How many requests each class's numbers rest on (since the last change): tests wait on counts, not time.
+    charts.dataset.classCounts = JSON.stringify(Object.fromEntries(priorityClasses.map((c) => [c, byClass[c]?.count ?? 0])));
+    charts.dataset.loadChanges = String(generator.changes);
   }, 500);
   checkbox('toggle-batching').addEventListener('change', () => {
     const session = current();
