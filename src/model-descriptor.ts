@@ -6,12 +6,15 @@
  * created (`resolveBatchPlan`), and a bad config then frees it again.
  */
 import type { BatchAxes, RaggedConfig } from './batching/config';
+import { describeConfigValue, isRecord } from './batching/config-checks';
 import { checkSequenceConfig, type SequenceConfig } from './model-session';
 import { checkProbe, type ProbeOptions } from './backend-probe';
 import { InvalidOptionsError, messageOf } from './errors';
+import { describeValue } from './tensor';
 import type { BackendPreference, Dim, ExpectedBytes, ExpectedSha256, LoadProgress, ModelFormat, ModelSource, TfjsGraphArtifacts } from './protocol';
 import { resolvePolicy, type BatchPolicy, type Modality } from './scheduler/policy';
 import { resolveReplicas, type ReplicaOptions } from './scheduler/replicas';
+import { checkShapeOverrides } from './signature';
 
 const backends: readonly BackendPreference[] = ['webgpu', 'wasm', 'cpu', 'auto'];
 const formats: readonly ModelFormat[] = ['onnx', 'tfjs-graph'];
@@ -149,7 +152,29 @@ export function resolveOptionUrl(url: string | URL, field: string): string {
   }
 }
 
-/** The descriptor's source as the worker takes it, and a default name for the model. */
+const sourceTypes = 'string | URL | ArrayBuffer | Uint8Array | TfjsGraphArtifacts';
+
+/** `INVALID_OPTIONS` naming `field`: "Expected \`field\` to be {expected}, got {got}." */
+export function optionError(field: string, expected: string, got: string): InvalidOptionsError {
+  return new InvalidOptionsError(`Expected \`${field}\` to be ${expected}, got ${got}.`, { input: field, expected, got });
+}
+
+/**
+ * Throw `INVALID_OPTIONS` (`input: 'source'`) unless `source` is a well-formed, non-empty
+ * URL, bytes that are neither empty nor detached (transferred away), or TF.js artifacts.
+ */
+function checkSource(source: unknown): void {
+  if (typeof source === 'string') {
+    if (source.trim() === '') throw optionError('source', 'a model URL', '""');
+    resolveOptionUrl(source, 'source');
+  } else if (source instanceof ArrayBuffer || source instanceof Uint8Array) {
+    // A detached buffer reads as 0 bytes too.
+    if (source.byteLength === 0) throw optionError('source', 'non-empty ONNX bytes', 'empty or detached bytes');
+  } else if (!(source instanceof URL) && !(typeof source === 'object' && source !== null && 'modelJson' in source && 'weights' in source))
+    throw optionError('source', sourceTypes, describeValue(source));
+}
+
+/** The descriptor's source (checked by `checkDescriptor`) as the worker takes it, and a default name for the model. */
 export function toSource(descriptor: ModelDescriptor): { source: ModelSource; name: string } {
   const { source } = descriptor;
   if (typeof source === 'string' || source instanceof URL) {
@@ -162,17 +187,28 @@ export function toSource(descriptor: ModelDescriptor): { source: ModelSource; na
   if (typeof source === 'object' && source !== null && 'modelJson' in source && 'weights' in source) {
     return { source: { kind: 'tfjs-artifacts', artifacts: source }, name: descriptor.format };
   }
-  throw new InvalidOptionsError('Model source must be a URL, an ArrayBuffer/Uint8Array of ONNX bytes, or { modelJson, weights } for TF.js.', {
-    input: 'source',
-    expected: 'string | URL | ArrayBuffer | Uint8Array | TfjsGraphArtifacts',
-    got: typeof source,
-  });
+  throw optionError('source', sourceTypes, describeValue(source));
+}
+
+/** Throw `INVALID_OPTIONS` naming `field` unless `value` (a model id, a task's name, a worker key) is absent or a non-empty string. */
+export function checkName(value: unknown, field: string): void {
+  if (value !== undefined && (typeof value !== 'string' || value.trim() === ''))
+    throw optionError(field, 'a non-empty string', typeof value === 'string' ? '""' : describeValue(value));
+}
+
+/** Throw `INVALID_OPTIONS` (`input: 'options'`) unless a task's or a stream's `options` are an object. */
+export function checkOptionsObject(options: unknown): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw optionError('options', 'an object', describeValue(options));
 }
 
 /** Throw `INVALID_OPTIONS` for the first malformed field (before anything loads). */
 export function checkDescriptor(descriptor: ModelDescriptor): void {
   if (typeof descriptor !== 'object' || descriptor === null) {
-    throw new InvalidOptionsError('load() needs a model descriptor object: { format, source, backend? }.', { expected: 'object', got: String(descriptor) });
+    throw new InvalidOptionsError('load() needs a model descriptor object: { format, source, backend? }.', {
+      input: 'descriptor',
+      expected: 'object',
+      got: String(descriptor),
+    });
   }
   if (!formats.includes(descriptor.format)) {
     throw new InvalidOptionsError(`Unknown model format "${String(descriptor.format)}".`, {
@@ -181,7 +217,13 @@ export function checkDescriptor(descriptor: ModelDescriptor): void {
       got: String(descriptor.format),
     });
   }
+  checkSource(descriptor.source);
   checkBackend(descriptor.backend ?? 'auto');
+  checkName(descriptor.id, 'id');
+  checkName(descriptor.worker, 'worker');
+  if (descriptor.rejectNaN !== undefined && typeof descriptor.rejectNaN !== 'boolean')
+    throw optionError('rejectNaN', 'a boolean', describeValue(descriptor.rejectNaN));
+  checkShapeOverrides(descriptor.id, descriptor.shapes);
   checkProbe(descriptor.probe);
   checkSha256(descriptor.sha256);
   checkExpectedBytes(descriptor.expectedBytes);
@@ -243,6 +285,8 @@ export function checkScheduling(descriptor: ModelDescriptor): void {
       expected: 'object',
       got: String(descriptor.batching),
     });
+  checkBatchAxesShape(descriptor.batchAxes);
+  checkRaggedMode(descriptor.ragged);
   checkSequenceConfig(descriptor.sequence);
   const idle = descriptor.idleUnloadMs ?? 0;
   if (typeof idle !== 'number' || !Number.isFinite(idle) || idle < 0)
@@ -253,4 +297,21 @@ export function checkScheduling(descriptor: ModelDescriptor): void {
     });
   // Throws INVALID_OPTIONS naming the field for a bad value.
   resolvePolicy(descriptor.modality ?? 'image', descriptor.batching ?? {});
+}
+
+/** What `batchAxes` can be checked for without the graph: axes (integers ≥ 0) or `null` by name. */
+function checkBatchAxesShape(batchAxes: unknown): void {
+  if (batchAxes === undefined) return;
+  if (!isRecord(batchAxes)) throw optionError('batchAxes', 'an object of axes by tensor name', describeConfigValue(batchAxes));
+  for (const [name, axis] of Object.entries(batchAxes))
+    if (axis !== null && (typeof axis !== 'number' || !Number.isInteger(axis) || axis < 0))
+      throw optionError(`batchAxes.${name}`, 'an integer axis ≥ 0, or null', describeConfigValue(axis));
+}
+
+/** What `ragged` can be checked for without the graph: an object with a known `mode`. */
+function checkRaggedMode(ragged: unknown): void {
+  if (ragged === undefined) return;
+  if (!isRecord(ragged)) throw optionError('ragged', '{ mode, … }', describeConfigValue(ragged));
+  if (ragged.mode !== 'group' && ragged.mode !== 'pad' && ragged.mode !== 'concat')
+    throw optionError('ragged.mode', 'group | pad | concat', describeConfigValue(ragged.mode));
 }

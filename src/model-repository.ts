@@ -5,6 +5,7 @@
  * a caller holds ({@link RepositoryModel}) outlives every load; its metrics stay under its
  * name across loads.
  */
+import { checkCallOptions } from './scheduler/call-options';
 import { resolveReplicas } from './scheduler/replicas';
 import { DisposedError, InpageError, messageOf } from './errors';
 import type { DetailedRunResult, ManagedModel, Model, RunOptions } from './model';
@@ -169,6 +170,8 @@ export class RepositoryEntry implements RepositoryModel {
   }
 
   async runDetailed(inputs: TensorMap, options?: RunOptions): Promise<DetailedRunResult> {
+    // A malformed call loads nothing.
+    checkCallOptions(this.id, options);
     // Counted before the load, so the idle timer never unloads under a waiting call.
     this.#inFlight += 1;
     this.disarmIdle();

@@ -10,6 +10,7 @@ import { InferenceError, InvalidInputError, InvalidOptionsError } from './errors
 import type { DetailedRunResult, RunOptions } from './model';
 import type { Tensor, TensorMap, TensorSpec } from './protocol';
 import { copyTensor, describeValue, elementCount, zerosTensor } from './tensor';
+import { checkCallOptions } from './scheduler/call-options';
 import { validateInputs } from './validate';
 
 /** One state tensor a session carries: the value of `output` feeds `input` on the next call. */
@@ -74,7 +75,7 @@ export function checkSequenceConfig(sequence: SequenceConfig | undefined): void 
       '`sequence.state` must be a non-empty list of { input, output } pairs.',
       'sequence.state',
       '[{ input, output }, …]',
-      describeValue(state),
+      Array.isArray(state) ? '[]' : describeValue(state),
     );
   const seen = new Set<string>();
   for (const [i, pair] of state.entries()) {
@@ -182,6 +183,16 @@ function initialState(model: string, states: readonly ResolvedState[], initial: 
   return values;
 }
 
+/** Throw `INVALID_OPTIONS` unless `options` is `{ initial?: TensorMap, call?: RunOptions }` with well-formed call options. */
+function checkSessionOptions(model: string, options: unknown): asserts options is SessionOptions {
+  const isMap = (value: unknown): boolean => typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (!isMap(options)) throw optionsError(model, 'Session options must be an object.', 'options', 'an object', describeValue(options));
+  const { initial, call } = options as Record<string, unknown>;
+  if (initial !== undefined && !isMap(initial))
+    throw optionsError(model, '`initial` must map state input names to tensors.', 'initial', 'an object of tensors', describeValue(initial));
+  checkCallOptions(model, call);
+}
+
 /**
  * One stream on a stateful model. Calls run one after another (each sees the state the
  * previous one left); a call that fails or is rejected leaves the state as it was, so it
@@ -210,6 +221,7 @@ export class ModelSession {
 
   /** @internal use `model.session()` */
   constructor(model: SessionModel, states: readonly ResolvedState[] | (() => Promise<readonly ResolvedState[]>), options: SessionOptions = {}) {
+    checkSessionOptions(model.id, options);
     this.#model = model;
     this.#defaults = options.call ?? {};
     if (typeof states === 'function') {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionsError } from './errors';
 import type { TensorSpec } from './protocol';
-import { applyShapeOverrides } from './signature';
+import { applyShapeOverrides, checkShapeOverrides } from './signature';
 
 const declared: TensorSpec[] = [
   { name: 'input', dtype: 'float32', shape: [null, null] },
@@ -26,5 +26,12 @@ describe('applyShapeOverrides', () => {
 
   it('leaves inputs without an override as declared', () => {
     expect(applyShapeOverrides('vad', declared, {})).toEqual(declared);
+  });
+
+  it('checks what needs no graph before a load: an object of Dim lists', () => {
+    expect(() => checkShapeOverrides(undefined, { input: ['batch', 576], state: [2, null, 128] })).not.toThrow();
+    expect(() => checkShapeOverrides(undefined, undefined)).not.toThrow();
+    expect(() => checkShapeOverrides(undefined, 'batch')).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS', input: 'shapes', got: '"batch"' }));
+    expect(() => checkShapeOverrides('vad', { input: [-1, 576] })).toThrow(expect.objectContaining({ model: 'vad', input: 'input', got: '[-1,576]' }));
   });
 });

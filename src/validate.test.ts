@@ -33,8 +33,8 @@ describe('validateInputs', () => {
   });
 
   it('rejects a non-object', () => {
-    expect(rejection(null)).toMatchObject({ code: 'INVALID_INPUT', model: 'vad', got: 'null' });
-    expect(rejection([1, 2])).toMatchObject({ code: 'INVALID_INPUT', got: 'number[]' });
+    expect(rejection(null)).toMatchObject({ code: 'INVALID_INPUT', model: 'vad', input: 'inputs', got: 'null' });
+    expect(rejection([1, 2])).toMatchObject({ code: 'INVALID_INPUT', input: 'inputs', got: 'number[]' });
   });
 
   it('names an unknown input and lists the real ones', () => {

@@ -26,6 +26,7 @@ export function validateInputs(model: string, specs: readonly TensorSpec[], inpu
   if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
     throw new InvalidInputError(`Inputs of model "${model}" must be an object mapping input names to tensors; got ${describeValue(inputs)}.`, {
       model,
+      input: 'inputs',
       expected: `{ ${specs.map((s) => s.name).join(', ')} }`,
       got: describeValue(inputs),
     });

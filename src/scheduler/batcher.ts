@@ -177,7 +177,6 @@ export class DynamicBatcher<P, R> {
   /** Queue a request of `size` units; resolves with its result when its batch ran. */
   submit(payload: P, options: ScheduleOptions = {}, size = 1): Promise<Scheduled<R>> {
     if (this.closed !== undefined) return Promise.reject(this.closed);
-    const { signal } = options;
     try {
       try {
         checkCallOptions(this.model, options);
@@ -185,7 +184,7 @@ export class DynamicBatcher<P, R> {
         if (error instanceof InvalidOptionsError) this.fail('INVALID_OPTIONS', error);
         throw error;
       }
-      if (signal?.aborted === true)
+      if (options.signal?.aborted === true)
         this.fail('ABORTED', new AbortedError(`The request to "${this.model}" was aborted before it was queued.`, { model: this.model }));
       if (this.queue.length >= this.policy.maxQueueSize) {
         this.fail(
@@ -211,6 +210,7 @@ export class DynamicBatcher<P, R> {
         );
       }
     }
+    const { signal } = options;
     return new Promise<Scheduled<R>>((resolve, reject) => {
       const item: Pending<P, R> = {
         id: this.nextId++,

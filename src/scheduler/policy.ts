@@ -2,6 +2,7 @@
  * Batching and queueing policy per model, with modality defaults. Every option can be
  * overridden per model; invalid values fail at once with an exact message.
  */
+import { describeConfigValue } from '../batching/config-checks';
 import { InvalidOptionsError } from '../errors';
 import type { Priority } from '../protocol';
 
@@ -109,8 +110,26 @@ function numberAtLeast(name: string, value: number, min: number): void {
   }
 }
 
+const policyKeys: ReadonlySet<string> = new Set(Object.keys(modalityDefaults.image));
+
+/**
+ * Throw `INVALID_OPTIONS` unless `overrides` is an object whose keys are batching settings:
+ * a typo such as `{ maxBatch: 4 }` is refused, never silently ignored.
+ */
+export function checkPolicyOverrides(overrides: unknown): asserts overrides is Partial<BatchPolicy> {
+  const bad = (input: string, expected: string, got: string): never => {
+    throw new InvalidOptionsError(`Expected \`${input}\` to be ${expected}, got ${got}.`, { input, expected, got });
+  };
+  if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) bad('batching', 'an object', describeConfigValue(overrides));
+  for (const [key, value] of Object.entries(overrides as object))
+    if (value !== undefined && !policyKeys.has(key)) bad(key, `one of ${[...policyKeys].join(', ')}`, key);
+  const preferred: unknown = Reflect.get(overrides as object, 'preferredBatchSizes');
+  if (preferred !== undefined && !Array.isArray(preferred)) bad('preferredBatchSizes', 'an array', describeConfigValue(preferred));
+}
+
 /** Merge `overrides` into the modality's defaults and validate the result. */
 export function resolvePolicy(modality: Modality, overrides: Partial<BatchPolicy> = {}): BatchPolicy {
+  checkPolicyOverrides(overrides);
   const policy: BatchPolicy = { ...modalityDefaults[modality], ...overrides };
   integerAtLeast('maxBatchSize', policy.maxBatchSize, 1);
   numberAtLeast('maxQueueDelayMs', policy.maxQueueDelayMs, 0);

@@ -8,6 +8,7 @@
 import { DisposedError, InferenceError, InvalidInputError, InvalidOptionsError, ModelLoadError, throwIfAborted } from '../errors';
 import { countRefusal, type Model } from '../model';
 import { checkCallOptions } from '../scheduler/call-options';
+import { checkName, checkOptionsObject, optionError } from '../model-descriptor';
 import type { StageTimings } from '../protocol';
 import { describeValue, tensor } from '../tensor';
 import { EmbeddingCache } from '../cache/embedding-cache';
@@ -263,11 +264,14 @@ export class EmbeddingTask extends ModelTask {
 
 /** Load the embedding task: USE-lite as a scheduled model, its vocabulary on the main thread. */
 export async function loadEmbeddings(loader: TaskLoader, options: EmbeddingOptions = {}): Promise<EmbeddingTask> {
+  checkOptionsObject(options);
   const variant = options.variant ?? 'fp32';
   if (!variants.includes(variant))
     throw new InvalidOptionsError(`Unknown USE-lite variant "${String(variant)}".`, { input: 'variant', expected: variants.join(' | '), got: String(variant) });
-  const modelUrl = loader.resolveUrl(options.modelUrl ?? loader.modelUrl(`use-lite/${variant}/model.json`));
-  const vocabUrl = loader.resolveUrl(options.vocabUrl ?? loader.modelUrl('use-lite/vocab.json'));
+  checkName(options.name, 'name');
+  if (options.cache !== undefined && typeof options.cache !== 'boolean') throw optionError('cache', 'a boolean', describeValue(options.cache));
+  const modelUrl = loader.resolveUrl(options.modelUrl ?? loader.modelUrl(`use-lite/${variant}/model.json`), 'modelUrl');
+  const vocabUrl = loader.resolveUrl(options.vocabUrl ?? loader.modelUrl('use-lite/vocab.json'), 'vocabUrl');
   const id = options.name ?? loader.nextTaskId('embed');
   // A default file must be what inpage's manifest says; a URL you pass is yours.
   const expected = defaultFileExpectations((path) => loader.modelUrl(path))[vocabUrl];

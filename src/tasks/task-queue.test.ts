@@ -60,6 +60,9 @@ describe('TaskQueue.reconfigure', () => {
     expect(() => queue.reconfigure({ maxBatchSize: 8 })).toThrow(InvalidOptionsError);
     expect(() => queue.reconfigure({ maxBatchSize: 8 })).toThrow(/requires `maxBatchSize` = 1/);
     expect(() => queue.reconfigure({ maxQueueDelayMs: -1 })).toThrow(/maxQueueDelayMs/);
+    expect(() => queue.reconfigure(null as never)).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS', input: 'batching' }));
+    expect(() => queue.reconfigure({ maxBatch: 4 } as never)).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS', input: 'maxBatch' }));
+    expect(() => queue.reconfigure({ preferredBatchSizes: 4 as never })).toThrow(expect.objectContaining({ input: 'preferredBatchSizes' }));
     expect(queue.policy).toMatchObject({ maxBatchSize: 1, maxQueueDelayMs: 4 });
     // Pinned values restated are fine; other settings change.
     expect(queue.reconfigure({ maxBatchSize: 1, maxQueueDelayMs: 12 })).toMatchObject({ maxBatchSize: 1, maxQueueDelayMs: 12 });

@@ -7,7 +7,7 @@ import { InpageError, InvalidOptionsError } from '../errors';
 import type { MetricsRegistry } from '../metrics/registry';
 import type { StageTimings, TaskResult } from '../protocol';
 import { DynamicBatcher, type BatchContext, type ScheduleOptions } from '../scheduler/batcher';
-import { resolvePolicy, type BatchPolicy, type Modality } from '../scheduler/policy';
+import { checkPolicyOverrides, resolvePolicy, type BatchPolicy, type Modality } from '../scheduler/policy';
 import type { ReplicaOptions, ReplicaPlan } from '../scheduler/replicas';
 
 /** Runs one batch of payloads on one replica; one result (with the batch's stage timings) per payload. */
@@ -66,6 +66,7 @@ export class TaskQueue<P, R> {
    * throws `INVALID_OPTIONS` and changes nothing.
    */
   reconfigure(overrides: Partial<BatchPolicy>): BatchPolicy {
+    checkPolicyOverrides(overrides);
     const pinned = new Map<string, unknown>(Object.entries(this.pinned));
     for (const [key, value] of Object.entries(overrides)) {
       if (!pinned.has(key)) continue;

@@ -8,7 +8,7 @@
  */
 import { DisposedError, InvalidInputError, throwIfAborted } from '../errors';
 import { countRefusal, type Model } from '../model';
-import type { ModelDescriptor } from '../model-descriptor';
+import { checkName, checkOptionsObject, optionError, type ModelDescriptor } from '../model-descriptor';
 import type { ModelSession } from '../model-session';
 import { describeValue, tensor } from '../tensor';
 import { checkCallOptions } from '../scheduler/call-options';
@@ -148,30 +148,25 @@ export class VadStream {
 
   /** Add samples (16 kHz mono); resolves with the events the new complete frames produced. */
   push(samples: Float32Array, options: CallOptions = {}): Promise<VadEvent[]> {
-    if (!(samples instanceof Float32Array)) {
-      return Promise.reject(
-        new InvalidInputError('VAD stream chunks must be Float32Array samples at 16 kHz.', {
+    try {
+      if (!(samples instanceof Float32Array))
+        throw new InvalidInputError('VAD stream chunks must be Float32Array samples at 16 kHz.', {
           model: this.#model.id,
           input: 'samples',
           expected: 'Float32Array',
           got: describeValue(samples),
-        }),
-      );
-    }
-    if (this.#ended)
-      return Promise.reject(
-        new InvalidInputError('This VAD stream has ended; start a new one.', {
+        });
+      if (this.#ended)
+        throw new InvalidInputError('This VAD stream has ended; start a new one.', {
           model: this.#model.id,
           input: 'stream',
           expected: 'an open stream',
           got: 'ended',
-        }),
-      );
-    try {
+        });
       checkFiniteSamples(samples, this.#model.id, 'samples');
       checkCallOptions(this.#model.id, options);
     } catch (error) {
-      countRefusal(this.#model, error);
+      countRefusal(this.#model, error); // in the model's error counts, like its own validation
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     const copy = samples.slice();
@@ -248,9 +243,12 @@ export class VadTask extends ModelTask {
   /** Start a live stream with its own state; `call` sets defaults (priority, deadline) for its frames. */
   stream(options: VadStreamOptions = {}): VadStream {
     assertOpen(this.model);
+    checkOptionsObject(options);
     const segmenter = { ...this.#options, ...options };
     checkSegmenterOptions(segmenter);
     checkCallOptions(this.model.id, options.call);
+    if (options.onProbability !== undefined && typeof options.onProbability !== 'function')
+      throw optionError('onProbability', 'a function', describeValue(options.onProbability));
     return new VadStream(this.model, segmenter, options.call ?? {}, options.onProbability);
   }
 
@@ -300,7 +298,10 @@ export class VadTask extends ModelTask {
 
 /** Load the VAD task: Silero VAD v5 as a scheduled model with a sequence config. */
 export async function loadVad(loader: TaskLoader, options: VadOptions = {}): Promise<VadTask> {
-  checkSegmenterOptions(options); // before any model loads
+  // Before any model loads.
+  checkOptionsObject(options);
+  checkSegmenterOptions(options);
+  checkName(options.name, 'name');
   const source = loader.resolveUrl(options.modelUrl ?? loader.modelUrl('silero_vad_v5.onnx'), 'modelUrl');
   const id = options.name ?? loader.nextTaskId('vad');
   const model = await loader.loadModel(sileroVadDescriptor(source, options, id), true);
