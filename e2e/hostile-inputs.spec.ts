@@ -255,6 +255,27 @@ test('malformed arguments and options are typed errors naming the field, refused
     await refuse('generate: topK 2.5', () => generator.generate('Hello', { topK: 2.5 }));
     await refuse('generate: seed "x"', () => generator.generate('Hello', { seed: 'x' as never }));
     await refuse('generate: useKvCache "yes"', () => generator.generate('Hello', { useKvCache: 'yes' as never }));
+    await refuse('generate: options null', () => generator.generate('Hello', null as never));
+    await refuse('generate: signal {}', () => generator.generate('Hello', { signal: {} as never }));
+    await refuse('generate: priority "urgent"', () => generator.generate('Hello', { priority: 'urgent' as never }));
+    await refuse('runtime.textGeneration: options null', () => runtime.textGeneration(null as never));
+    await refuse('runtime.textGeneration: modelUrl "http://["', () => runtime.textGeneration({ backend: 'wasm', worker: onnx, modelUrl: 'http://[' }));
+    await refuse('createRuntime: options null', () => createRuntime(null as never));
+    await refuse('createRuntime: options "x"', () => createRuntime('x' as never));
+    await refuse('model.run: options null', () => model.run(frame(), null as never));
+    await refuse('model.run: transfer "no"', () => model.run(frame(), { transfer: 'no' as never }));
+    await refuse('runtime.pose: options null', () => runtime.pose(null as never));
+    await refuse('runtime.pose: maxImagePixels -1', () => runtime.pose({ backend: 'wasm', maxImagePixels: -1 }));
+    await refuse('runtime.pose: modelUrl "http://["', () => runtime.pose({ backend: 'wasm', modelUrl: 'http://[' }));
+    await refuse('runtime.ocr: options null', () => runtime.ocr(null as never));
+    await refuse('runtime.ocr: detUrl "http://["', () => runtime.ocr({ backend: 'wasm', detUrl: 'http://[' }));
+    const detachedPixels = new ImageData(8, 8);
+    structuredClone(detachedPixels.data.buffer, { transfer: [detachedPixels.data.buffer] });
+    await refuse('pose.detect: a detached ImageData', () => pose.detect(detachedPixels));
+    const openBitmap = await createImageBitmap(new ImageData(8, 8));
+    await refuse('pose.detect: priority "urgent" (the bitmap stays open)', () => pose.detect(openBitmap, { priority: 'urgent' as never }));
+    const bitmapLeftOpen = openBitmap.width === 8;
+    openBitmap.close();
     await refuse('runtime.textGeneration: semanticCache.threshold 2', () =>
       runtime.textGeneration({ backend: 'wasm', worker: onnx, semanticCache: { embed: () => Promise.resolve(new Float32Array(512)), threshold: 2 } }),
     );
@@ -295,7 +316,7 @@ test('malformed arguments and options are typed errors naming the field, refused
     await refuse('after dispose: vad.detect', () => vad.detect(clip()));
 
     Worker.prototype.postMessage = post;
-    return { outcomes, vadErrors, served, interleaved: interleaved.map((e) => `${e?.code ?? 'accepted'} ${e?.input ?? ''}`) };
+    return { outcomes, vadErrors, served, bitmapLeftOpen, interleaved: interleaved.map((e) => `${e?.code ?? 'accepted'} ${e?.input ?? ''}`) };
   });
 
   const expected: Record<string, [code: string, field: string]> = {
@@ -444,6 +465,22 @@ test('malformed arguments and options are typed errors naming the field, refused
     'runtime.embeddings: cache "yes"': ['INVALID_OPTIONS', 'cache'],
     'runtime.embeddings: name ""': ['INVALID_OPTIONS', 'name'],
 
+    'generate: options null': ['INVALID_OPTIONS', 'options'],
+    'generate: signal {}': ['INVALID_OPTIONS', 'signal'],
+    'generate: priority "urgent"': ['INVALID_OPTIONS', 'priority'],
+    'runtime.textGeneration: options null': ['INVALID_OPTIONS', 'options'],
+    'runtime.textGeneration: modelUrl "http://["': ['INVALID_OPTIONS', 'modelUrl'],
+    'createRuntime: options null': ['INVALID_OPTIONS', 'options'],
+    'createRuntime: options "x"': ['INVALID_OPTIONS', 'options'],
+    'model.run: options null': ['INVALID_OPTIONS', 'options'],
+    'model.run: transfer "no"': ['INVALID_OPTIONS', 'transfer'],
+    'runtime.pose: options null': ['INVALID_OPTIONS', 'options'],
+    'runtime.pose: maxImagePixels -1': ['INVALID_OPTIONS', 'maxImagePixels'],
+    'runtime.pose: modelUrl "http://["': ['INVALID_OPTIONS', 'modelUrl'],
+    'runtime.ocr: options null': ['INVALID_OPTIONS', 'options'],
+    'runtime.ocr: detUrl "http://["': ['INVALID_OPTIONS', 'detUrl'],
+    'pose.detect: a detached ImageData': ['INVALID_INPUT', 'image'],
+    'pose.detect: priority "urgent" (the bitmap stays open)': ['INVALID_OPTIONS', 'priority'],
     'generate: prompt 42': ['INVALID_INPUT', 'prompt'],
     'generate: prompt ""': ['INVALID_INPUT', 'prompt'],
     'generate: maxNewTokens -1': ['INVALID_OPTIONS', 'maxNewTokens'],
@@ -482,6 +519,8 @@ test('malformed arguments and options are typed errors naming the field, refused
   expect(result.vadErrors).toEqual({ INVALID_INPUT: 12, INVALID_OPTIONS: 6, ABORTED: 1 });
   expect(outcomes['pose.detect: PNG header claims 20000×20000']?.error?.message).toContain('by its PNG header (not decoded)');
   // Bad calls among valid queued ones were refused; every valid one was answered.
+  // A call refused for its options never touches (or closes) the caller's image.
+  expect(result.bitmapLeftOpen).toBe(true);
   expect(result.interleaved).toEqual(['INVALID_INPUT input', 'INVALID_OPTIONS priority', 'INVALID_INPUT image', 'INVALID_INPUT texts']);
   expect(result.served).toEqual({ run: [1, 1], runDetailed: [1, 1], vadFrames: 32, keypoints: 17, embedding: 512, tokens: 2 });
 });

@@ -27,7 +27,8 @@ import type {
 import type { BatchPolicy, Modality } from './scheduler/policy';
 import type { CallOptions } from './tasks/loaded-task';
 import type { TaskBatchExecutor, TaskQueue } from './tasks/task-queue';
-import { copyTensor, transferablesOf } from './tensor';
+import { copyTensor, describeValue, transferablesOf } from './tensor';
+import { checkCallOptions } from './scheduler/call-options';
 import { validateInputs } from './validate';
 import type { Replica } from './replica';
 
@@ -337,6 +338,14 @@ class ModelHandle implements ManagedModel {
     let batchKey: string | undefined;
     try {
       // Validate first: a rejected call queues nothing and detaches none of the caller's buffers.
+      checkCallOptions(this.id, options);
+      if (options.transfer !== undefined && typeof options.transfer !== 'boolean')
+        throw new InvalidOptionsError(`Call option \`transfer\` for "${this.id}" must be true or false; got ${describeValue(options.transfer)}.`, {
+          model: this.id,
+          input: 'transfer',
+          expected: 'true | false',
+          got: describeValue(options.transfer),
+        });
       validateInputs(this.id, this.#requestSpecs, inputs, { rejectNaN: this.#rejectNaN });
       // A model that does not batch runs each request alone: no units or key to work out.
       if (this.#plan.batchable) {

@@ -12,7 +12,16 @@ import { resolveBatchPlan, type BatchPlan } from './batching/plan';
 import { createModel, modelExecutor, unbatchedPlan, type ManagedModel, type Model, type ModelAnswer, type ModelRequest } from './model';
 import { resolveSequence, type ResolvedState } from './model-session';
 import { RepositoryEntry, type ModelStatus, type RepositoryModel } from './model-repository';
-import { asksForBatching, checkBackend, checkDescriptor, pageBase, resolveOptionUrl, toSource, type ModelDescriptor } from './model-descriptor';
+import {
+  asksForBatching,
+  checkBackend,
+  checkDescriptor,
+  checkOptionsObject,
+  pageBase,
+  resolveOptionUrl,
+  toSource,
+  type ModelDescriptor,
+} from './model-descriptor';
 import { loadEmbeddings, type EmbeddingOptions, type EmbeddingTask } from './tasks/embeddings';
 import { loadTextGeneration, type TextGenerationOptions, type TextGenerator } from './tasks/generation';
 import type { LoadedTask, TaskLoader, TaskSpecWithoutId } from './tasks/loaded-task';
@@ -234,6 +243,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
   readonly cacheConfig: CacheConfig;
 
   constructor(options: RuntimeOptions) {
+    checkOptionsObject(options);
     const threads = options.ortNumThreads ?? 0;
     if (!Number.isInteger(threads) || threads < 0) {
       throw new InvalidOptionsError(`Expected \`ortNumThreads\` to be an integer ≥ 0, got ${String(threads)}.`, {

@@ -10,6 +10,8 @@ import { SemanticCache, type SemanticCacheOptions } from '../cache/semantic-cach
 import { GenerationRun } from './generation-run';
 import { assertUsable, type CallOptions, type LoadedTask, type TaskLoader, type TaskOptions } from './loaded-task';
 import { taskSummary, type TaskSummary } from './replicated-task';
+import { checkCallOptions } from '../scheduler/call-options';
+import { checkName, checkOptionsObject } from '../model-descriptor';
 
 /**
  * Options for {@link Runtime.textGeneration}. Sizes (layers, KV heads, head size,
@@ -227,6 +229,7 @@ export class TextGenerator {
   generate(prompt: string, options: GenerateOptions = {}): TextGeneration {
     assertUsable(this.#task);
     const model = this.#task.info.taskId;
+    checkCallOptions(model, options);
     const settings = checkOptions(options, model);
     if (typeof prompt !== 'string' || prompt.length === 0) {
       throw new InvalidInputError('The prompt must be a non-empty string.', {
@@ -284,8 +287,10 @@ export class TextGenerator {
  * const generator = await loadTextGeneration(runtime, { backend: 'wasm' });
  */
 export async function loadTextGeneration(loader: TaskLoader, options: TextGenerationOptions = {}): Promise<TextGenerator> {
+  checkOptionsObject(options);
+  checkName(options.name, 'name');
   const backend = options.backend ?? 'auto';
-  const modelUrl = loader.resolveUrl(options.modelUrl ?? loader.modelUrl('decoder/decoder.onnx'));
+  const modelUrl = loader.resolveUrl(options.modelUrl ?? loader.modelUrl('decoder/decoder.onnx'), 'modelUrl');
   // Check the cache's options before loading anything.
   const semanticCache =
     options.semanticCache === undefined ? undefined : new SemanticCache(modelUrl, modelUrl, options.semanticCache, (event) => loader.metrics.cacheEvent(event));
@@ -294,9 +299,9 @@ export async function loadTextGeneration(loader: TaskLoader, options: TextGenera
       kind: 'generate',
       backend,
       modelUrl,
-      vocabUrl: loader.resolveUrl(options.vocabUrl ?? loader.modelUrl('decoder/encoder.json')),
-      mergesUrl: loader.resolveUrl(options.mergesUrl ?? loader.modelUrl('decoder/vocab.bpe')),
-      ...(options.configUrl === undefined ? {} : { configUrl: loader.resolveUrl(options.configUrl) }),
+      vocabUrl: loader.resolveUrl(options.vocabUrl ?? loader.modelUrl('decoder/encoder.json'), 'vocabUrl'),
+      mergesUrl: loader.resolveUrl(options.mergesUrl ?? loader.modelUrl('decoder/vocab.bpe'), 'mergesUrl'),
+      ...(options.configUrl === undefined ? {} : { configUrl: loader.resolveUrl(options.configUrl, 'configUrl') }),
       ...(options.maxContext === undefined ? {} : { maxContext: options.maxContext }),
     },
     options.worker ?? 'text-onnx',

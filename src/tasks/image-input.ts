@@ -100,6 +100,13 @@ export async function prepareImage(input: ImageInput, task: string, resolveUrl: 
     return preparedBitmap(input);
   }
   if (input instanceof ImageData) {
+    if (input.data.byteLength === 0)
+      throw new InvalidInputError('The ImageData was transferred (its pixels are detached).', {
+        model: task,
+        input: 'image',
+        expected: 'ImageData with its pixels',
+        got: 'a detached ImageData',
+      });
     return preparedPixels(input.width, input.height, new Uint8ClampedArray(input.data));
   }
   if (isImageElement(input) || isCanvasElement(input) || input instanceof OffscreenCanvas) {

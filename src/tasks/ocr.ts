@@ -13,6 +13,8 @@ import { assertUsable, type CallOptions, type LoadedTask, type TaskLoader, type 
 import { firstReplica, fixedBatchOfOne, ReplicatedTask } from './replicated-task';
 import type { TaskQueue } from './task-queue';
 import { resolveReplicas } from '../scheduler/replicas';
+import { checkCallOptions } from '../scheduler/call-options';
+import { checkName, checkOptionsObject } from '../model-descriptor';
 
 /** Options for {@link Runtime.ocr}. */
 export interface OcrOptions extends TaskOptions {
@@ -92,6 +94,8 @@ export class OcrTask extends ReplicatedTask<PreparedImage, TaskResult<OcrResult>
    */
   async readDetailed(image: ImageInput, options: CallOptions = {}): Promise<DetailedOcrResult> {
     assertUsable(this.task);
+    // Before the image is prepared: a refused call leaves the caller's bitmap open.
+    checkCallOptions(this.name, options);
     const started = performance.now();
     const prepared = await prepareImage(image, this.name, (url) => this.#loader.resolveUrl(url));
     let answer: TaskResult<OcrResult>;
@@ -121,14 +125,16 @@ function checkRange(name: string, value: number, min: number, max: number, exclu
  * const ocr = await loadOcr(runtime, { backend: 'wasm', maxImagePixels: 2048 * 2048 });
  */
 export async function loadOcr(loader: TaskLoader, options: OcrOptions = {}): Promise<OcrTask> {
+  checkOptionsObject(options);
+  checkName(options.name, 'name');
   const backend = options.backend ?? 'auto';
   const spec: Omit<OcrTaskSpec, 'taskId'> = {
     kind: 'ocr',
     backend,
-    detUrl: loader.resolveUrl(options.detUrl ?? loader.modelUrl('ocr/ch_PP-OCRv4_det_infer.onnx')),
-    clsUrl: loader.resolveUrl(options.clsUrl ?? loader.modelUrl('ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx')),
-    recUrl: loader.resolveUrl(options.recUrl ?? loader.modelUrl('ocr/ch_PP-OCRv4_rec_infer.onnx')),
-    keysUrl: loader.resolveUrl(options.keysUrl ?? loader.modelUrl('ocr/ppocr_keys_v1.txt')),
+    detUrl: loader.resolveUrl(options.detUrl ?? loader.modelUrl('ocr/ch_PP-OCRv4_det_infer.onnx'), 'detUrl'),
+    clsUrl: loader.resolveUrl(options.clsUrl ?? loader.modelUrl('ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx'), 'clsUrl'),
+    recUrl: loader.resolveUrl(options.recUrl ?? loader.modelUrl('ocr/ch_PP-OCRv4_rec_infer.onnx'), 'recUrl'),
+    keysUrl: loader.resolveUrl(options.keysUrl ?? loader.modelUrl('ocr/ppocr_keys_v1.txt'), 'keysUrl'),
     maxImagePixels: checkRange('maxImagePixels', options.maxImagePixels ?? 4096 * 4096, 0, Number.POSITIVE_INFINITY, true),
     maxSideLength: Math.round(checkRange('maxSideLength', options.maxSideLength ?? 960, 32, Number.POSITIVE_INFINITY)),
     boxThreshold: checkRange('boxThreshold', options.boxThreshold ?? 0.6, 0, 1),

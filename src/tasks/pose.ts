@@ -10,6 +10,9 @@ import { assertUsable, type CallOptions, type LoadedTask, type TaskLoader, type 
 import { firstReplica, fixedBatchOfOne, ReplicatedTask } from './replicated-task';
 import type { TaskQueue } from './task-queue';
 import { resolveReplicas } from '../scheduler/replicas';
+import { checkCallOptions } from '../scheduler/call-options';
+import { checkName, checkOptionsObject } from '../model-descriptor';
+import { InvalidOptionsError } from '../errors';
 
 /** Options for {@link Runtime.pose}. */
 export interface PoseOptions extends TaskOptions {
@@ -45,6 +48,8 @@ export class PoseTask extends ReplicatedTask<PreparedImage, PoseResult> {
    */
   async detect(image: ImageInput, options: CallOptions = {}): Promise<PoseResult> {
     assertUsable(this.task);
+    // Before the image is prepared: a refused call leaves the caller's bitmap open.
+    checkCallOptions(this.name, options);
     const prepared = await prepareImage(image, this.name, (url) => this.#loader.resolveUrl(url));
     try {
       return await this.queue.run(prepared, options);
@@ -56,14 +61,23 @@ export class PoseTask extends ReplicatedTask<PreparedImage, PoseResult> {
 
 /** Load the pose task. */
 export async function loadPose(loader: TaskLoader, options: PoseOptions = {}): Promise<PoseTask> {
+  checkOptionsObject(options);
+  checkName(options.name, 'name');
+  const maxImagePixels = options.maxImagePixels ?? 4096 * 4096;
+  if (typeof maxImagePixels !== 'number' || !Number.isFinite(maxImagePixels) || maxImagePixels <= 0)
+    throw new InvalidOptionsError(`Expected \`maxImagePixels\` to be a number > 0, got ${String(maxImagePixels)}.`, {
+      input: 'maxImagePixels',
+      expected: 'a number > 0',
+      got: String(maxImagePixels),
+    });
   const backend = options.backend ?? 'auto';
   const replicaPlan = resolveReplicas(options.replicas);
   const replicas = await loader.loadReplicas(
     {
       kind: 'pose',
       backend,
-      modelUrl: loader.resolveUrl(options.modelUrl ?? loader.modelUrl('movenet-lightning/movenet-lightning.json')),
-      maxImagePixels: options.maxImagePixels ?? 4096 * 4096,
+      modelUrl: loader.resolveUrl(options.modelUrl ?? loader.modelUrl('movenet-lightning/movenet-lightning.json'), 'modelUrl'),
+      maxImagePixels,
     },
     options.worker ?? `image-tfjs:${backend}`,
     replicaPlan.count,
