@@ -16,7 +16,18 @@ const benchDir = dirname(fileURLToPath(import.meta.url));
 const resultsDir = join(benchDir, 'results');
 
 /** Environment variables that change what the benches measure, recorded in the header. */
-const knobs = ['BENCH_QUICK', 'BENCH_BACKENDS', 'BENCH_SECONDS', 'BENCH_ROUNDS', 'BENCH_RELOADS', 'WARM_RUNS', 'SLOW_RUNS'];
+const knobs = [
+  'BENCH_QUICK',
+  'BENCH_BACKENDS',
+  'BENCH_SECONDS',
+  'BENCH_ROUNDS',
+  'BENCH_RELOADS',
+  'WARM_RUNS',
+  'SLOW_RUNS',
+  'SOAK_SECONDS',
+  'SOAK_WINDOWS',
+  'SOAK_MEMORY_ENTRIES',
+];
 
 // eslint-disable-next-line no-control-regex
 const stripAnsi = (text: string): string => text.replace(/\u001b\[[0-9;]*m/g, '');

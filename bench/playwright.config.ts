@@ -12,6 +12,7 @@ export default defineConfig({
   timeout: 30 * 60_000,
   retries: 0,
   reporter: [['list']],
-  outputDir: '../test-results/bench',
+  // Beside base's own output folder, which follows PW_PORT (test-results, or test-results-<port>).
+  outputDir: `../${base.outputDir ?? 'test-results'}/bench`,
   webServer: base.webServer === undefined || Array.isArray(base.webServer) ? base.webServer : { ...base.webServer, cwd: '..' },
 });

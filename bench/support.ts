@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test, type Page } from '@playwright/test';
-import { markdownTable, reportAnnotation, type Report } from './report';
+import { markdownTable, reportAnnotation, tablesOf, type Report } from './report';
 
 export { markdownTable, type Report, type Row } from './report';
 
@@ -34,7 +34,9 @@ export function writeReport(report: Report): void {
   const environment = Object.entries(report.environment)
     .map(([k, v]) => `- ${k}: ${String(v)}`)
     .join('\n');
-  const markdown = `## ${report.title}\n\n${environment}\n\n${markdownTable(report.rows)}\n${(report.notes ?? []).map((n) => `\n${n}`).join('')}\n`;
+  // Rows of different kinds (each its own columns) as separate tables, as in latest.md.
+  const tables = tablesOf(report.rows).map(markdownTable).join('\n\n');
+  const markdown = `## ${report.title}\n\n${environment}\n\n${tables}\n${(report.notes ?? []).map((n) => `\n${n}`).join('')}\n`;
   writeFileSync(join(resultsDir, `${report.name}.md`), markdown);
   console.log(`\n${markdown}`);
   test.info().annotations.push({ type: reportAnnotation, description: file });

@@ -4,7 +4,7 @@
 // 1. Pack: builds the app and packs Chromium, node, the benches and the models they load
 //    into .gpu/ with the team's kit (../shared/gpu/pack.sh, or GPU_KIT=<dir>), and prints
 //    the device calls (also in .gpu/CALLS.txt). Backends default to webgpu,wasm; BENCH_*,
-//    WARM_RUNS and SLOW_RUNS pass through to the benches there.
+//    WARM_RUNS and SLOW_RUNS pass through to the benches there, and SOAK_* as BENCH_SOAK_*.
 //      npm run bench:gpu -- models batching        (no names: every bench)
 // 2. Make the printed calls (the device tool's `run`, back to back), then collect what the
 //    last call brought back (summary.md, adapter.json, results.tgz) into bench/results/gpu/:
@@ -74,6 +74,17 @@ function pack(benches) {
   if (!existsSync(script)) fail(`no ${script}: set GPU_KIT to the folder of the device kit (pack.sh and device/)`);
   const env = { ...process.env, BENCH_BACKENDS: process.env.BENCH_BACKENDS ?? 'webgpu,wasm' };
   if (benches.length > 0) env.BENCHES = benches.join(' ');
+  // The kit passes on BENCH_* knobs only: the soak's SOAK_* travel as BENCH_SOAK_* (it reads both).
+  for (const [key, value] of Object.entries(process.env)) if (key.startsWith('SOAK_') && value !== undefined) env[`BENCH_${key}`] = value;
+  if (benches.length === 0 || benches.includes('soak')) {
+    const seconds = Number(process.env.SOAK_SECONDS ?? 600);
+    const count = env.BENCH_BACKENDS.split(',').filter((b) => b === 'wasm' || b === 'webgpu').length;
+    // The kit stops a bench after BENCH_TIMEOUT_S (default 1200 s); the soak runs each backend in turn, plus a few minutes of warm-up and heap reads each.
+    if (count * (seconds + 180) > Number(process.env.BENCH_TIMEOUT_S ?? 1200))
+      console.warn(
+        `bench:gpu: the soak runs ${seconds} s per backend on ${count} backends: past the kit's limit per bench; set BENCH_BACKENDS=webgpu (or SOAK_SECONDS)`,
+      );
+  }
   const result = spawnSync('bash', [script], { cwd: root, env, stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
   console.log('\nbench:gpu: make the calls above, then: npm run bench:gpu -- collect <files_at of the last reply>');

@@ -4,8 +4,9 @@
 // Playwright (a file filter such as `kv-prefix`, `--grep`, ...).
 //
 // BENCH_QUICK=1 fills in fewer samples and wasm only for knobs left unset (BENCH_BACKENDS,
-// BENCH_SECONDS, BENCH_ROUNDS, BENCH_RELOADS, WARM_RUNS, SLOW_RUNS); latest.md records
-// the settings and says when a run was quick. Exits non-zero if any bench failed.
+// BENCH_SECONDS, BENCH_ROUNDS, BENCH_RELOADS, WARM_RUNS, SLOW_RUNS, SOAK_SECONDS,
+// SOAK_MEMORY_ENTRIES); latest.md records the settings and says when a run was quick.
+// Exits non-zero if any bench failed.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,7 +17,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 
 /** @type {Record<string, string>} what BENCH_QUICK=1 uses for each knob left unset */
-const quick = { BENCH_BACKENDS: 'wasm', BENCH_SECONDS: '1', BENCH_ROUNDS: '3', BENCH_RELOADS: '2', WARM_RUNS: '5', SLOW_RUNS: '2' };
+const quick = {
+  BENCH_BACKENDS: 'wasm',
+  BENCH_SECONDS: '1',
+  BENCH_ROUNDS: '3',
+  BENCH_RELOADS: '2',
+  WARM_RUNS: '5',
+  SLOW_RUNS: '2',
+  SOAK_SECONDS: '30',
+  SOAK_MEMORY_ENTRIES: '500',
+};
 
 const env = { ...process.env };
 const isQuick = env.BENCH_QUICK !== undefined && env.BENCH_QUICK !== '' && env.BENCH_QUICK !== '0';

@@ -290,6 +290,39 @@ export interface WorkerCacheConfig {
 }
 
 /**
+ * What one engine in a worker holds now, counted from the engine's own bookkeeping
+ * (the worker's `resources()`; for soak tests and leak hunts).
+ */
+export interface EngineResources {
+  /** ONNX Runtime Web: live `InferenceSession`s in the engine's map. TF.js: graph models held. */
+  readonly sessions: number;
+  /** The backend it runs on, when it has one (TF.js: one per worker). */
+  readonly backend?: Backend;
+  /** TF.js: `tf.memory().numTensors`, the tensors alive in the worker. */
+  readonly tensors?: number;
+  /** TF.js: `tf.memory().numDataBuffers`. */
+  readonly dataBuffers?: number;
+  /** TF.js: `tf.memory().numBytes`, the bytes of all live tensors. */
+  readonly tensorBytes?: number;
+  /** TF.js on WebGPU: bytes of tensors in GPU buffers (`numBytesInGPU`). */
+  readonly gpuBytes?: number;
+  /** TF.js on WebGPU: bytes of GPU buffers allocated, pooled ones included (`numBytesAllocatedInGPU`). */
+  readonly gpuBytesAllocated?: number;
+  /** TF.js on WebGPU: GPU buffers in use plus free in its pool. */
+  readonly gpuBuffers?: number;
+}
+
+/** What a worker holds now: its loaded models and tasks, and each started engine's resources. */
+export interface WorkerResources {
+  /** Models the worker's host has loaded (tasks' models included). */
+  readonly models: number;
+  /** Tasks loaded (pose, OCR, generation); 0 in a host without tasks. */
+  readonly tasks: number;
+  /** Each engine started in this worker, by model format. */
+  readonly engines: Partial<Record<ModelFormat, EngineResources>>;
+}
+
+/**
  * The one interface every engine implements, and the worker exposes.
  *
  * Implemented by the ONNX Runtime Web engine, the TF.js engine, and the worker host
@@ -304,6 +337,8 @@ export interface Engine {
   release(modelId: string): Promise<void>;
   /** The backend a loaded model runs on. */
   backendOf(modelId: string): Promise<Backend>;
+  /** What the engine holds now (sessions, tensors); engines without bookkeeping leave it out. */
+  engineResources?(): Promise<EngineResources>;
 }
 
 /** The engine part of the worker API: the engine plus one-time setup and introspection. */
@@ -320,6 +355,8 @@ export interface EngineWorkerApi extends Engine {
   environment(): Promise<WorkerEnvironment>;
   /** Answer at once: the main thread's watchdog asks while calls are in flight (a worker that cannot answer is stuck). */
   ping(): Promise<true>;
+  /** What the worker holds now: models, tasks, and each started engine's sessions and tensors. */
+  resources(): Promise<WorkerResources>;
   /** Release every session; the worker can then be terminated. */
   releaseAll(): Promise<void>;
   /**

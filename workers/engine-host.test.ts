@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError, InvalidOptionsError, ModelNotFoundError } from '../src/errors';
-import type { Engine, LoadRequest, ModelInfo, RunResult, TensorMap } from '../src/protocol';
+import type { Engine, EngineResources, LoadRequest, ModelInfo, RunResult, TensorMap } from '../src/protocol';
 import { tensor } from '../src/tensor';
 import { EngineHost } from './engine-host';
 
@@ -39,6 +39,9 @@ class DoublingEngine implements Engine {
   }
   async backendOf(): Promise<'wasm'> {
     return 'wasm';
+  }
+  async engineResources(): Promise<EngineResources> {
+    return { sessions: 7 }; // whatever the engine's own bookkeeping says, passed through
   }
 }
 
@@ -102,6 +105,15 @@ describe('EngineHost', () => {
     await host.release('double');
     await expect(host.run('double', { x: tensor('float32', [1, 4], new Float32Array(4)) })).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
     await expect(host.backendOf('double')).rejects.toBeInstanceOf(ModelNotFoundError);
+  });
+
+  it("reports what it holds: models, and each started engine's own count", async () => {
+    const { host, request } = setup();
+    expect(await host.resources()).toEqual({ models: 0, tasks: 0, engines: {} });
+    await host.load(request);
+    expect(await host.resources()).toEqual({ models: 1, tasks: 0, engines: { onnx: { sessions: 7 } } });
+    await host.release('double');
+    expect((await host.resources()).models).toBe(0);
   });
 
   it('refuses configure() once an engine exists', async () => {

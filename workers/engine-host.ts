@@ -16,6 +16,7 @@ import type {
   StackedRunResult,
   Engine,
   EngineAssetPaths,
+  EngineResources,
   LoadProgressSink,
   LoadRequest,
   ModelFormat,
@@ -28,6 +29,7 @@ import type {
   EngineWorkerApi,
   WorkerCacheConfig,
   WorkerEnvironment,
+  WorkerResources,
 } from '../src/protocol';
 import { holdForLife } from '../src/worker-liveness';
 import { transferablesOf } from '../src/tensor';
@@ -126,6 +128,17 @@ export class EngineHost implements EngineWorkerApi {
       engines: engineVersions,
       workerEvaluations: evaluations(),
     };
+  }
+
+  async resources(): Promise<WorkerResources> {
+    const engines: Partial<Record<ModelFormat, EngineResources>> = {};
+    for (const [format, started] of [...this.engines]) {
+      // An engine that failed to start holds nothing.
+      const engine = await started.catch(() => undefined);
+      const held = await engine?.engineResources?.();
+      if (held !== undefined) engines[format] = held;
+    }
+    return { models: this.loaded.size, tasks: 0, engines };
   }
 
   private engineFor(format: ModelFormat): Promise<Engine> {

@@ -6,7 +6,7 @@
  */
 import * as ort from 'onnxruntime-web';
 import { BackendUnavailableError, InferenceError, messageOf, ModelLoadError, ModelNotFoundError } from '../src/errors';
-import type { Backend, Engine, EngineAssetPaths, LoadRequest, ModelInfo, RunResult, TensorMap } from '../src/protocol';
+import type { Backend, Engine, EngineAssetPaths, EngineResources, LoadRequest, ModelInfo, RunResult, TensorMap } from '../src/protocol';
 import { expectedFor, fetchChecked } from '../src/cache/response-check';
 import { openSession } from './ort-backend';
 import { fromOrt, specsOf, toOrt } from './ort-tensors';
@@ -121,5 +121,10 @@ export class OrtEngine implements Engine {
   /** Ids of the models this engine holds. */
   modelIds(): string[] {
     return [...this.models.keys()];
+  }
+
+  /** The sessions this engine holds (each released one leaves the map). */
+  async engineResources(): Promise<EngineResources> {
+    return { sessions: this.models.size };
   }
 }

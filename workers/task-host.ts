@@ -18,6 +18,7 @@ import type {
   TaskSpec,
   WorkerApi,
   WorkerCacheConfig,
+  WorkerResources,
 } from '../src/protocol';
 import { ProgressTracker } from '../src/cache/load-progress';
 import type { TaskContext } from './tasks/context';
@@ -126,6 +127,11 @@ export class TaskHost extends EngineHost implements WorkerApi {
       await Promise.all(tasks.map((task) => task.release()));
     }
     await super.releaseAll();
+  }
+
+  override async resources(): Promise<WorkerResources> {
+    const held = await super.resources();
+    return { ...held, tasks: Object.values(this.tasks).reduce((sum, map) => sum + map.size, 0) };
   }
 
   async pose(taskId: string, image: ImageSource, priority?: Priority): Promise<TaskResult<PoseResult>> {

@@ -11,7 +11,20 @@ import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { BackendUnavailableError, InferenceError, messageOf, ModelLoadError, ModelNotFoundError } from '../src/errors';
-import type { Backend, Dim, Engine, EngineAssetPaths, LoadRequest, ModelInfo, RunResult, Tensor, TensorDType, TensorMap, TensorSpec } from '../src/protocol';
+import type {
+  Backend,
+  Dim,
+  Engine,
+  EngineAssetPaths,
+  EngineResources,
+  LoadRequest,
+  ModelInfo,
+  RunResult,
+  Tensor,
+  TensorDType,
+  TensorMap,
+  TensorSpec,
+} from '../src/protocol';
 import { verifyTfjsWasm } from './engine-files';
 import { adapterName, probeWebGpu, softwareAdapterReason } from './webgpu-probe';
 import { watchDevice } from './device-loss';
@@ -304,5 +317,21 @@ export class TfjsEngine implements Engine {
   /** Ids of the models this engine holds. */
   modelIds(): string[] {
     return [...this.models.keys()];
+  }
+
+  /** The graph models held and `tf.memory()`: live tensors and their bytes (on WebGPU, its GPU buffers too). */
+  async engineResources(): Promise<EngineResources> {
+    const memory = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
+    const active = this.backend === undefined ? undefined : tf.backend();
+    return {
+      sessions: this.models.size,
+      ...(this.backend === undefined ? {} : { backend: this.backend }),
+      tensors: memory.numTensors,
+      dataBuffers: memory.numDataBuffers,
+      tensorBytes: memory.numBytes,
+      ...(memory.numBytesInGPU === undefined ? {} : { gpuBytes: memory.numBytesInGPU }),
+      ...(memory.numBytesAllocatedInGPU === undefined ? {} : { gpuBytesAllocated: memory.numBytesAllocatedInGPU }),
+      ...(active instanceof WebGPUBackend ? { gpuBuffers: active.bufferManager.getNumUsedBuffers() + active.bufferManager.getNumFreeBuffers() } : {}),
+    };
   }
 }
