@@ -21,7 +21,10 @@ async function serveSpaFallback(page: Page, path: string): Promise<() => Promise
   return () => page.unroute(pattern);
 }
 
-/** Keys of the weights database that mention `url` (metadata `m:<url>`, parts `d:<url>:<n>`). */
+/**
+ * Keys of the weights database that mention `url`: metadata `m:<url>`, parts `d:<url>:<n>`,
+ * and its place in the LRU order, `l:<lastUsed>:<url>`, shown as `l:<url>`.
+ */
 function storedKeys(page: Page, url: string): Promise<string[]> {
   return page.evaluate(async (url) => {
     // Opening a database that does not exist would create it without its store: look first.
@@ -38,7 +41,10 @@ function storedKeys(page: Page, url: string): Promise<string[]> {
         request.onsuccess = () => resolve(request.result);
         request.onerror = () => reject(new Error(String(request.error)));
       });
-      return keys.map(String).filter((key) => key.includes(url));
+      return keys
+        .map(String)
+        .filter((key) => key.includes(url))
+        .map((key) => key.replace(/^l:\d+:/, 'l:'));
     } finally {
       db.close();
     }
@@ -91,7 +97,7 @@ test('an ONNX model answered with a 200 text/html page is refused, nothing is st
   const loaded = await loadVad(harness);
   expect(loaded.error).toBeNull();
   expect(loaded.probability).toBeGreaterThanOrEqual(0);
-  expect(await storedKeys(harness, url)).toEqual([`d:${url}:0`, `m:${url}`]);
+  expect(await storedKeys(harness, url)).toEqual([`d:${url}:0`, `l:${url}`, `m:${url}`]);
 });
 
 test('a TF.js model.json answered with a 200 text/html page is refused, nothing is stored, and the pose task loads afterwards', async ({ harness }) => {
@@ -131,7 +137,7 @@ test('a TF.js model.json answered with a 200 text/html page is refused, nothing 
   // The astronaut's nose is near (222, 121) in the 512×512 photo.
   expect(Math.abs((loaded.nose?.x ?? 0) - 222)).toBeLessThan(20);
   expect(Math.abs((loaded.nose?.y ?? 0) - 121)).toBeLessThan(20);
-  expect(await storedKeys(harness, url)).toEqual([`d:${url}:0`, `m:${url}`]);
+  expect(await storedKeys(harness, url)).toEqual([`d:${url}:0`, `l:${url}`, `m:${url}`]);
 });
 
 test('an HTML page an older version stored as model.json is dropped on read (an integrity failure) and the real file fetched', async ({ harness }) => {
@@ -175,7 +181,7 @@ test('an HTML page an older version stored as model.json is dropped on read (an 
   expect(result.keypoints).toBe(17);
   expect(result.weights).toMatchObject({ integrityFailures: 1, hits: 0 });
   expect(result.weights?.stores).toBeGreaterThanOrEqual(2); // model.json and its shard, stored anew
-  expect(await storedKeys(harness, url)).toEqual([`d:${url}:0`, `m:${url}`]);
+  expect(await storedKeys(harness, url)).toEqual([`d:${url}:0`, `l:${url}`, `m:${url}`]);
 });
 
 test("a task's auxiliary file (the USE-lite vocabulary) answered with text/html is refused with the same kind of message", async ({ harness }) => {

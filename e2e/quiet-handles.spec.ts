@@ -65,7 +65,7 @@ test('JSON.stringify of a loaded model and of every task handle gives a summary,
     const runJson = JSON.stringify(run);
     const runtimeJson = JSON.stringify(runtime);
     const all = JSON.stringify(handles);
-    const keys = Object.fromEntries(Object.entries(handles).map(([name, handle]) => [name, Object.keys(handle)]));
+    const keys = Object.fromEntries(Object.entries(handles).map(([name, handle]) => [name, Object.keys(handle).sort()]));
     const names = { pose: pose.name, ocr: ocr.name, encoder: encoder.name, vad: vad.name, generator: generator.name };
     // Any worker call the stringify started was sent before these, and a worker answers in order.
     await model.run({
@@ -132,7 +132,7 @@ test('JSON.stringify of a loaded model and of every task handle gives a summary,
   expect(runtimeSummary.assets.ortWasmPrefix).toMatch(/\/ort\/$/);
   // Nothing private is enumerable: no worker client, queue, loader or replicas to walk.
   expect(result.keys).toEqual({
-    model: ['id', 'format', 'backend', 'fallbackReason', 'backendReason', 'backendTimings', 'inputs', 'outputs', 'loadMs', 'weightBytes'],
+    model: ['backend', 'backendReason', 'backendTimings', 'fallbackReason', 'format', 'id', 'inputs', 'loadMs', 'outputs', 'weightBytes'],
     pose: [],
     ocr: [],
     encoder: [],

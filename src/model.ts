@@ -237,6 +237,8 @@ function copyInto(inputs: TensorMap, allocate: (dtype: TensorDType, dims: readon
 class ModelHandle implements ManagedModel {
   readonly id: string;
   readonly format: ModelFormat;
+  /** Where the model runs: where it loaded, unless a worker restart found WebGPU gone (then WASM). */
+  declare readonly backend: Backend;
   readonly #loadedOn: Backend;
   readonly fallbackReason: string | undefined;
   readonly backendReason: string;
@@ -276,6 +278,9 @@ class ModelHandle implements ManagedModel {
     this.id = info.modelId;
     this.format = info.format;
     this.#loadedOn = info.backend;
+    // An own enumerable property (a summary spread or logged shows it), read live: a worker
+    // restart that found WebGPU gone moves the model to WASM.
+    Object.defineProperty(this, 'backend', { enumerable: true, get: (): Backend => this.#replicas[0]?.backend ?? this.#loadedOn });
     this.fallbackReason = info.fallbackReason;
     this.backendReason = info.backendReason;
     this.backendTimings = info.backendTimings;
@@ -283,11 +288,6 @@ class ModelHandle implements ManagedModel {
     this.outputs = info.outputs;
     this.loadMs = info.loadMs;
     this.weightBytes = info.weightBytes ?? 0;
-  }
-
-  /** Where the model runs: where it loaded, unless a worker restart found WebGPU gone (then WASM). */
-  get backend(): Backend {
-    return this.#replicas[0]?.backend ?? this.#loadedOn;
   }
 
   get sequenceStates(): readonly ResolvedState[] {
