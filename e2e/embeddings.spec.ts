@@ -224,3 +224,40 @@ test('a long list goes out in bounded engine calls that an abort stops between; 
   expect(result.ranAfterAbort).toBeLessThan(result.chunks / 2);
   expect(result.still).toBe(512);
 });
+
+test('on WebGPU, TF.js keeps its pool of free GPU buffers under a budget; the buffers in use do not grow with new shapes', async ({ harness }) => {
+  test.slow(); // SwiftShader: about 2 s per engine call
+  const result = await harness.evaluate(async () => {
+    const { inspectableWorker, workerResources } = window.harness;
+    const workers: { name: string; worker: Worker }[] = [];
+    const runtime = window.inpage.createRuntime({
+      createWorker: (name) => {
+        const worker = inspectableWorker(name);
+        workers.push({ name, worker });
+        return worker;
+      },
+    });
+    const encoder = await runtime.embeddings({ backend: 'webgpu', cache: false });
+    // Every call another batch size and token count: each a new set of buffer sizes in TF.js's pool.
+    const round = async (salt: string) => {
+      for (const size of [1, 3, 6]) await encoder.embed(Array.from({ length: size }, (_, i) => `${salt} sentence ${i}${' and more words'.repeat(i + size)}.`));
+    };
+    await round('first');
+    const worker = workers.find((w) => w.name.startsWith('text-tfjs'))?.worker;
+    if (worker === undefined) throw new Error(`no text worker among ${workers.map((w) => w.name).join(', ')}`);
+    const after1 = (await workerResources(worker)).engines['tfjs-graph'];
+    await round('second, longer');
+    const after2 = (await workerResources(worker)).engines['tfjs-graph'];
+    await runtime.dispose();
+    return { after1, after2 };
+  });
+  const { after1, after2 } = result;
+  expect(after1?.backend).toBe('webgpu');
+  // The bundled TF.js's pool is one the budget can read and trim (null: it could not).
+  expect(after2?.gpuPoolBudgetBytes).toBe(256 * 2 ** 20);
+  expect(after2?.gpuPoolFreeBytes ?? Infinity).toBeLessThanOrEqual(256 * 2 ** 20);
+  expect(after2?.gpuPoolFreeBytes ?? 0).toBeGreaterThan(0); // pooled buffers are there to be reused
+  // New shapes add pooled (free) buffers, never buffers held by tensors: those are the weights.
+  expect(after2?.gpuBuffersInUse).toBe(after1?.gpuBuffersInUse);
+  expect(after2?.tensors).toBe(after1?.tensors);
+});

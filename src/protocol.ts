@@ -310,6 +310,14 @@ export interface EngineResources {
   readonly gpuBytesAllocated?: number;
   /** TF.js on WebGPU: GPU buffers in use plus free in its pool. */
   readonly gpuBuffers?: number;
+  /** TF.js on WebGPU: GPU buffers held by live tensors. */
+  readonly gpuBuffersInUse?: number;
+  /** TF.js on WebGPU: bytes in free pooled buffers (kept for reuse, trimmed to the budget after each run). */
+  readonly gpuPoolFreeBytes?: number;
+  /** TF.js on WebGPU: the pool's free-byte budget; null when this TF.js build's pool cannot be trimmed. */
+  readonly gpuPoolBudgetBytes?: number | null;
+  /** TF.js on WebGPU: free buffers destroyed by the budget so far. */
+  readonly gpuPoolTrimmed?: number;
 }
 
 /** What a worker holds now: its loaded models and tasks, and each started engine's resources. */

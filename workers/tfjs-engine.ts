@@ -28,6 +28,7 @@ import type {
 import { verifyTfjsWasm } from './engine-files';
 import { adapterName, probeWebGpu, softwareAdapterReason } from './webgpu-probe';
 import { watchDevice } from './device-loss';
+import { GpuPoolBudget } from './tfjs-gpu-pool';
 
 const tfDTypeToDType: Partial<Record<tf.DataType, TensorDType>> = { float32: 'float32', int32: 'int32', bool: 'bool' };
 
@@ -119,6 +120,8 @@ export class TfjsEngine implements Engine {
   private fallbackReason: string | undefined;
   /** Why `'auto'` chose this worker's backend. */
   private autoReason = '';
+  /** On WebGPU: the byte budget on TF.js's buffer pool, trimmed after each run. */
+  private gpuPool: GpuPoolBudget | undefined;
 
   /** @param allowSoftwareWebGpu let `'auto'` take a software WebGPU adapter */
   constructor(private readonly allowSoftwareWebGpu = false) {}
@@ -180,6 +183,7 @@ export class TfjsEngine implements Engine {
       if (active instanceof WebGPUBackend) {
         keepShapeArithmeticOnCpu(active);
         watchDevice(active.device, 'TF.js');
+        this.gpuPool = new GpuPoolBudget(active.bufferManager);
       }
       if (name !== order[0]) this.fallbackReason = reasons.join('; ');
       // TF.js runs one backend per worker, so the first model decides it without timing both.
@@ -276,6 +280,7 @@ export class TfjsEngine implements Engine {
     } finally {
       tf.dispose(Object.values(feeds));
       tf.dispose(produced);
+      this.gpuPool?.trim();
     }
   }
 
@@ -322,7 +327,6 @@ export class TfjsEngine implements Engine {
   /** The graph models held and `tf.memory()`: live tensors and their bytes (on WebGPU, its GPU buffers too). */
   async engineResources(): Promise<EngineResources> {
     const memory = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
-    const active = this.backend === undefined ? undefined : tf.backend();
     return {
       sessions: this.models.size,
       ...(this.backend === undefined ? {} : { backend: this.backend }),
@@ -331,7 +335,18 @@ export class TfjsEngine implements Engine {
       tensorBytes: memory.numBytes,
       ...(memory.numBytesInGPU === undefined ? {} : { gpuBytes: memory.numBytesInGPU }),
       ...(memory.numBytesAllocatedInGPU === undefined ? {} : { gpuBytesAllocated: memory.numBytesAllocatedInGPU }),
-      ...(active instanceof WebGPUBackend ? { gpuBuffers: active.bufferManager.getNumUsedBuffers() + active.bufferManager.getNumFreeBuffers() } : {}),
+      ...(this.gpuPool === undefined ? {} : gpuPoolResources(this.gpuPool)),
     };
   }
+}
+
+function gpuPoolResources(pool: GpuPoolBudget): Partial<EngineResources> {
+  const stats = pool.stats();
+  return {
+    gpuBuffers: stats.usedBuffers + stats.freeBuffers,
+    gpuBuffersInUse: stats.usedBuffers,
+    gpuPoolFreeBytes: stats.bytesAllocated - stats.bytesUsed,
+    gpuPoolBudgetBytes: stats.managed ? stats.budgetBytes : null,
+    gpuPoolTrimmed: stats.trimmedBuffers,
+  };
 }
