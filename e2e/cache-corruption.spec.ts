@@ -5,40 +5,8 @@
  * again: the answer equals an uncached run. (Weights: `cache-weights.spec.ts`; KV-prefix
  * blocks: `kv-prefix.spec.ts`.)
  */
-import type { Page } from '@playwright/test';
+import { damageStoredParts } from './fixtures/idb-damage';
 import { expect, test } from './fixtures/page';
-
-/** Overwrite every part (`d:` key) of the IndexedDB cache `database` with `damage(bytes)`; returns how many. */
-async function damageStore(page: Page, database: string): Promise<number> {
-  return page.evaluate(async (database) => {
-    const request = indexedDB.open(database);
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error ?? new Error('open failed'));
-    });
-    const done = <T>(r: IDBRequest<T>) =>
-      new Promise<T>((resolve, reject) => ((r.onsuccess = () => resolve(r.result)), (r.onerror = () => reject(r.error ?? new Error('request failed')))));
-    const read = db.transaction('entries', 'readonly').objectStore('entries');
-    const [keys, values] = await Promise.all([done(read.getAllKeys()), done(read.getAll())]);
-    const parts: { key: IDBValidKey; blob: Blob }[] = [];
-    for (const [i, key] of keys.entries()) {
-      const value: unknown = values[i];
-      if (typeof key === 'string' && key.startsWith('d:') && value instanceof Blob) {
-        // Same size, other bytes: only a checksum can tell.
-        const bytes = new Uint8Array(await value.arrayBuffer());
-        const flipped = bytes.map((b, j) => (j % 2 === 0 ? b ^ 0x01 : b));
-        parts.push({ key, blob: new Blob([flipped]) });
-      }
-    }
-    const write = db.transaction('entries', 'readwrite');
-    for (const { key, blob } of parts) write.objectStore('entries').put(blob, key);
-    await new Promise<void>(
-      (resolve, reject) => ((write.oncomplete = () => resolve()), (write.onerror = () => reject(write.error ?? new Error('write failed')))),
-    );
-    db.close();
-    return parts.length;
-  }, database);
-}
 
 const texts = ['How old are you?', 'What is your age?', 'The weather is lovely today.'];
 
@@ -51,7 +19,7 @@ test('embedding vectors damaged in IndexedDB are dropped, counted and computed a
     await runtime.dispose();
     return vectors;
   }, texts);
-  expect(await damageStore(harness, 'inpage-embeddings')).toBeGreaterThanOrEqual(texts.length);
+  expect(await damageStoredParts(harness, 'inpage-embeddings', 'flip')).toBeGreaterThanOrEqual(texts.length);
   const after = await harness.evaluate(async (texts) => {
     const runtime = window.inpage.createRuntime();
     const encoder = await runtime.embeddings({ backend: 'wasm' });
@@ -100,7 +68,7 @@ test('semantic-cache entries damaged in IndexedDB are dropped and counted; the d
     }, phase);
   const stored = await run('store');
   expect(stored.results?.stores).toBeGreaterThanOrEqual(1);
-  expect(await damageStore(harness, 'inpage-results')).toBeGreaterThanOrEqual(1);
+  expect(await damageStoredParts(harness, 'inpage-results', 'flip')).toBeGreaterThanOrEqual(1);
   const read = await run('read');
   expect(read.hit).toBeNull();
   expect(read.text).toBe(read.plain);

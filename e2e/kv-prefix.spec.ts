@@ -11,6 +11,7 @@
 import type { Page } from '@playwright/test';
 import { encode } from 'gpt-3-encoder';
 import type { GenerationStats } from '../src/index';
+import { damageStoredParts } from './fixtures/idb-damage';
 import { expect, test } from './fixtures/page';
 
 const blockTokens = 16;
@@ -100,32 +101,7 @@ test('KV blocks damaged in IndexedDB are dropped and counted, never reused: outp
   await harness.reload();
   await expect(harness.locator('#status')).toHaveText('ready');
   // Overwrite every stored block with the same number of other bytes, as a faulty disk would.
-  const damaged = await harness.evaluate(async () => {
-    const request = indexedDB.open('inpage-kv-prefix');
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error ?? new Error('open failed'));
-    });
-    const done = <T>(r: IDBRequest<T>) =>
-      new Promise<T>((resolve, reject) => ((r.onsuccess = () => resolve(r.result)), (r.onerror = () => reject(r.error ?? new Error('request failed')))));
-    const read = db.transaction('entries', 'readonly').objectStore('entries');
-    const [keys, values] = await Promise.all([done(read.getAllKeys()), done(read.getAll())]);
-    const parts: { key: IDBValidKey; blob: Blob }[] = [];
-    for (const [i, key] of keys.entries()) {
-      const value: unknown = values[i];
-      if (typeof key === 'string' && key.startsWith('d:') && value instanceof Blob) {
-        const floats = new Float32Array(await value.arrayBuffer()).map((x) => -x - 1);
-        parts.push({ key, blob: new Blob([floats]) });
-      }
-    }
-    const write = db.transaction('entries', 'readwrite');
-    for (const { key, blob } of parts) write.objectStore('entries').put(blob, key);
-    await new Promise<void>(
-      (resolve, reject) => ((write.oncomplete = () => resolve()), (write.onerror = () => reject(write.error ?? new Error('write failed')))),
-    );
-    db.close();
-    return parts.length;
-  });
+  const damaged = await damageStoredParts(harness, 'inpage-kv-prefix', 'negate-floats');
   expect(damaged).toBeGreaterThanOrEqual(5);
   const after = await generatePair(harness, { backend: 'wasm', prompt: prompts.second, maxNewTokens });
   expect(after.cached.tokenIds).toEqual(after.plain.tokenIds);

@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { createStore, entries, set, setMany } from 'idb-keyval';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { BlobStore, type StoredEntry } from './blob-store';
+import { BlobStore, inlinePartBytes, partBytes, type StoredEntry } from './blob-store';
 import type { CacheEvent } from './events';
 import { lruKey } from './lru-index';
 
@@ -35,14 +35,39 @@ afterEach(() => {
 });
 
 describe('BlobStore', () => {
-  it('stores parts as Blobs and reads them back with their metadata', async () => {
+  it('stores small parts inline and large ones as Blobs, and reads both back with their metadata', async () => {
     const { s, events } = store(1000);
     expect(await s.put('a', 'model-a', [bytes(10, 7), bytes(5, 9)], { tag: 'x' })).toBe(true);
     const got = await s.get('a');
     expect(got?.entry).toMatchObject({ id: 'a', model: 'model-a', bytes: 15, partBytes: [10, 5], extra: { tag: 'x' } });
-    expect(new Uint8Array(await (got?.parts[1] ?? new Blob()).arrayBuffer())).toEqual(bytes(5, 9));
+    expect(new Uint8Array(await partBytes(got?.parts[1] ?? new ArrayBuffer(0)))).toEqual(bytes(5, 9));
     expect(await s.get('missing')).toBeUndefined();
     expect(events.map((e) => e.kind)).toEqual(['store']);
+    // Small parts inline (a file per Blob is slow in Chromium), large ones as Blobs; a Blob given stays one.
+    const big = new Uint8Array(inlinePartBytes).fill(3);
+    const { s: roomy } = store(1 << 20);
+    const source = new Float32Array([1, 2, 3, 4]);
+    await roomy.put('mixed', 'm', [source.subarray(1, 3), big, new Blob([bytes(2, 1)])], { tag: 'mixed' });
+    source.fill(0); // the caller may reuse its buffer: a copy was stored
+    const raw = new Map(await entries<string, unknown>(createStore(`test-${n}`, 'entries')));
+    expect(raw.get('d:mixed:0')).toBeInstanceOf(ArrayBuffer);
+    expect(raw.get('d:mixed:1')).toBeInstanceOf(Blob);
+    expect(raw.get('d:mixed:2')).toBeInstanceOf(Blob);
+    const mixed = await roomy.get('mixed');
+    expect(mixed?.entry.partBytes).toEqual([8, inlinePartBytes, 2]);
+    expect([...new Float32Array(await partBytes(mixed?.parts[0] ?? new ArrayBuffer(0)))]).toEqual([2, 3]);
+    expect(new Uint8Array(await partBytes(mixed?.parts[1] ?? new ArrayBuffer(0)))).toEqual(big);
+  });
+
+  it('hands over the ids under a prefix in chunks, keys only', async () => {
+    const { s } = store(1 << 20);
+    await s.putMany(['ns|c', 'ns|a', 'other|x', 'ns|b', 'ns|d', 'nsx|y'].map((id) => ({ id, model: 'm', part: bytes(1), extra: { tag: id } })));
+    const chunks: (readonly string[])[] = [];
+    await s.scanIds('ns|', (ids) => chunks.push(ids), 3);
+    expect(chunks).toEqual([['ns|a', 'ns|b', 'ns|c'], ['ns|d']]);
+    const none: (readonly string[])[] = [];
+    await s.scanIds('nobody|', (ids) => none.push(ids));
+    expect(none).toEqual([[]]);
   });
 
   it('evicts least-recently-used entries to fit the budget', async () => {
@@ -86,7 +111,7 @@ describe('BlobStore', () => {
     await set('d:cut:0', new Blob([bytes(1)]), createStore(`test-${n}`, 'entries'));
     const got = await s.getMany(['ok', 'cut', 'multi', 'absent']);
     expect(got.map((g) => g?.entry.id)).toEqual(['ok', undefined, undefined, undefined]);
-    expect(new Uint8Array(await (got[0]?.part ?? new Blob()).arrayBuffer())).toEqual(bytes(4, 2));
+    expect(new Uint8Array(await partBytes(got[0]?.part ?? new ArrayBuffer(0)))).toEqual(bytes(4, 2));
     expect(events.filter((e) => e.kind === 'integrity-failure').map((e) => [e.key, e.message])).toEqual([
       ['cut', 'part 0 of "cut" is 1 bytes, expected 4'],
       ['multi', 'part 1 of "multi" is missing'],

@@ -1,5 +1,5 @@
 import 'fake-indexeddb/auto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { defaultCacheConfig } from './config';
 import { BlobStore } from './blob-store';
 import { EmbeddingCache, type StoredEmbedding } from './embedding-cache';
@@ -56,5 +56,58 @@ describe('EmbeddingCache', () => {
     expect(found.map((f) => (f === undefined ? undefined : [...f.vector]))).toEqual([undefined, [6, 7]]);
     expect(events.filter((e) => e.kind === 'integrity-failure').map((e) => e.key)).toEqual([id]);
     expect(await store.getMany([id])).toEqual([undefined]); // dropped: recomputed on the next miss
+  });
+});
+
+describe('EmbeddingCache: texts never stored skip IndexedDB', () => {
+  it('reads IndexedDB only for texts it may hold, once the start-up scan is done; evictions and integrity drops are forgotten', async () => {
+    const namespace = `ns-${(n += 1)}`;
+    const first = new EmbeddingCache(namespace, 'm', defaultCacheConfig.embeddings, () => undefined);
+    first.save(['kept', 'other'], [vec(1), vec(2)]);
+    await first.settled();
+
+    const events: CacheEvent[] = [];
+    const second = new EmbeddingCache(namespace, 'm', { ...defaultCacheConfig.embeddings, memoryEntries: 1 }, (e) => events.push(e));
+    await second.indexed();
+    const reads = vi.spyOn(BlobStore.prototype, 'getMany');
+    try {
+      // Never stored: answered "miss" without a read.
+      expect(await second.lookup(['new text', 'another new text'])).toEqual([undefined, undefined]);
+      expect(reads).not.toHaveBeenCalled();
+      // Stored before this cache started (the scan found it): read, and a hit.
+      const [kept] = await second.lookup(['kept', 'new text']);
+      expect(kept?.tokens).toBe(1);
+      expect(reads).toHaveBeenCalledTimes(1);
+      expect(reads.mock.calls[0]?.[0]).toEqual([`${namespace}|${await sha256Hex('kept')}`]);
+      // Saved by this cache and pushed out of its one-entry memory tier: found in IndexedDB.
+      second.save(['fresh'], [vec(3)]);
+      second.save(['kept'], [vec(1)]);
+      await second.settled();
+      expect((await second.lookup(['fresh']))[0]?.tokens).toBe(3);
+      expect(reads).toHaveBeenCalledTimes(2);
+    } finally {
+      reads.mockRestore();
+    }
+    expect(events.filter((e) => e.kind === 'miss')).toHaveLength(3);
+  });
+
+  it('forgets entries the store evicts, so their texts go to the model without a read', async () => {
+    const namespace = `ns-${(n += 1)}`;
+    // A budget of two 8-byte vectors: the third write evicts the oldest.
+    const cache = new EmbeddingCache(namespace, 'm', { ...defaultCacheConfig.embeddings, memoryEntries: 1, budgetBytes: 16 }, () => undefined);
+    await cache.indexed();
+    for (const [i, text] of ['one', 'two', 'three'].entries()) {
+      cache.save([text], [vec(i)]);
+      await cache.settled();
+    }
+    const reads = vi.spyOn(BlobStore.prototype, 'getMany');
+    try {
+      expect(await cache.lookup(['one'])).toEqual([undefined]);
+      expect(reads).not.toHaveBeenCalled();
+      expect((await cache.lookup(['two']))[0]?.tokens).toBe(1);
+      expect(reads).toHaveBeenCalledTimes(1);
+    } finally {
+      reads.mockRestore();
+    }
   });
 });

@@ -5,11 +5,16 @@
  *
  * Keys: `<namespace>|<SHA-256 of the text>` in IndexedDB, where the namespace names the
  * model file (and so its variant); the in-memory map keys on the exact text.
+ *
+ * A text that was never stored does not wait for IndexedDB: which hashes the store holds
+ * is known in memory once a start-up scan of its keys is done (./stored-ids.ts), so only
+ * texts that may be there are read.
  */
-import { BlobStore } from './blob-store';
+import { BlobStore, partBytes } from './blob-store';
 import { sha256Hex } from './hash';
 import type { EmbeddingCacheConfig } from './config';
-import type { CacheEventSink } from './events';
+import type { CacheEvent, CacheEventSink } from './events';
+import { StoredIds } from './stored-ids';
 
 const flushDelayMs = 50;
 
@@ -31,6 +36,8 @@ export interface StoredEmbedding {
 export class EmbeddingCache {
   private readonly memory = new Map<string, CachedEmbedding>();
   private readonly store: BlobStore<StoredEmbedding> | undefined;
+  /** Which of this namespace's hashes IndexedDB holds (undefined without a store). */
+  private readonly stored: StoredIds | undefined;
   private pending: { text: string; value: CachedEmbedding }[] = [];
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -46,10 +53,38 @@ export class EmbeddingCache {
     private readonly events: CacheEventSink,
     store?: BlobStore<StoredEmbedding>,
   ) {
-    this.store =
-      config.persist && typeof indexedDB !== 'undefined'
-        ? (store ?? new BlobStore({ cache: 'embeddings', budgetBytes: config.budgetBytes, events }))
-        : undefined;
+    const persist = config.persist && typeof indexedDB !== 'undefined';
+    // The store's evictions, deletes and integrity drops update `stored`: events pass through here first.
+    const storeEvents: CacheEventSink = (event) => {
+      this.forget(event);
+      events(event);
+    };
+    this.store = persist ? (store ?? new BlobStore({ cache: 'embeddings', budgetBytes: config.budgetBytes, events: storeEvents })) : undefined;
+    const prefix = `${namespace}|`;
+    const scanned = this.store;
+    this.stored =
+      scanned === undefined ? undefined : new StoredIds((onChunk) => scanned.scanIds(prefix, (ids) => onChunk(ids.map((id) => id.slice(prefix.length)))));
+  }
+
+  /** The hash part of an id of this namespace, else undefined. */
+  private hashOf(id: string): string | undefined {
+    const prefix = `${this.namespace}|`;
+    return id.startsWith(prefix) ? id.slice(prefix.length) : undefined;
+  }
+
+  /** A store event that removed entries: they are no longer "maybe stored". */
+  private forget(event: CacheEvent): void {
+    if (this.stored === undefined || event.key === undefined) return;
+    if (event.kind === 'delete' && event.key === '*') this.stored.clear();
+    else if (event.kind === 'evict' || event.kind === 'delete' || event.kind === 'integrity-failure') {
+      const hash = this.hashOf(event.key);
+      if (hash !== undefined) this.stored.remove(hash);
+    }
+  }
+
+  /** Settles once the start-up scan of stored keys is over (tests, benches). */
+  async indexed(): Promise<void> {
+    await this.stored?.scanned;
   }
 
   private memoryKey(text: string): string {
@@ -81,13 +116,15 @@ export class EmbeddingCache {
     const missing = texts.flatMap((text, i) => (found[i] === undefined ? [i] : []));
     if (missing.length > 0 && this.store !== undefined) {
       try {
-        const ids = await Promise.all(missing.map(async (i) => `${this.namespace}|${await sha256Hex(texts[i] ?? '')}`));
-        const stored = await this.store.getMany(ids);
+        const hashes = await Promise.all(missing.map(async (i) => ({ index: i, hash: await sha256Hex(texts[i] ?? '') })));
+        // Texts surely never stored go straight to the model, without waiting for IndexedDB.
+        const candidates = hashes.filter(({ hash }) => this.stored?.mightHold(hash) !== false);
+        const stored = candidates.length === 0 ? [] : await this.store.getMany(candidates.map(({ hash }) => `${this.namespace}|${hash}`));
         await Promise.all(
           stored.map(async (item, k) => {
-            const index = missing[k];
+            const index = candidates[k]?.index;
             if (item === undefined || index === undefined) return;
-            const bytes = await item.part.arrayBuffer();
+            const bytes = await partBytes(item.part);
             const sum = await sha256Hex(bytes);
             if (item.entry.extra.sha256 !== sum) {
               // Damaged (or written before checksums): dropped, counted, computed again.
@@ -130,14 +167,17 @@ export class EmbeddingCache {
     this.pending = [];
     if (this.store === undefined || batch.length === 0) return;
     try {
+      const hashes = await Promise.all(batch.map(({ text }) => sha256Hex(text)));
       const items = await Promise.all(
-        batch.map(async ({ text, value }) => ({
-          id: `${this.namespace}|${await sha256Hex(text)}`,
+        batch.map(async ({ value }, i) => ({
+          id: `${this.namespace}|${hashes[i] ?? ''}`,
           model: this.model,
           part: value.vector,
           extra: { dims: value.vector.length, tokens: value.tokens, sha256: await sha256Hex(value.vector) },
         })),
       );
+      // Known as stored before the write lands: a lookup in between reads IndexedDB, and misses at worst.
+      for (const hash of hashes) this.stored?.add(hash);
       await this.store.putMany(items);
     } catch (error) {
       this.events({ cache: 'embeddings', kind: 'warning', message: `could not store embeddings: ${String(error)}` });

@@ -20,7 +20,7 @@
  * and awaits nothing but IndexedDB requests, so the transaction stays open throughout.
  */
 import { promisifyRequest as request } from 'idb-keyval';
-import type { StoredEntry } from './blob-store';
+import type { StoredEntry, StoredPart } from './blob-store';
 
 /** The `t:` record: what the store holds, kept exact by every write. */
 export interface Totals {
@@ -89,7 +89,7 @@ function remove(store: IDBObjectStore, t: Totals, meta: Entry, parts = meta.part
  * Write entries with their parts and LRU keys, replacing any with the same id (its parts,
  * LRU key and bytes go); of several items with one id the last wins. Resolves on commit.
  */
-export async function writeEntries(store: IDBObjectStore, items: readonly { entry: Entry; blobs: readonly Blob[] }[]): Promise<void> {
+export async function writeEntries(store: IDBObjectStore, items: readonly { entry: Entry; blobs: readonly StoredPart[] }[]): Promise<void> {
   const byId = new Map(items.map((item) => [item.entry.id, item]));
   const t = await totals(store);
   const previous = await Promise.all([...byId.keys()].map((id) => request(store.get(metaKey(id)) as IDBRequest<Entry | undefined>)));

@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { BlobStore } from './blob-store';
+import { BlobStore, partBytes } from './blob-store';
 import type { CacheEvent } from './events';
 import { SemanticCache, type CachedCompletion } from './semantic-cache';
 
@@ -62,7 +62,8 @@ describe('SemanticCache', () => {
     const [meta] = (await store.list()).filter((m) => m.model === namespace);
     const found = meta === undefined ? undefined : await store.get(meta.id);
     if (meta === undefined || found === undefined) throw new Error('nothing was stored');
-    const forged = (await found.parts[0]?.text())?.replace('the true answer', 'a forged answer!') ?? '';
+    const stored = found.parts[0];
+    const forged = stored === undefined ? '' : new TextDecoder().decode(await partBytes(stored)).replace('the true answer', 'a forged answer!');
     await store.put(meta.id, namespace, [new Blob([forged])], found.entry.extra);
 
     const events: CacheEvent[] = [];

@@ -6,7 +6,7 @@
  * store), so they survive reloads.
  */
 import { InvalidOptionsError } from '../errors';
-import { BlobStore } from './blob-store';
+import { BlobStore, partBytes } from './blob-store';
 import { sha256Hex } from './hash';
 import type { CacheEventSink } from './events';
 
@@ -133,7 +133,7 @@ export class SemanticCache {
           const found = await this.store.get(meta.id);
           const part = found?.parts[0];
           if (found === undefined || part === undefined) continue;
-          const text = await part.text();
+          const text = new TextDecoder().decode(await partBytes(part));
           const expected = found.entry.extra.sha256;
           if (expected !== (await sha256Hex(text))) {
             // Damaged or unchecked: dropped (counted as an integrity failure), never answered from.

@@ -4,7 +4,7 @@ import type { CacheEvent } from '../../src/cache/events';
 import type { TensorMap } from '../../src/protocol';
 import { tensor } from '../../src/tensor';
 import { assembleCache, blockFloats, sliceBlocks, type KvBlockShape } from './kv-prefix-blocks';
-import { BlobStore } from '../../src/cache/blob-store';
+import { BlobStore, partBytes } from '../../src/cache/blob-store';
 import { KvPrefixCache, prefixNamespace, type KvBlockExtra } from './kv-prefix-cache';
 import { blockKeys, namespaceRoot } from './kv-prefix-hash';
 import { BlockLru } from './kv-prefix-lru';
@@ -173,7 +173,7 @@ describe('KvPrefixCache', () => {
     const id = first.keys[1] ?? '';
     const [stored] = await store.getMany([id]);
     if (stored === undefined) throw new Error('block 1 was not stored');
-    const negated = new Float32Array(await stored.part.arrayBuffer()).map((x) => -x);
+    const negated = new Float32Array(await partBytes(stored.part)).map((x) => -x);
     await store.putMany([{ id, model: stored.entry.model, part: negated, extra: stored.entry.extra }]);
 
     const after = await cacheWith({ databaseName }); // a new worker: empty memory

@@ -13,7 +13,7 @@
  *
  * Storage failures never fail a generation: they turn into misses and `warning` events.
  */
-import { BlobStore } from '../../src/cache/blob-store';
+import { BlobStore, partBytes, type StoredPart } from '../../src/cache/blob-store';
 import { sha256Hex } from '../../src/cache/hash';
 import type { CacheEventSink } from '../../src/cache/events';
 import { messageOf } from '../../src/errors';
@@ -191,14 +191,14 @@ export class KvPrefixCache {
     try {
       const found = await this.store.getMany(keys);
       // The chain's stored run: entries up to the first missing or mismatching one.
-      const run: Blob[] = [];
+      const run: StoredPart[] = [];
       for (const [i, item] of found.entries()) {
         const expected = prompt.slice((first + i) * B, (first + i + 1) * B);
         const extra = item?.entry.extra;
         if (item === undefined || extra?.floats !== this.floats || extra.tokens.length !== B || extra.tokens.some((t, n) => t !== expected[n])) break;
         run.push(item.part);
       }
-      const buffers = await Promise.all(run.map((part) => part.arrayBuffer())); // at once: each read is a round trip to the browser
+      const buffers = await Promise.all(run.map(partBytes)); // at once: each Blob read is a round trip to the browser
       const sums = await Promise.all(buffers.map((buffer) => sha256Hex(buffer))); // in parallel, off this thread
       const blocks: Float32Array[] = [];
       for (const [i, buffer] of buffers.entries()) {
