@@ -85,6 +85,10 @@ test('malformed arguments and options are typed errors naming the field, refused
     await refuse('createRuntime: models.vad batching.maxBatch (a typo)', () =>
       createRuntime({ models: { vad: { format: 'onnx', source, batching: { maxBatch: 4 } as never } } }),
     );
+    await refuse('createRuntime: metrics.slotMs 0', () => createRuntime({ metrics: { slotMs: 0 } }));
+    await refuse('createRuntime: metrics.userTiming "yes"', () => createRuntime({ metrics: { userTiming: 'yes' as never } }));
+    await refuse('metrics.subscribe: intervalMs 0', () => runtime.metrics.subscribe(() => undefined, 0));
+    await refuse('metrics.subscribe: listener a string', () => runtime.metrics.subscribe('console.log' as never));
 
     // ── runtime.load ──
     await refuse('load: null', () => runtime.load(null as never));
@@ -337,6 +341,10 @@ test('malformed arguments and options are typed errors naming the field, refused
     'createRuntime: models.vad null': ['INVALID_OPTIONS', 'models.vad.descriptor'],
     'createRuntime: models.vad source 42': ['INVALID_OPTIONS', 'models.vad.source'],
     'createRuntime: models.vad batching.maxBatch (a typo)': ['INVALID_OPTIONS', 'models.vad.maxBatch'],
+    'createRuntime: metrics.slotMs 0': ['INVALID_OPTIONS', 'metrics.slotMs'],
+    'createRuntime: metrics.userTiming "yes"': ['INVALID_OPTIONS', 'metrics.userTiming'],
+    'metrics.subscribe: intervalMs 0': ['INVALID_OPTIONS', 'intervalMs'],
+    'metrics.subscribe: listener a string': ['INVALID_OPTIONS', 'listener'],
 
     'load: null': ['INVALID_OPTIONS', 'descriptor'],
     'load: no format': ['INVALID_OPTIONS', 'format'],
@@ -511,10 +519,10 @@ test('malformed arguments and options are typed errors naming the field, refused
       expect(error.got, `${name}: says what was given`).toBeDefined();
     }
   }
-  // Refused on the main thread, before any message to a worker; only these got that far: what
-  // needs the graph, and an encoded image's header, which the worker reads.
+  // Refused on the main thread, before any message to a worker (an encoded image's header is
+  // read here too); only this got that far: what needs the graph.
   const reachedWorker = Object.entries(outcomes).flatMap(([name, { messages }]) => (messages > 0 ? [name] : []));
-  expect(reachedWorker).toEqual(['load: batchAxes names no tensor (checked against the graph)', 'pose.detect: PNG header claims 20000×20000']);
+  expect(reachedWorker).toEqual(['load: batchAxes names no tensor (checked against the graph)']);
   // Every refusal by the VAD task (detect, stream pushes) counted against its model; sessions and streams refused at creation are not calls.
   expect(result.vadErrors).toEqual({ INVALID_INPUT: 12, INVALID_OPTIONS: 6, ABORTED: 1 });
   expect(outcomes['pose.detect: PNG header claims 20000×20000']?.error?.message).toContain('by its PNG header (not decoded)');

@@ -4,6 +4,7 @@
  * decode before a pixel limit applied afterwards could refuse it. PNG, JPEG, GIF, BMP and
  * WebP (lossy, lossless, extended); anything else is `undefined` (decode, then check).
  */
+import { InvalidInputError } from './errors';
 
 /** What a header says. */
 export interface ImageHeader {
@@ -54,6 +55,21 @@ function webp(b: Uint8Array): ImageHeader | undefined {
   }
   if (ascii(b, 12, 'VP8X') && b.length >= 30) return { format: 'webp', width: u24le(b, 24) + 1, height: u24le(b, 27) + 1 };
   return undefined;
+}
+
+/** `INVALID_INPUT` for an image of `size` (`W×H`) over `maxPixels`; `how` says how the size was read. */
+export function imageTooLarge(size: string, maxPixels: number, model: string, how: string): InvalidInputError {
+  return new InvalidInputError(
+    `The image is ${size} pixels${how}, over the limit of ${maxPixels} pixels (option maxImagePixels). Downscale it first or raise the limit.`,
+    { model, input: 'image', expected: `at most ${maxPixels} pixels`, got: size },
+  );
+}
+
+/** Refuse an encoded image whose header announces more than `maxPixels`, before decoding a byte of it. */
+export async function checkImageHeader(blob: Blob, maxPixels: number, model: string): Promise<void> {
+  const header = await blobImageHeader(blob);
+  if (header !== undefined && header.width * header.height > maxPixels)
+    throw imageTooLarge(`${header.width}×${header.height}`, maxPixels, model, ` by its ${header.format.toUpperCase()} header (not decoded)`);
 }
 
 /** The size an image file's header announces, or `undefined` when the format is not one of these (or the bytes are cut short). */

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MetricsRegistry } from './registry';
+import type { InvalidOptionsError } from '../errors';
+import { MetricsRegistry, type MetricsOptions } from './registry';
 
 const timings = (e2e: number) => ({ queueMs: e2e * 0.1, preprocessMs: e2e * 0.2, inferenceMs: e2e * 0.6, postprocessMs: e2e * 0.1, endToEndMs: e2e });
 
@@ -66,6 +67,31 @@ describe('MetricsRegistry', () => {
     expect(g?.timeToFirstTokenMs.total.p50).toBe(120);
     expect(g?.interTokenMs.total.count).toBe(3);
     expect(g?.promptTokens.total.max).toBe(128);
+  });
+
+  it('refuses malformed options and subscriptions with INVALID_OPTIONS naming the field, what it expected and what it got', () => {
+    const refused = (make: () => unknown) => {
+      try {
+        make();
+      } catch (error) {
+        const { code, input, expected, got } = error as InvalidOptionsError;
+        return { code, input, expected, got };
+      }
+      return 'accepted';
+    };
+    const bad = (options: unknown) => refused(() => new MetricsRegistry(options as MetricsOptions));
+    expect(bad(null)).toMatchObject({ code: 'INVALID_OPTIONS', input: 'metrics', got: 'null' });
+    expect(bad({ slotMs: 0 })).toMatchObject({ input: 'metrics.slotMs', expected: 'a number of milliseconds ≥ 100', got: '0' });
+    expect(bad({ slotMs: Number.NaN })).toMatchObject({ input: 'metrics.slotMs', got: 'NaN' });
+    expect(bad({ slots: 2.5 })).toMatchObject({ input: 'metrics.slots', got: '2.5' });
+    expect(bad({ slots: 0 })).toMatchObject({ input: 'metrics.slots', got: '0' });
+    expect(bad({ userTiming: 'yes' })).toMatchObject({ input: 'metrics.userTiming', expected: 'a boolean', got: '"yes"' });
+    expect(bad({ window: 60_000 })).toMatchObject({ input: 'metrics.window' });
+    expect(bad({ slotMs: 100, slots: 1000, userTiming: false })).toBe('accepted');
+    const metrics = new MetricsRegistry();
+    expect(refused(() => metrics.subscribe('log' as never))).toMatchObject({ code: 'INVALID_OPTIONS', input: 'listener', got: 'string' });
+    expect(refused(() => metrics.subscribe(() => undefined, 0))).toMatchObject({ input: 'intervalMs', got: '0' });
+    expect(refused(() => metrics.subscribe(() => undefined, Number.POSITIVE_INFINITY))).toMatchObject({ input: 'intervalMs', got: 'Infinity' });
   });
 
   it('delivers snapshots to subscribers at the refresh interval until unsubscribed', () => {

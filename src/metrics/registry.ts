@@ -12,6 +12,8 @@ import { LatencySeries, WindowedSketch } from './window';
 import type { QuantileSketch } from './sketch';
 import type { GenerationMetrics, MetricsSnapshot, SeriesMetrics, Stage, Summary, WindowedSummary } from './types';
 import { emitUserTiming } from './user-timing';
+import { InvalidOptionsError } from '../errors';
+import { describeValue } from '../tensor';
 
 /** One finished request's timings, ms. */
 export interface RequestTimings {
@@ -102,6 +104,7 @@ export class MetricsRegistry {
   userTiming: boolean;
 
   constructor(options: MetricsOptions = {}) {
+    checkMetricsOptions(options);
     this.slotMs = options.slotMs ?? 5000;
     this.slots = options.slots ?? 12;
     this.userTiming = options.userTiming ?? false;
@@ -261,6 +264,9 @@ export class MetricsRegistry {
    * function is called.
    */
   subscribe(listener: (snapshot: MetricsSnapshot) => void, intervalMs = 1000): () => void {
+    if (typeof listener !== 'function') throw metricsOptionError('listener', 'a function', describeValue(listener));
+    if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs < minIntervalMs)
+      throw metricsOptionError('intervalMs', `a number of milliseconds ≥ ${minIntervalMs}`, shown(intervalMs));
     const timer = setInterval(() => listener(this.snapshot()), intervalMs);
     return () => clearInterval(timer);
   }
@@ -269,4 +275,30 @@ export class MetricsRegistry {
   prometheus(): string {
     return prometheusText(this.snapshot());
   }
+}
+
+/** The shortest `subscribe` interval: a snapshot per frame at most. */
+const minIntervalMs = 16;
+
+/** A value as an error names it: numbers and booleans as written, anything else by its type. */
+function shown(value: unknown): string {
+  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : typeof value === 'string' ? JSON.stringify(value) : describeValue(value);
+}
+
+function metricsOptionError(field: string, expected: string, got: string): InvalidOptionsError {
+  return new InvalidOptionsError(`Expected \`${field}\` to be ${expected}, got ${got}.`, { input: field, expected, got });
+}
+
+/** `createRuntime({ metrics })`: an object of known keys, a slot of ≥ 100 ms, 1–1000 whole slots, a boolean. */
+function checkMetricsOptions(options: unknown): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw metricsOptionError('metrics', 'an object', describeValue(options));
+  const known = new Set(['slotMs', 'slots', 'userTiming']);
+  for (const key of Object.keys(options))
+    if (!known.has(key)) throw metricsOptionError(`metrics.${key}`, 'absent (known: slotMs, slots, userTiming)', 'a value');
+  const { slotMs, slots, userTiming } = options as Record<string, unknown>; // keys checked just above, values one by one below
+  if (slotMs !== undefined && (typeof slotMs !== 'number' || !Number.isFinite(slotMs) || slotMs < 100))
+    throw metricsOptionError('metrics.slotMs', 'a number of milliseconds ≥ 100', shown(slotMs));
+  if (slots !== undefined && (typeof slots !== 'number' || !Number.isInteger(slots) || slots < 1 || slots > 1000))
+    throw metricsOptionError('metrics.slots', 'a whole number from 1 to 1000', shown(slots));
+  if (userTiming !== undefined && typeof userTiming !== 'boolean') throw metricsOptionError('metrics.userTiming', 'a boolean', shown(userTiming));
 }

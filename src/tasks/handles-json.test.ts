@@ -153,8 +153,8 @@ describe('JSON-safe handles', () => {
   it('pose and OCR handles give their summary, not their replicas, queue or runtime', () => {
     const loader = tripwire();
     const cases = [
-      (task: LoadedTask) => new PoseTask([task], queue('pose-1'), loader.target as TaskLoader), // a recording stand-in for the runtime
-      (task: LoadedTask) => new OcrTask([task], queue('ocr-2'), loader.target as TaskLoader),
+      (task: LoadedTask) => new PoseTask([task], queue('pose-1'), loader.target as TaskLoader, 4096 * 4096), // a recording stand-in for the runtime
+      (task: LoadedTask) => new OcrTask([task], queue('ocr-2'), loader.target as TaskLoader, 4096 * 4096),
     ] as const;
     const kinds: TaskKind[] = ['pose', 'ocr'];
     cases.forEach((create, i) => {

@@ -4,6 +4,7 @@
  * ImageBitmap here, which is the only place they can be read.
  */
 import { InvalidInputError, messageOf } from '../errors';
+import { checkImageHeader, imageTooLarge } from '../image-header';
 import type { ImageSource } from '../protocol';
 import { describeValue } from '../tensor';
 
@@ -61,11 +62,19 @@ function isCanvasElement(input: unknown): input is HTMLCanvasElement {
   return typeof HTMLCanvasElement !== 'undefined' && input instanceof HTMLCanvasElement;
 }
 
+/** Refuse pixels over the task's `maxImagePixels` here, before any worker message. */
+function checkPixels(width: number, height: number, maxPixels: number, task: string): void {
+  if (width * height > maxPixels) throw imageTooLarge(`${width}×${height}`, maxPixels, task, '');
+}
+
 /**
  * Prepare `input` for the worker. An `ImageBitmap` is closed once the call settled (as if
  * transferred); `ImageData` pixels are copied; Blobs and URLs cross without copying.
+ * Sizes over `maxPixels` are refused here when they are known without decoding: pixels,
+ * bitmaps, canvases, and a Blob's PNG/JPEG/GIF/BMP/WebP header (a URL's file is fetched,
+ * and its header checked, in the worker).
  */
-export async function prepareImage(input: ImageInput, task: string, resolveUrl: (url: string | URL) => string): Promise<PreparedImage> {
+export async function prepareImage(input: ImageInput, task: string, resolveUrl: (url: string | URL) => string, maxPixels: number): Promise<PreparedImage> {
   if (typeof input === 'string' || input instanceof URL) {
     if (typeof input === 'string' && input.trim() === '')
       throw new InvalidInputError('The image URL is empty.', { model: task, input: 'image', expected: 'a URL', got: '""' });
@@ -86,6 +95,7 @@ export async function prepareImage(input: ImageInput, task: string, resolveUrl: 
   if (input instanceof Blob) {
     if (input.size === 0)
       throw new InvalidInputError('The image file is empty (0 bytes).', { model: task, input: 'image', expected: 'an encoded image', got: '0 bytes' });
+    await checkImageHeader(input, maxPixels, task);
     return prepared({ kind: 'blob', blob: input });
   }
   if (input instanceof ImageBitmap) {
@@ -97,6 +107,7 @@ export async function prepareImage(input: ImageInput, task: string, resolveUrl: 
         expected: 'an open ImageBitmap',
         got: 'a closed ImageBitmap',
       });
+    checkPixels(input.width, input.height, maxPixels, task);
     return preparedBitmap(input);
   }
   if (input instanceof ImageData) {
@@ -107,6 +118,7 @@ export async function prepareImage(input: ImageInput, task: string, resolveUrl: 
         expected: 'ImageData with its pixels',
         got: 'a detached ImageData',
       });
+    checkPixels(input.width, input.height, maxPixels, task);
     return preparedPixels(input.width, input.height, new Uint8ClampedArray(input.data));
   }
   if (isImageElement(input) || isCanvasElement(input) || input instanceof OffscreenCanvas) {

@@ -65,11 +65,13 @@ export interface DetailedOcrResult {
 export class OcrTask extends ReplicatedTask<PreparedImage, TaskResult<OcrResult>> {
   // Not enumerable (ES private): `JSON.stringify(task)` must not walk the runtime.
   readonly #loader: TaskLoader;
+  readonly #maxImagePixels: number;
 
   /** @internal use `runtime.ocr()` */
-  constructor(replicas: readonly LoadedTask[], queue: TaskQueue<PreparedImage, TaskResult<OcrResult>>, loader: TaskLoader) {
+  constructor(replicas: readonly LoadedTask[], queue: TaskQueue<PreparedImage, TaskResult<OcrResult>>, loader: TaskLoader, maxImagePixels: number) {
     super(replicas, queue);
     this.#loader = loader;
+    this.#maxImagePixels = maxImagePixels;
   }
 
   /**
@@ -97,7 +99,7 @@ export class OcrTask extends ReplicatedTask<PreparedImage, TaskResult<OcrResult>
     // Before the image is prepared: a refused call leaves the caller's bitmap open.
     checkCallOptions(this.name, options);
     const started = performance.now();
-    const prepared = await prepareImage(image, this.name, (url) => this.#loader.resolveUrl(url));
+    const prepared = await prepareImage(image, this.name, (url) => this.#loader.resolveUrl(url), this.#maxImagePixels);
     let answer: TaskResult<OcrResult>;
     try {
       answer = await this.queue.run(prepared, options);
@@ -166,5 +168,5 @@ export async function loadOcr(loader: TaskLoader, options: OcrOptions = {}): Pro
     fixedBatchOfOne,
   );
   for (const replica of replicas) replica.reportAs(queue.name);
-  return new OcrTask(replicas, queue, loader);
+  return new OcrTask(replicas, queue, loader, spec.maxImagePixels);
 }

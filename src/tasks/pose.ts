@@ -35,11 +35,13 @@ export interface PoseOptions extends TaskOptions {
 export class PoseTask extends ReplicatedTask<PreparedImage, PoseResult> {
   // Not enumerable (ES private): `JSON.stringify(task)` must not walk the runtime.
   readonly #loader: TaskLoader;
+  readonly #maxImagePixels: number;
 
   /** @internal use `runtime.pose()` */
-  constructor(replicas: readonly LoadedTask[], queue: TaskQueue<PreparedImage, PoseResult>, loader: TaskLoader) {
+  constructor(replicas: readonly LoadedTask[], queue: TaskQueue<PreparedImage, PoseResult>, loader: TaskLoader, maxImagePixels: number) {
     super(replicas, queue);
     this.#loader = loader;
+    this.#maxImagePixels = maxImagePixels;
   }
 
   /**
@@ -50,7 +52,7 @@ export class PoseTask extends ReplicatedTask<PreparedImage, PoseResult> {
     assertUsable(this.task);
     // Before the image is prepared: a refused call leaves the caller's bitmap open.
     checkCallOptions(this.name, options);
-    const prepared = await prepareImage(image, this.name, (url) => this.#loader.resolveUrl(url));
+    const prepared = await prepareImage(image, this.name, (url) => this.#loader.resolveUrl(url), this.#maxImagePixels);
     try {
       return await this.queue.run(prepared, options);
     } finally {
@@ -106,5 +108,5 @@ export async function loadPose(loader: TaskLoader, options: PoseOptions = {}): P
     fixedBatchOfOne,
   );
   for (const replica of replicas) replica.reportAs(queue.name);
-  return new PoseTask(replicas, queue, loader);
+  return new PoseTask(replicas, queue, loader, maxImagePixels);
 }

@@ -3,30 +3,11 @@
  * (checking size limits before any engine call), and draw it resized into pixels.
  */
 import { InvalidInputError, messageOf } from '../../src/errors';
-import { blobImageHeader } from '../../src/image-header';
+import { checkImageHeader, imageTooLarge } from '../../src/image-header';
 import type { ImageSource } from '../../src/protocol';
 
-function tooLarge(size: string, maxPixels: number, model: string, how: string): InvalidInputError {
-  return new InvalidInputError(
-    `The image is ${size} pixels${how}, over the limit of ${maxPixels} pixels (option maxImagePixels). Downscale it first or raise the limit.`,
-    {
-      model,
-      input: 'image',
-      expected: `at most ${maxPixels} pixels`,
-      got: size,
-    },
-  );
-}
-
-/** Refuse an encoded image whose header announces more than `maxPixels`, before decoding a byte of it. */
-async function checkHeader(blob: Blob, maxPixels: number, model: string): Promise<void> {
-  const header = await blobImageHeader(blob);
-  if (header !== undefined && header.width * header.height > maxPixels)
-    throw tooLarge(`${header.width}×${header.height}`, maxPixels, model, ` by its ${header.format.toUpperCase()} header (not decoded)`);
-}
-
 async function decodeBlob(blob: Blob, maxPixels: number, model: string): Promise<ImageBitmap> {
-  await checkHeader(blob, maxPixels, model);
+  await checkImageHeader(blob, maxPixels, model);
   return await createImageBitmap(blob);
 }
 
@@ -75,7 +56,7 @@ export async function decodeImage(source: ImageSource, maxPixels: number, model:
   if (bitmap.width * bitmap.height > maxPixels) {
     const size = `${bitmap.width}×${bitmap.height}`;
     bitmap.close();
-    throw tooLarge(size, maxPixels, model, '');
+    throw imageTooLarge(size, maxPixels, model, '');
   }
   return bitmap;
 }
