@@ -62,6 +62,7 @@ describe('soak checks', () => {
     resources: [
       { target: 'audio-onnx', what: 'ORT sessions', start: 1, end: 1 },
       { target: 'text-tfjs:wasm', what: 'TF.js tensors', start: 61, end: 60 },
+      { target: 'text-tfjs:webgpu', what: 'TF.js GPU pool free bytes', start: 100, end: 900, limit: 900 },
     ],
     errors: 0,
     hung: 0,
@@ -78,12 +79,14 @@ describe('soak checks', () => {
       'heap after GC, end ÷ start: audio-onnx',
       'ORT sessions: audio-onnx',
       'TF.js tensors: text-tfjs:wasm',
+      'TF.js GPU pool free bytes: text-tfjs:webgpu',
       'errors',
       'lost or hung requests',
     ]);
     expect(checks.every((c) => c.pass)).toBe(true);
     expect(checks[0]).toEqual({ check: 'requests', bar: '≥ 50,000', measured: '93,158', pass: true });
     expect(checks[4]?.measured).toBe('1.050');
+    expect(checks.at(-3)?.bar).toBe('≤ 900');
   });
 
   it('fails each bar just past it, and what cannot be measured', () => {
@@ -101,6 +104,7 @@ describe('soak checks', () => {
       resources: [
         { target: 'audio-onnx', what: 'ORT sessions', start: 1, end: 2 },
         { target: 'image-tfjs:wasm', what: 'TF.js tensors', start: 180, end: undefined },
+        { target: 'text-tfjs:webgpu', what: 'TF.js GPU pool free bytes', start: 100, end: 901, limit: 900 },
       ],
       errors: 1,
       hung: 3,

@@ -107,8 +107,17 @@ export interface SoakOutcome {
   readonly p99Ratios: readonly { readonly type: string; readonly ratio: number }[];
   /** Used heap after GC, bytes, per target; `end` undefined when the target was gone at the end. */
   readonly heaps: readonly { readonly target: string; readonly start: number; readonly end: number | undefined }[];
-  /** Counted resources (sessions, tensors, GPU buffers …) per worker, start and end. */
-  readonly resources: readonly { readonly target: string; readonly what: string; readonly start: number; readonly end: number | undefined }[];
+  /**
+   * Counted resources (sessions, tensors, GPU buffers …) per worker, start and end. Bar: no
+   * growth, or for a bounded cache (a pool of free buffers) `limit`: end ≤ limit.
+   */
+  readonly resources: readonly {
+    readonly target: string;
+    readonly what: string;
+    readonly start: number;
+    readonly end: number | undefined;
+    readonly limit?: number;
+  }[];
   readonly errors: number;
   /** Requests still unanswered when the drain gave up on them. */
   readonly hung: number;
@@ -138,12 +147,12 @@ export function soakChecks(outcome: SoakOutcome): Check[] {
       pass: ratio <= soakBars.maxHeapRatio,
     });
   }
-  for (const { target, what, start, end } of outcome.resources)
+  for (const { target, what, start, end, limit } of outcome.resources)
     checks.push({
       check: `${what}: ${target}`,
-      bar: 'no growth',
+      bar: limit === undefined ? 'no growth' : `≤ ${limit.toLocaleString('en-US')}`,
       measured: end === undefined ? `${start} → gone` : `${start} → ${end}`,
-      pass: end !== undefined && end <= start,
+      pass: end !== undefined && end <= (limit ?? start),
     });
   checks.push({ check: 'errors', bar: '0', measured: String(outcome.errors), pass: outcome.errors === 0 });
   checks.push({ check: 'lost or hung requests', bar: '0', measured: String(outcome.hung), pass: outcome.hung === 0 });

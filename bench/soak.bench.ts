@@ -56,6 +56,9 @@ const config = {
   poseClients: Math.round(knob('SOAK_POSE_CLIENTS', 2)),
   repeatShare: knob('SOAK_REPEAT_SHARE', 0.25),
   memoryEntries: Math.round(knob('SOAK_MEMORY_ENTRIES', 10_000)),
+  // The embedding cache's IndexedDB tier: on (1, the default) or off (0), and its budget in MiB (the library's 64 by default).
+  embedPersist: knob('SOAK_EMBED_PERSIST', 1) !== 0,
+  embedBudgetMiB: knob('SOAK_EMBED_BUDGET_MIB', 64),
   hangSeconds: knob('SOAK_HANG_SECONDS', 60),
 };
 /** How often the page's samples are drained to Node (so the page holds none for long). */
@@ -114,7 +117,7 @@ async function setUp(page: Page, backend: 'wasm' | 'webgpu'): Promise<void> {
           workers.push({ name, worker });
           return worker;
         },
-        cache: { embeddings: { memoryEntries: config.memoryEntries } },
+        cache: { embeddings: { memoryEntries: config.memoryEntries, persist: config.embedPersist, budgetBytes: config.embedBudgetMiB * 2 ** 20 } },
       });
       const [vad, encoder, pose] = await Promise.all([runtime.vad({ backend }), runtime.embeddings({ backend }), runtime.pose({ backend })]);
       const { samples } = await loadWav('/samples/speech-16k.wav');
@@ -295,25 +298,35 @@ async function setUp(page: Page, backend: 'wasm' | 'webgpu'): Promise<void> {
   );
 }
 
-/** A resource count per worker for the start/end comparison: [what, value]. */
-function countsOf(held: InspectedWorker): [string, number][] {
-  const counts: [string, number][] = [
+/** A resource count per worker for the start/end comparison: what, value, and the bound of a bounded cache. */
+type Count = readonly [what: string, value: number, limit?: number];
+
+function countsOf(held: InspectedWorker): Count[] {
+  const counts: Count[] = [
     ['models', held.models],
     ['tasks', held.tasks],
   ];
   const ort = held.engines.onnx;
   if (ort !== undefined) counts.push(['ORT sessions', ort.sessions]);
   const tfjs = held.engines['tfjs-graph'];
+  // TF.js on WebGPU keeps free buffers for reuse, trimmed to a byte budget after each run.
+  const poolBudget = tfjs?.gpuPoolBudgetBytes ?? undefined;
   if (tfjs !== undefined) {
     counts.push(['TF.js models', tfjs.sessions]);
     if (tfjs.tensors !== undefined) counts.push(['TF.js tensors', tfjs.tensors]);
     if (tfjs.tensorBytes !== undefined) counts.push(['TF.js tensor bytes', tfjs.tensorBytes]);
-    if (tfjs.gpuBuffers !== undefined) counts.push(['TF.js GPU buffers (pool)', tfjs.gpuBuffers]);
+    if (tfjs.gpuBuffersInUse !== undefined) counts.push(['TF.js GPU buffers in use', tfjs.gpuBuffersInUse]);
+    if (tfjs.gpuBuffers !== undefined) counts.push(['TF.js GPU buffers (in use + pool)', tfjs.gpuBuffers]);
+    if (tfjs.gpuPoolFreeBytes !== undefined) counts.push(['TF.js GPU pool free bytes', tfjs.gpuPoolFreeBytes, poolBudget]);
+    if (tfjs.gpuPoolTrimmed !== undefined) counts.push(['TF.js GPU pool buffers trimmed', tfjs.gpuPoolTrimmed]);
     if (tfjs.gpuBytesAllocated !== undefined) counts.push(['TF.js GPU bytes allocated', tfjs.gpuBytesAllocated]);
   }
   if (held.gpuBuffers !== null) {
     counts.push(['live GPU buffers (device)', held.gpuBuffers.live]);
-    counts.push(['live GPU buffer bytes (device)', held.gpuBuffers.bytes]);
+    // Where TF.js pools: what is in use plus at most the pool's budget.
+    const inUse = tfjs?.gpuBytes;
+    const limit = poolBudget === undefined || inUse === undefined ? undefined : inUse + poolBudget;
+    counts.push(['live GPU buffer bytes (device)', held.gpuBuffers.bytes, limit]);
   }
   return counts;
 }
@@ -396,22 +409,39 @@ for (const backend of backends) {
     const newTargets = heapEnd.filter((h) => !heapStartBy.has(h.target)).map((h) => h.target);
 
     const resourceEndBy = new Map(resourcesEnd.map((r) => [r.name, r.held]));
-    const resourceRows: { target: string; what: string; start: number; end: number | undefined }[] = [];
+    const resourceRows: { target: string; what: string; start: number; end: number | undefined; limit?: number }[] = [];
     const unanswered = [...resourcesStart, ...resourcesEnd].filter((r) => r.held === null).map((r) => r.name);
     for (const { name, held } of resourcesStart) {
       if (held === null) continue;
       const endHeld = resourceEndBy.get(name) ?? null;
-      const endCounts = new Map(endHeld === null ? [] : countsOf(endHeld));
-      for (const [what, start] of countsOf(held)) resourceRows.push({ target: name, what, start, end: endCounts.get(what) });
+      const endCounts = new Map((endHeld === null ? [] : countsOf(endHeld)).map(([what, value, limit]) => [what, { value, limit }]));
+      for (const [what, start] of countsOf(held)) {
+        const end = endCounts.get(what);
+        resourceRows.push({ target: name, what, start, end: end?.value, ...(end?.limit === undefined ? {} : { limit: end.limit }) });
+      }
     }
-    const judged = new Set(['models', 'tasks', 'ORT sessions', 'TF.js models', 'TF.js tensors', 'TF.js GPU buffers (pool)', 'live GPU buffers (device)']);
+    // No growth, or within its bound for a bounded cache. A pooling worker's device-level buffer
+    // count is not judged (how many free buffers fit its byte budget depends on their sizes); its bytes are.
+    const pooling = new Set(resourceRows.filter((r) => r.what === 'TF.js GPU pool free bytes' && r.limit !== undefined).map((r) => r.target));
+    const judged = (r: { target: string; what: string }) =>
+      [
+        'models',
+        'tasks',
+        'ORT sessions',
+        'TF.js models',
+        'TF.js tensors',
+        'TF.js GPU buffers in use',
+        'TF.js GPU pool free bytes',
+        'live GPU buffer bytes (device)',
+      ].includes(r.what) ||
+      (r.what === 'live GPU buffers (device)' && !pooling.has(r.target));
 
     const checks = soakChecks({
       requests,
       seconds: loadSeconds,
       p99Ratios: perType.filter((t) => t.answered + t.errors > 0).map((t) => ({ type: t.type, ratio: t.ratio })),
       heaps: heapRows.map(({ start, end }) => ({ target: start.target, start: start.usedSize, end: end?.usedSize })),
-      resources: resourceRows.filter((r) => judged.has(r.what)),
+      resources: resourceRows.filter(judged),
       errors,
       hung,
     });
@@ -480,6 +510,7 @@ for (const backend of backends) {
         seconds: config.seconds,
         windows: config.windows,
         clients: `${config.vadStreams} VAD streams (≤ real time), ${config.embedClients} embedding clients (${Math.round(config.repeatShare * 100)}% repeated texts), ${config.poseClients} pose clients`,
+        embeddingStore: config.embedPersist ? `IndexedDB tier on, budget ${config.embedBudgetMiB} MiB` : 'IndexedDB tier off (memory only)',
         warmUp: `embedding memory tier filled with ${warm.filled} texts in ${warm.fillSeconds.toFixed(1)} s, then ${config.warmupSeconds} s of the mix`,
         taskBackends: JSON.stringify(warm.backends),
         command: [
