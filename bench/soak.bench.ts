@@ -539,7 +539,9 @@ for (const backend of backends) {
           'warm-up) and since-start sketches, whose buckets still grow slowly (logarithmically) as the latency tails widen. ' +
           'WASM memories (ONNX Runtime, TF.js on wasm) are not in the JS heap; ' +
           'TF.js tensors and ORT sessions stand for them. Resources: each worker\u2019s `resources()` (the ORT engine\u2019s session map, TF.js `tf.memory()`) and ' +
-          'GPU buffers counted at the device in the worker (created minus destroyed or collected); byte counts are shown but not judged.',
+          'GPU buffers counted at the device in the worker (created minus destroyed or collected). Counts are judged by no growth, except where TF.js ' +
+          'pools free buffers on WebGPU: there the buffers in use must not grow, the pool\u2019s free bytes must stay within its budget, and the ' +
+          'device\u2019s bytes within what is in use plus that budget (how many free buffers the budget holds depends on their sizes).',
         'Performance bars are reported here, not asserted (timings on a shared machine are too noisy to fail a run on); the bench fails on request errors and lost or hung requests.',
       ],
     });
