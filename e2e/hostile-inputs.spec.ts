@@ -85,6 +85,8 @@ test('malformed arguments and options are typed errors naming the field, refused
     await refuse('createRuntime: models.vad batching.maxBatch (a typo)', () =>
       createRuntime({ models: { vad: { format: 'onnx', source, batching: { maxBatch: 4 } as never } } }),
     );
+    await refuse('createRuntime: cache.weights "yes"', () => createRuntime({ cache: { weights: 'yes' as never } }));
+    await refuse('createRuntime: cache.embeddings.memoryEntrys (a typo)', () => createRuntime({ cache: { embeddings: { memoryEntrys: 5 } as never } }));
     await refuse('createRuntime: metrics.slotMs 0', () => createRuntime({ metrics: { slotMs: 0 } }));
     await refuse('createRuntime: metrics.userTiming "yes"', () => createRuntime({ metrics: { userTiming: 'yes' as never } }));
     await refuse('metrics.subscribe: intervalMs 0', () => runtime.metrics.subscribe(() => undefined, 0));
@@ -280,6 +282,9 @@ test('malformed arguments and options are typed errors naming the field, refused
     await refuse('pose.detect: priority "urgent" (the bitmap stays open)', () => pose.detect(openBitmap, { priority: 'urgent' as never }));
     const bitmapLeftOpen = openBitmap.width === 8;
     openBitmap.close();
+    await refuse('runtime.textGeneration: semanticCache without embed', () =>
+      runtime.textGeneration({ backend: 'wasm', worker: onnx, semanticCache: { threshold: 0.9 } as never }),
+    );
     await refuse('runtime.textGeneration: semanticCache.threshold 2', () =>
       runtime.textGeneration({ backend: 'wasm', worker: onnx, semanticCache: { embed: () => Promise.resolve(new Float32Array(512)), threshold: 2 } }),
     );
@@ -341,6 +346,8 @@ test('malformed arguments and options are typed errors naming the field, refused
     'createRuntime: models.vad null': ['INVALID_OPTIONS', 'models.vad.descriptor'],
     'createRuntime: models.vad source 42': ['INVALID_OPTIONS', 'models.vad.source'],
     'createRuntime: models.vad batching.maxBatch (a typo)': ['INVALID_OPTIONS', 'models.vad.maxBatch'],
+    'createRuntime: cache.weights "yes"': ['INVALID_OPTIONS', 'cache.weights'],
+    'createRuntime: cache.embeddings.memoryEntrys (a typo)': ['INVALID_OPTIONS', 'cache.embeddings.memoryEntrys'],
     'createRuntime: metrics.slotMs 0': ['INVALID_OPTIONS', 'metrics.slotMs'],
     'createRuntime: metrics.userTiming "yes"': ['INVALID_OPTIONS', 'metrics.userTiming'],
     'metrics.subscribe: intervalMs 0': ['INVALID_OPTIONS', 'intervalMs'],
@@ -497,6 +504,7 @@ test('malformed arguments and options are typed errors naming the field, refused
     'generate: topK 2.5': ['INVALID_OPTIONS', 'topK'],
     'generate: seed "x"': ['INVALID_OPTIONS', 'seed'],
     'generate: useKvCache "yes"': ['INVALID_OPTIONS', 'useKvCache'],
+    'runtime.textGeneration: semanticCache without embed': ['INVALID_OPTIONS', 'semanticCache.embed'],
     'runtime.textGeneration: semanticCache.threshold 2': ['INVALID_OPTIONS', 'semanticCache.threshold'],
 
     'after dispose: runtime.load': ['DISPOSED', ''],

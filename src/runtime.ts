@@ -308,8 +308,8 @@ class RuntimeImpl implements Runtime, TaskLoader {
     if (typeof name !== 'string' || name.length === 0 || name.includes('#'))
       throw new InvalidOptionsError(`Expected a model name without "#", got ${JSON.stringify(name)}.`, {
         input: 'models',
-        expected: 'a non-empty name',
-        got: String(name),
+        expected: 'a non-empty name without "#"',
+        got: typeof name === 'string' ? JSON.stringify(name) : String(name),
       });
     if (this.repository.has(name))
       throw new InvalidOptionsError(`A model named "${name}" is already registered.`, { input: field, expected: 'a new name', got: name });

@@ -18,5 +18,11 @@ describe('resolveCacheConfig', () => {
     expect(() => resolveCacheConfig({ embeddings: { persist: 'yes' as unknown as boolean } })).toThrow(
       expect.objectContaining({ input: 'cache.embeddings.persist' }),
     );
+    expect(() => resolveCacheConfig({ weights: 'yes' as never })).toThrow(
+      expect.objectContaining({ input: 'cache.weights', expected: 'boolean | options object', got: '"yes"' }),
+    );
+    expect(() => resolveCacheConfig({ embeddings: { memoryEntrys: 5 } as never })).toThrow(
+      expect.objectContaining({ input: 'cache.embeddings.memoryEntrys', expected: 'enabled | memoryEntries | persist | budgetBytes', got: 'memoryEntrys' }),
+    );
   });
 });

@@ -52,7 +52,18 @@ function merge<T extends { readonly enabled: boolean }>(name: string, defaults: 
   if (option === undefined || option === true) return defaults;
   if (option === false) return { ...defaults, enabled: false };
   if (typeof option !== 'object' || option === null)
-    throw new InvalidOptionsError(`Expected \`cache.${name}\` to be a boolean or an options object, got ${typeof option}.`, { input: `cache.${name}` });
+    throw new InvalidOptionsError(`Expected \`cache.${name}\` to be a boolean or an options object, got ${JSON.stringify(option) ?? typeof option}.`, {
+      input: `cache.${name}`,
+      expected: 'boolean | options object',
+      got: JSON.stringify(option) ?? typeof option,
+    });
+  for (const key of Object.keys(option))
+    if (!(key in defaults))
+      throw new InvalidOptionsError(`Unknown option \`cache.${name}.${key}\`: it takes ${Object.keys(defaults).join(', ')}.`, {
+        input: `cache.${name}.${key}`,
+        expected: Object.keys(defaults).join(' | '),
+        got: key,
+      });
   const merged = { ...defaults, ...option };
   for (const [key, value] of Object.entries(merged)) {
     const expected = typeof (defaults as Record<string, unknown>)[key];

@@ -102,7 +102,11 @@ export class SemanticCache {
     this.threshold = options.threshold ?? 0.9;
     this.capacity = options.capacity ?? 256;
     if (typeof options.embed !== 'function')
-      throw new InvalidOptionsError('`semanticCache.embed` must be a function from text to an embedding.', { input: 'semanticCache.embed' });
+      throw new InvalidOptionsError('`semanticCache.embed` must be a function from text to an embedding.', {
+        input: 'semanticCache.embed',
+        expected: 'a function (text) => Float32Array | Promise<Float32Array>',
+        got: options.embed === undefined ? 'nothing' : typeof options.embed,
+      });
     if (!(this.threshold > 0 && this.threshold <= 1))
       throw new InvalidOptionsError(`Expected \`semanticCache.threshold\` in (0, 1], got ${this.threshold}.`, {
         input: 'semanticCache.threshold',
