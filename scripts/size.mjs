@@ -42,7 +42,8 @@ const budgets = {
   'ONNX Runtime WASM (gzip)': 6_800_000,
   'TF.js WASM, SIMD (gzip)': 150_000,
   'package (npm pack)': 7_900_000,
-  'package (unpacked)': 32_000_000,
+  // 32.0 → 32.2 MB: inpage/testing (the Playwright kit's JS and declarations, ~70 kB).
+  'package (unpacked)': 32_200_000,
 };
 
 const out = mkdtempSync(join(tmpdir(), 'inpage-size-'));

@@ -26,6 +26,8 @@ export type {
   RaggedPadConfig,
 } from './batching/config';
 export type { MetricsOptions } from './metrics/registry';
+export { exposeMetrics } from './metrics/expose';
+export type { MetricsHook, MetricsSource } from './metrics/expose';
 export type { CacheEntryInfo, CacheUsage, RuntimeCache, StoreUsage } from './cache/runtime-cache';
 export type { BackendTiming, BatchRunTimings, ExpectedBytes, ExpectedSha256, LoadProgress, WebGpuFacts, WorkerEnvironment } from './protocol';
 export type { ProbeOptions } from './backend-probe';

@@ -27,6 +27,7 @@ import { loadTextGeneration, type TextGenerationOptions, type TextGenerator } fr
 import type { LoadedTask, TaskLoader, TaskSpecWithoutId } from './tasks/loaded-task';
 import { MetricsRegistry, type MetricsOptions } from './metrics/registry';
 import type { MetricsSnapshot } from './metrics/types';
+import { exposeIfAsked } from './metrics/expose';
 import type { BatchPolicy, Modality } from './scheduler/policy';
 import { resolveReplicas, type ReplicaPlan } from './scheduler/replicas';
 import { TaskQueue, type SchedulingOptions, type TaskBatchExecutor } from './tasks/task-queue';
@@ -719,5 +720,7 @@ class RuntimeImpl implements Runtime, TaskLoader {
  */
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
   installErrorTransfer();
-  return new RuntimeImpl(options);
+  const runtime = new RuntimeImpl(options);
+  exposeIfAsked(runtime);
+  return runtime;
 }

@@ -11,5 +11,7 @@ const csp = "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'";
 export default defineConfig({
   base: process.env.BASE ?? '/',
   plugins: [inpage({ tasks: ['vad', 'pose', 'ocr', 'embeddings', 'generation'] })],
+  // Two pages: the example (index.html) and the page its performance tests drive (perf.html).
+  build: { rollupOptions: { input: { main: 'index.html', perf: 'perf.html' } } },
   preview: process.env.CSP === 'strict' ? { headers: { 'Content-Security-Policy': csp } } : {},
 });

@@ -47,6 +47,8 @@ export function prometheusText(snapshot: MetricsSnapshot): string {
   for (const m of models) lines.push(...summaryLines('inpage_batch_units', base(m), m.batchUnits.window));
   lines.push('# HELP inpage_queue_depth Requests waiting.', '# TYPE inpage_queue_depth gauge');
   for (const m of models) lines.push(`inpage_queue_depth{${base(m)}} ${m.queueDepth}`);
+  lines.push('# HELP inpage_in_flight Requests accepted and not yet answered or failed.', '# TYPE inpage_in_flight gauge');
+  for (const m of models) lines.push(`inpage_in_flight{${base(m)}} ${m.inFlight}`);
   lines.push('# HELP inpage_throughput_per_second Completed requests per second over the window.', '# TYPE inpage_throughput_per_second gauge');
   for (const m of models) lines.push(`inpage_throughput_per_second{${base(m)}} ${number(m.throughputPerSecond)}`);
   const generating = models.filter((m) => m.generation !== undefined);

@@ -48,6 +48,7 @@ const stages: readonly Stage[] = ['queue', 'preprocess', 'inference', 'postproce
 class Series {
   requests = 0;
   completed = 0;
+  inFlight = 0;
   workerRestarts = 0;
   retries = 0;
   readonly errors = new Map<string, number>();
@@ -143,7 +144,10 @@ export class MetricsRegistry {
 
   /** A request was accepted for `model`. */
   requestStarted(model: string): void {
-    for (const s of this.both(model)) s.requests += 1;
+    for (const s of this.both(model)) {
+      s.requests += 1;
+      s.inFlight += 1;
+    }
   }
 
   /** One of `model`'s replicas was loaded again into a fresh worker after its worker died. */
@@ -161,6 +165,7 @@ export class MetricsRegistry {
     const now = performance.now();
     for (const s of this.both(model)) {
       s.completed += 1;
+      s.inFlight -= 1;
       s.completions.add(now, 1);
       s.stages.queue.add(now, timings.queueMs);
       s.stages.preprocess.add(now, timings.preprocessMs);
@@ -173,7 +178,10 @@ export class MetricsRegistry {
 
   /** A request failed with `code`. */
   requestFailed(model: string, code: string): void {
-    for (const s of this.both(model)) s.errors.set(code, (s.errors.get(code) ?? 0) + 1);
+    for (const s of this.both(model)) {
+      s.errors.set(code, (s.errors.get(code) ?? 0) + 1);
+      s.inFlight -= 1;
+    }
   }
 
   /** An engine call ran `units` units. */
@@ -215,6 +223,7 @@ export class MetricsRegistry {
       backend: series.backend,
       requests: series.requests,
       completed: series.completed,
+      inFlight: series.inFlight,
       workerRestarts: series.workerRestarts,
       retries: series.retries,
       errors: Object.fromEntries(series.errors),

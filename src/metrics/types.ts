@@ -35,6 +35,8 @@ export interface SeriesMetrics {
   readonly backend: string;
   readonly requests: number;
   readonly completed: number;
+  /** Requests accepted and not yet answered or failed (queued, batching or running). */
+  readonly inFlight: number;
   /** Times a replica was loaded again into a fresh worker after its worker died (crash, silent end, watchdog). */
   readonly workerRestarts: number;
   /** Requests sent again on a fresh worker after theirs died (each at most once; those that failed again count in `errors`). */
