@@ -24,27 +24,16 @@ test('batching, overhead and isolation', async ({ page }) => {
     const measured = await page.evaluate(
       async ({ backend, seconds }) => {
         const { createRuntime, tensor } = window.inpage;
-        const q = (values: number[], p: number) => {
-          const sorted = [...values].sort((a, b) => a - b);
-          return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
-        };
+        const { runLoad, closedPlan, quantile: q } = window.inpageLoad;
         const { samples } = await window.harness.loadWav('/samples/speech-16k.wav');
         const frameAt = (i: number) => samples.slice((i * 512) % (samples.length - 512), ((i * 512) % (samples.length - 512)) + 512);
-        /** Closed loop: `concurrency` clients each send their next request when the last answers, for `seconds`. */
+        /** Closed loop (inpage/testing's driver): `concurrency` clients each send their next request when the last answers, for `seconds`. */
         const closedLoop = async (concurrency: number, send: (client: number, i: number) => Promise<unknown>) => {
-          const latencies: number[] = [];
-          const end = performance.now() + seconds * 1000;
-          const start = performance.now();
-          await Promise.all(
-            Array.from({ length: concurrency }, async (_, client) => {
-              for (let i = 0; performance.now() < end; i += 1) {
-                const t = performance.now();
-                await send(client, i);
-                latencies.push(performance.now() - t);
-              }
-            }),
-          );
-          const elapsed = (performance.now() - start) / 1000;
+          const call = (_: unknown, { client, i }: { client: number; i: number }) => send(client, i);
+          const outcome = await runLoad(call, closedPlan(call, { clients: concurrency, durationMs: seconds * 1000 }));
+          if (outcome.failed > 0) throw new Error(`closed loop of ${concurrency}: ${outcome.failed} failed: ${outcome.errorMessages.join('; ')}`);
+          const latencies = outcome.samples;
+          const elapsed = outcome.elapsedMs / 1000;
           return { throughput: latencies.length / elapsed, p95: q(latencies, 0.95), p50: q(latencies, 0.5), count: latencies.length, latencies, elapsed };
         };
         // SwiftShader WebGPU runs a VAD frame in ~110 ms: a tenth of the samples keeps the run in minutes.

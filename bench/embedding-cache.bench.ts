@@ -13,7 +13,7 @@ test('embedding cache: hit vs compute', async ({ page }) => {
   await page.locator('#status', { hasText: 'ready' }).waitFor();
   const measured = await page.evaluate(async () => {
     const { createRuntime } = window.inpage;
-    const q = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil(p * values.length) - 1)] ?? Number.NaN;
+    const q = window.inpageLoad.quantile;
     const texts = Array.from({ length: 50 }, (_, i) => `Cached sentence number ${i} about ${['weather', 'travel', 'cooking', 'music'][i % 4]}.`);
     const time = async (fn: () => Promise<unknown>) => {
       const t = performance.now();

@@ -53,10 +53,7 @@ test('your own model through the scheduler: batched vs maxBatchSize 1 vs the raw
         const { createRuntime, tensor } = window.inpage;
         type Inputs = Parameters<Awaited<ReturnType<ReturnType<typeof createRuntime>['load']>>['run']>[0];
         type Timings = Awaited<ReturnType<Awaited<ReturnType<ReturnType<typeof createRuntime>['load']>>['runDetailed']>>['timings'];
-        const q = (values: number[], p: number) => {
-          const sorted = [...values].sort((a, b) => a - b);
-          return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
-        };
+        const { runLoad, closedPlan, quantile: q } = window.inpageLoad;
 
         // ── Inputs: real speech frames and real image crops, a fresh buffer per request (they are transferred) ──
         const { samples } = await window.harness.loadWav('/samples/speech-16k.wav');
@@ -117,23 +114,15 @@ test('your own model through the scheduler: batched vs maxBatchSize 1 vs the raw
           /** Each distinct batch's worker timings (the requests of one batch share one object). */
           readonly batches: Set<Timings>;
         }
-        /** Closed loop: `callers` clients each send their next request when the last answers, for `duration` seconds. */
+        /** Closed loop (inpage/testing's driver): `callers` clients each send their next request when the last answers, for `duration` seconds. */
         const closedLoop = async (callers: number, duration: number, send: (client: number, i: number) => Promise<{ timings: Timings }>): Promise<Round> => {
-          const latencies: number[] = [];
           const batches = new Set<Timings>();
-          const start = performance.now();
-          const end = start + duration * 1000;
-          await Promise.all(
-            Array.from({ length: callers }, async (_, client) => {
-              for (let i = 0; performance.now() < end; i += 1) {
-                const t = performance.now();
-                const { timings } = await send(client, i);
-                latencies.push(performance.now() - t);
-                batches.add(timings);
-              }
-            }),
-          );
-          return { latencies, elapsed: (performance.now() - start) / 1000, batches };
+          const call = async (_: unknown, { client, i }: { client: number; i: number }) => {
+            batches.add((await send(client, i)).timings);
+          };
+          const outcome = await runLoad(call, closedPlan(call, { clients: callers, durationMs: duration * 1000 }));
+          if (outcome.failed > 0) throw new Error(`closed loop of ${callers}: ${outcome.failed} failed: ${outcome.errorMessages.join('; ')}`);
+          return { latencies: outcome.samples, elapsed: outcome.elapsedMs / 1000, batches };
         };
 
         const modes = ['batched', 'maxBatchSize 1', 'raw engine (ideal)'] as const;

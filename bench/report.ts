@@ -1,15 +1,17 @@
 /**
  * Benchmark reports as data and Markdown: the types every bench writes, the table
  * renderer, and the merge of one `npm run bench` run into `bench/results/latest.{json,md}`.
- * Pure (no I/O, no imports): bench/support.ts writes the per-bench files, and
+ * Pure (no I/O; tables from inpage/testing): bench/support.ts writes the per-bench files, and
  * bench/latest-reporter.ts gathers a run and writes what this module renders.
  */
 
 /** The test annotation by which writeReport() tells bench/latest-reporter.ts which report it wrote (description: the JSON file). */
 export const reportAnnotation = 'bench-report';
 
-/** One row of a report: column name → value. */
-export type Row = Record<string, string | number>;
+import { cell, markdownTable, tablesOf, type Row } from '../node/testing/markdown';
+
+// Tables are inpage/testing's, as its reporter renders them for apps' performance tests.
+export { cell, markdownTable, tablesOf, type Row };
 
 /** A benchmark's results. */
 export interface Report {
@@ -66,38 +68,6 @@ export interface LatestJson {
   readonly benches: readonly BenchOutcome[];
   readonly failures: readonly { readonly bench: string; readonly status: string; readonly error: string }[];
   readonly reports: readonly Report[];
-}
-
-/** A number with 2 significant decimals under 10, 1 under 100, none above. */
-export function cell(value: string | number): string {
-  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value.toFixed(Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2);
-  return value;
-}
-
-/** Render rows as a Markdown table. */
-export function markdownTable(rows: readonly Row[]): string {
-  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  const lines = [`| ${columns.join(' | ')} |`, `| ${columns.map(() => '---').join(' | ')} |`];
-  for (const row of rows) lines.push(`| ${columns.map((c) => cell(row[c] ?? '').replaceAll('|', '\\|')).join(' | ')} |`);
-  return lines.join('\n');
-}
-
-/**
- * Consecutive rows with the same columns, as separate tables: a report that mixes row
- * kinds (batching's throughput rows, its lone-frame row, its isolation row) reads as
- * three narrow tables instead of one wide, mostly empty one.
- */
-export function tablesOf(rows: readonly Row[]): Row[][] {
-  const groups: Row[][] = [];
-  let signature: string | undefined;
-  for (const row of rows) {
-    const next = Object.keys(row).join('\u0000');
-    const last = groups.at(-1);
-    if (last !== undefined && next === signature) last.push(row);
-    else groups.push([row]);
-    signature = next;
-  }
-  return groups;
 }
 
 /** The backend(s) a report measured: `environment.backend`/`backends`, else its rows' `backend` column. */

@@ -3,6 +3,7 @@
  * equal time windows with their latency quantiles, the flatness ratio (last window ÷
  * first), and the checks against issue 15's bars.
  */
+import { quantileSorted } from '../node/testing/stats';
 
 /** One answered request: when it started (ms since the soak began) and how long it took, ms. */
 export interface Sample {
@@ -43,12 +44,8 @@ export const soakBars = {
   maxHeapRatio: 1.05,
 } as const;
 
-/** The value below which `q` (0…1) of `sorted` (ascending) fall, nearest rank; NaN when empty. */
-export function quantileSorted(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[rank] ?? Number.NaN;
-}
+/** Nearest-rank quantiles of sorted samples: inpage/testing's. */
+export { quantileSorted };
 
 /** The window (0-based) a request started at `startMs` falls in: equal slices of `durationMs`; later starts go to the last. */
 export function windowOf(startMs: number, durationMs: number, windows: number): number {

@@ -7,22 +7,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test, type Page } from '@playwright/test';
+import { readAdapter } from '../node/testing/adapter';
 import { markdownTable, reportAnnotation, tablesOf, type Report } from './report';
 
 export { markdownTable, type Report, type Row } from './report';
 
-/** The value below which `q` (0…1) of the samples fall (nearest rank). */
-export function quantile(samples: readonly number[], q: number): number {
-  if (samples.length === 0) return Number.NaN;
-  const sorted = [...samples].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[rank] ?? Number.NaN;
-}
-
-/** The median. */
-export function median(samples: readonly number[]): number {
-  return quantile(samples, 0.5);
-}
+// Order statistics are inpage/testing's (nearest rank), as apps' performance tests get them.
+export { median, quantile } from '../node/testing/stats';
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
@@ -46,33 +37,12 @@ export function writeReport(report: Report): void {
 export interface MachineFacts {
   /** `navigator.hardwareConcurrency`. */
   readonly cores: number;
-  /** The WebGPU adapter: vendor, architecture and description from `adapter.info`, "fallback" when it is a software adapter; or why there is none. */
+  /** The WebGPU adapter: vendor, architecture and description from `adapter.info`, "(software: …)" for a CPU adapter; or why there is none. */
   readonly webgpu: string;
 }
 
-/** Read {@link MachineFacts} in the page. */
+/** Read {@link MachineFacts} in the page (the adapter through inpage/testing's `readAdapter`, SwiftShader named as software). */
 export async function machineFacts(page: Page): Promise<MachineFacts> {
-  return page.evaluate(async () => {
-    const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<GPUAdapterLike | null> } }).gpu;
-    interface GPUAdapterLike {
-      readonly info?: { readonly vendor: string; readonly architecture: string; readonly description: string };
-      readonly isFallbackAdapter?: boolean;
-    }
-    let webgpu = 'no navigator.gpu';
-    if (gpu !== undefined) {
-      // A first requestAdapter() can answer null while the GPU process starts (seen on the H200 machine): ask again.
-      let adapter: GPUAdapterLike | null = null;
-      for (let attempt = 0; attempt < 3 && adapter === null; attempt += 1) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 500));
-        adapter = await gpu.requestAdapter();
-      }
-      if (adapter === null) webgpu = 'no adapter';
-      else {
-        const info = adapter.info;
-        const parts = [info?.vendor, info?.architecture, info?.description].filter((p) => p !== undefined && p !== '');
-        webgpu = `${parts.join(' / ') || 'unnamed adapter'}${adapter.isFallbackAdapter === true ? ' (fallback adapter)' : ''}`;
-      }
-    }
-    return { cores: navigator.hardwareConcurrency, webgpu };
-  });
+  const [adapter, cores] = await Promise.all([readAdapter(page), page.evaluate(() => navigator.hardwareConcurrency)]);
+  return { cores, webgpu: adapter.summary };
 }

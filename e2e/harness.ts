@@ -6,6 +6,10 @@ import { wrap, type Remote } from 'comlink';
 import * as inpage from '../src/index';
 import type { WorkerApi, WorkerResources } from '../src/protocol';
 import { decodeWav16 } from '../demo/wav';
+// inpage/testing's in-page load driver and statistics: the benches measure with the same code the kit sends to apps' pages.
+import { closedPlan } from '../node/testing/load';
+import { runLoad } from '../node/testing/page-driver';
+import { quantile } from '../node/testing/stats';
 // The session worker's built script, for specs that start (and then kill) workers themselves.
 import sessionWorkerUrl from '../workers/session-worker.ts?worker&url';
 
@@ -185,14 +189,19 @@ const helpers: HarnessHelpers = {
   },
 };
 
+/** The kit's load driver for in-page benches: `runLoad(call, closedPlan(call, { clients, durationMs }))`, and nearest-rank `quantile`. */
+const inpageLoad = { runLoad, closedPlan, quantile };
+
 declare global {
   interface Window {
     inpage: typeof inpage;
     harness: HarnessHelpers;
+    inpageLoad: typeof inpageLoad;
   }
 }
 
 window.inpage = inpage;
 window.harness = helpers;
+window.inpageLoad = inpageLoad;
 const status = document.getElementById('status');
 if (status !== null) status.textContent = 'ready';

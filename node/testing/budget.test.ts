@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { judgeBudget } from './budget';
-import { fakeLoad, fakeSnapshot } from './load.fixture';
+import { fakeGenerationSnapshot, fakeLoad, fakeSnapshot } from './load.fixture';
 
 const samples = Array.from({ length: 100 }, (_, i) => 10 + i); // 10 … 109 ms
 
@@ -37,6 +37,17 @@ describe('toMeetLatencyBudget', () => {
     expect(inference.message).toContain('model "embed" broke its latency budget (inference p95, error rate)');
     expect(inference.message).toContain('model "embed" on wasm: 21 requests, 1 failed (TIMEOUT 1)');
     expect(inference.message).toContain('batch sizes (size×batches): 4×5');
+  });
+
+  it('judges a generation model by time to first token and tokens per second', () => {
+    const snapshot = fakeGenerationSnapshot();
+    expect(judgeBudget(snapshot, { model: 'chat', ttftMs: 200, tokensPerSecond: 30 }).pass).toBe(true);
+    const slow = judgeBudget(snapshot, { model: 'chat', ttftMs: 150, tokensPerSecond: 55 });
+    expect(slow.pass).toBe(false);
+    expect(slow.message).toContain('model "chat" broke its latency budget (time to first token p95, tokens/s (median))');
+    expect(slow.message).toMatch(/✗ time to first token p95 1\d\d ms > budget 150 ms/);
+    expect(slow.message).toMatch(/✗ tokens\/s \(median\) 4\d(\.\d+)?\/s < budget 55\/s/);
+    expect(slow.message).toMatch(/^time to first token: n=10 /m);
   });
 
   it('fails clearly when the budget cannot be judged', () => {

@@ -80,7 +80,24 @@ function checked(hook: Awaited<ReturnType<typeof readHook>>): { snapshot: Metric
   return hook;
 }
 
-/** `test` with the `inpage` fixture and Chromium flags for WebGPU (see {@link InpageWorkerOptions}). */
+/**
+ * `test` with the `inpage` fixture and Chromium flags for WebGPU (see {@link InpageWorkerOptions}).
+ *
+ * @example
+ * import { expect, test } from 'inpage/testing';
+ *
+ * test('8 users searching at once', async ({ page, inpage }) => {
+ *   await page.goto('/');
+ *   const result = await inpage.closedLoop((query, { client, i }) => window.search(`${query} ${client} ${i}`), {
+ *     clients: 8,
+ *     durationMs: 5000,
+ *     warmupMs: 1000,
+ *     arg: 'weather in',
+ *   });
+ *   expect(result).toMeetLatencyBudget({ p95Ms: 200, errorRate: 0 });
+ *   expect(await inpage.metrics()).toMeetLatencyBudget({ model: 'search', stage: 'inference', p95Ms: 100 });
+ * });
+ */
 export const test = base.extend<InpageTestOptions & { inpage: InpageFixture }, InpageWorkerOptions>({
   inpageBrowser: ['webgpu', { scope: 'worker', option: true }],
   inpageChromiumArgs: [[], { scope: 'worker', option: true }],
@@ -148,7 +165,13 @@ export const test = base.extend<InpageTestOptions & { inpage: InpageFixture }, I
   },
 });
 
-/** `expect` with `toMeetLatencyBudget`. */
+/**
+ * `expect` with `toMeetLatencyBudget`.
+ *
+ * @example
+ * const result = await inpage.openLoop((_, { i }) => window.detectSpeech(i), { ratePerSecond: 10, durationMs: 10_000 });
+ * expect(result).toMeetLatencyBudget({ p99Ms: 300, errorRate: 0 });
+ */
 export const expect = baseExpect.extend({
   /**
    * A load result (without `model`: its own latencies) or a metrics snapshot (with `model`:

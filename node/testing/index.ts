@@ -38,3 +38,5 @@ export { describeDistribution, distribution, histogram, median, quantile, quanti
 export type { Distribution } from './stats.js';
 export { cell, markdownTable, tablesOf } from './markdown.js';
 export type { Row } from './markdown.js';
+export { default as InpageReporter } from './reporter.js';
+export type { InpageReporterOptions } from './reporter.js';

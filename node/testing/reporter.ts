@@ -60,7 +60,13 @@ function isBaseline(value: unknown): value is Baseline {
   );
 }
 
-/** The reporter (the default export of `inpage/testing/reporter`). */
+/**
+ * The reporter (the default export of `inpage/testing/reporter`).
+ *
+ * @example
+ * // playwright.config.ts
+ * reporter: [['list'], ['inpage/testing/reporter', { outputDir: 'perf-results', baseline: 'perf-baseline.json', tolerance: { ratio: 0.2 } }]],
+ */
 export default class InpageReporter implements Reporter {
   private readonly records: PerfRecord[] = [];
   private root = process.cwd();
