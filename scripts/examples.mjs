@@ -76,6 +76,8 @@ run('npx', ['playwright', 'test', '-c', join(EXAMPLES, 'playwright.config.ts'), 
 //    150 ms slower, which must fail the run with the regression named.
 if (playwrightArgs.length === 0 && process.env.EXAMPLES_PERF !== '0') {
   const app = join(EXAMPLES, 'vite-app');
+  // The tests type-check against the installed package's declarations (moduleResolution nodenext).
+  run('npx', ['tsc', '-p', 'perf/tsconfig.json'], app);
   run('npx', ['playwright', 'test', '-c', 'perf'], app);
   const baseline = join(mkdtempSync(join(tmpdir(), 'inpage-perf-')), 'baseline.json');
   const speechOnly = ['playwright', 'test', '-c', 'perf', '--project', 'wasm-only', '-g', 'speech'];

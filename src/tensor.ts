@@ -47,6 +47,13 @@ export function describeValue(value: unknown): string {
   return typeof value;
 }
 
+/** A value as an error message's `got`: numbers and booleans as written, strings quoted (cut at 40 characters), anything else by its type ({@link describeValue}). */
+export function shownValue(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return describeValue(value);
+}
+
 /** Format a shape for messages: `[1, 576]`, `[batch, 576]`, `[?, 3]`. */
 export function formatShape(shape: readonly Dim[]): string {
   return `[${shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;

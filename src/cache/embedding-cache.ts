@@ -17,6 +17,8 @@ import type { CacheEvent, CacheEventSink } from './events';
 import { StoredIds } from './stored-ids';
 
 const flushDelayMs = 50;
+/** At most this many miss hashes wait for their flush (texts that missed and were never saved, e.g. a failed batch, are dropped with the rest). */
+const maxMissHashes = 4096;
 
 /** A cached embedding: the vector and the text's token count. */
 export interface CachedEmbedding {
@@ -39,6 +41,10 @@ export class EmbeddingCache {
   /** Which of this namespace's hashes IndexedDB holds (undefined without a store). */
   private readonly stored: StoredIds | undefined;
   private pending: { text: string; value: CachedEmbedding }[] = [];
+  /** IndexedDB ids start with this: `<namespace>|`. */
+  private readonly idPrefix: string;
+  /** SHA-256 of texts that missed, kept until their vectors are stored (a flush hashes no text twice); bounded. */
+  private readonly missHashes = new Map<string, string>();
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -61,6 +67,7 @@ export class EmbeddingCache {
     };
     this.store = persist ? (store ?? new BlobStore({ cache: 'embeddings', budgetBytes: config.budgetBytes, events: storeEvents })) : undefined;
     const prefix = `${namespace}|`;
+    this.idPrefix = prefix;
     const scanned = this.store;
     this.stored =
       scanned === undefined ? undefined : new StoredIds((onChunk) => scanned.scanIds(prefix, (ids) => onChunk(ids.map((id) => id.slice(prefix.length)))));
@@ -68,8 +75,7 @@ export class EmbeddingCache {
 
   /** The hash part of an id of this namespace, else undefined. */
   private hashOf(id: string): string | undefined {
-    const prefix = `${this.namespace}|`;
-    return id.startsWith(prefix) ? id.slice(prefix.length) : undefined;
+    return id.startsWith(this.idPrefix) ? id.slice(this.idPrefix.length) : undefined;
   }
 
   /** A store event that removed entries: they are no longer "maybe stored". */
@@ -117,9 +123,12 @@ export class EmbeddingCache {
     if (missing.length > 0 && this.store !== undefined) {
       try {
         const hashes = await Promise.all(missing.map(async (i) => ({ index: i, hash: await sha256Hex(texts[i] ?? '') })));
+        // Kept for the flush that stores these texts' vectors once computed (most misses are).
+        if (this.missHashes.size + hashes.length > maxMissHashes) this.missHashes.clear();
+        for (const { index, hash } of hashes) this.missHashes.set(texts[index] ?? '', hash);
         // Texts surely never stored go straight to the model, without waiting for IndexedDB.
         const candidates = hashes.filter(({ hash }) => this.stored?.mightHold(hash) !== false);
-        const stored = candidates.length === 0 ? [] : await this.store.getMany(candidates.map(({ hash }) => `${this.namespace}|${hash}`));
+        const stored = candidates.length === 0 ? [] : await this.store.getMany(candidates.map(({ hash }) => `${this.idPrefix}${hash}`));
         await Promise.all(
           stored.map(async (item, k) => {
             const index = candidates[k]?.index;
@@ -167,10 +176,16 @@ export class EmbeddingCache {
     this.pending = [];
     if (this.store === undefined || batch.length === 0) return;
     try {
-      const hashes = await Promise.all(batch.map(({ text }) => sha256Hex(text)));
+      const hashes = await Promise.all(
+        batch.map(({ text }) => {
+          const known = this.missHashes.get(text);
+          this.missHashes.delete(text);
+          return known === undefined ? sha256Hex(text) : Promise.resolve(known);
+        }),
+      );
       const items = await Promise.all(
         batch.map(async ({ value }, i) => ({
-          id: `${this.namespace}|${hashes[i] ?? ''}`,
+          id: `${this.idPrefix}${hashes[i] ?? ''}`,
           model: this.model,
           part: value.vector,
           extra: { dims: value.vector.length, tokens: value.tokens, sha256: await sha256Hex(value.vector) },

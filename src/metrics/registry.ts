@@ -13,7 +13,7 @@ import type { QuantileSketch } from './sketch';
 import type { GenerationMetrics, MetricsSnapshot, SeriesMetrics, Stage, Summary, WindowedSummary } from './types';
 import { emitUserTiming } from './user-timing';
 import { InvalidOptionsError } from '../errors';
-import { describeValue } from '../tensor';
+import { describeValue, shownValue as shown } from '../tensor';
 
 /** One finished request's timings, ms. */
 export interface RequestTimings {
@@ -290,10 +290,6 @@ export class MetricsRegistry {
 const minIntervalMs = 16;
 
 /** A value as an error names it: numbers and booleans as written, anything else by its type. */
-function shown(value: unknown): string {
-  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : typeof value === 'string' ? JSON.stringify(value) : describeValue(value);
-}
-
 function metricsOptionError(field: string, expected: string, got: string): InvalidOptionsError {
   return new InvalidOptionsError(`Expected \`${field}\` to be ${expected}, got ${got}.`, { input: field, expected, got });
 }

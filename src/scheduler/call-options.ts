@@ -6,17 +6,11 @@
  */
 import { InvalidOptionsError } from '../errors';
 import type { Priority } from '../protocol';
-import { describeValue } from '../tensor';
+import { shownValue as shown } from '../tensor';
 
 const priorities: readonly Priority[] = ['realtime', 'interactive', 'background'];
 
 /** A value as an error message shows it: numbers and strings as themselves, others by type. */
-function shown(value: unknown): string {
-  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  return describeValue(value);
-}
-
 /** Throw `INVALID_OPTIONS` unless `options` (a call's options, for `model`) is well formed. */
 export function checkCallOptions(model: string, options: unknown): void {
   if (options === undefined) return;
