@@ -68,6 +68,30 @@ function collect(from) {
   console.log(adapter);
 }
 
+/**
+ * The benches import inpage/testing's Node modules (node/testing: percentiles, tables, the
+ * adapter line), which the kit's payload (package.json, bench/, src/, dist-app) leaves out.
+ * Every call carries the working tree, node/testing included: the start call unpacks the
+ * payload first (setup.sh, as start.sh would; start.sh then finds it unpacked) and copies
+ * node/testing into the app before the suite starts. Rewrites .gpu/CALLS.txt and prints it.
+ */
+function withTestingKit() {
+  const file = join(root, '.gpu', 'CALLS.txt');
+  if (!existsSync(file)) fail('the kit wrote no .gpu/CALLS.txt');
+  const prefix =
+    'mkdir -p /tmp/stash && cp .gpu/p*/part* /tmp/stash/ && bash .gpu/sh/setup.sh > /dev/null && mkdir -p /tmp/w/app/node && rm -rf /tmp/w/app/node/testing && cp -r node/testing /tmp/w/app/node/ && ';
+  const lines = readFileSync(file, 'utf8').split('\n');
+  let rewritten = 0;
+  const out = lines.map((line) => {
+    if (!line.includes('.gpu/sh/start.sh') || !line.includes('"command": "')) return line;
+    rewritten += 1;
+    return line.replace('"command": "', `"command": "${prefix}`);
+  });
+  if (rewritten !== 1) fail(`expected one start call in .gpu/CALLS.txt, found ${rewritten}`);
+  writeFileSync(file, out.join('\n'));
+  console.log(`\nbench:gpu: the start call now also copies node/testing into the app (the kit packs bench/ and src/ only). The calls:\n\n${out.join('\n')}`);
+}
+
 function pack(benches) {
   const kit = resolve(process.env.GPU_KIT ?? join(root, '..', 'shared', 'gpu'));
   const script = join(kit, 'pack.sh');
@@ -87,6 +111,7 @@ function pack(benches) {
   }
   const result = spawnSync('bash', [script], { cwd: root, env, stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
+  withTestingKit();
   console.log('\nbench:gpu: make the calls above, then: npm run bench:gpu -- collect <files_at of the last reply>');
 }
 

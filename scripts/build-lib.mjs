@@ -14,40 +14,15 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, createLogger, defaultClientConditions } from 'vite';
+import { addDeclarationExtensions } from './dts-extensions.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist');
 const manifest = JSON.parse(readFileSync(join(ROOT, 'src/model-manifest.json'), 'utf8'));
-
-/**
- * The main entry's declarations come from bundler-style sources (`from './runtime'`). Under
- * `moduleResolution: node16/nodenext` (Node ESM, and inpage/testing's own declarations) a
- * relative import needs its file's extension, or every type it brings becomes `any`: give
- * each relative specifier in dist/*.d.ts its `.js` (or `/index.js`).
- */
-function addDeclarationExtensions(dir) {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      if (entry.name !== 'node' && entry.name !== 'engines') addDeclarationExtensions(path);
-      continue;
-    }
-    if (!entry.name.endsWith('.d.ts')) continue;
-    const text = readFileSync(path, 'utf8');
-    const fixed = text.replace(/(from\s+|import\()(['"])(\.{1,2}\/[^'"]*?)\2/g, (match, lead, quote, specifier) => {
-      if (/\.(js|json)$/.test(specifier)) return match;
-      const target = join(dirname(path), specifier);
-      if (existsSync(`${target}.d.ts`)) return `${lead}${quote}${specifier}.js${quote}`;
-      if (existsSync(join(target, 'index.d.ts'))) return `${lead}${quote}${specifier}/index.js${quote}`;
-      fail(`${path}: cannot resolve the declaration import ${specifier}`);
-    });
-    if (fixed !== text) writeFileSync(path, fixed);
-  }
-}
 
 function fail(message) {
   console.error(`build-lib: ERROR: ${message}`);
