@@ -123,6 +123,8 @@ export interface RuntimeMetrics {
   subscribe(listener: (snapshot: MetricsSnapshot) => void, intervalMs?: number): () => void;
   /** Prometheus text exposition of the current snapshot. */
   prometheus(): string;
+  /** Start every count, latency, batch size and cache counter afresh; requests in flight are counted when they finish. */
+  reset(): void;
   /** Emit `performance.measure` entries (DevTools custom tracks) per request stage. */
   userTiming: boolean;
 }

@@ -32,6 +32,12 @@ export interface LoadOptions<A> {
   readonly label?: string;
   /** How long to wait for requests still running at the end, ms. @default 30000 */
   readonly drainTimeoutMs?: number;
+  /**
+   * With a warm-up: reset the page's runtime metrics when it ends, so model budgets and the
+   * record cover the measured load only (open loop: warm-up requests still running then are
+   * counted when they finish). @default true
+   */
+  readonly resetMetricsAfterWarmup?: boolean;
 }
 
 /** A closed loop: `clients` callers back to back. */
@@ -95,13 +101,25 @@ function check(ok: boolean, field: string, expected: string, got: unknown): void
 const positive = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
 const nonNegative = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
-function commonPlan<A>(options: LoadOptions<A>, call: unknown): Pick<DriverPlan, 'durationMs' | 'warmupMs' | 'drainTimeoutMs' | 'arg'> {
+function commonPlan<A>(options: LoadOptions<A>, call: unknown): Pick<DriverPlan, 'durationMs' | 'warmupMs' | 'drainTimeoutMs' | 'arg' | 'resetMetrics'> {
   check(typeof call === 'function', 'the page function', 'a function (an arrow function or function expression, run in the page)', call);
   check(positive(options.durationMs), 'durationMs', 'a positive number of milliseconds', options.durationMs);
   check(options.warmupMs === undefined || nonNegative(options.warmupMs), 'warmupMs', 'a number of milliseconds ≥ 0', options.warmupMs);
   check(options.drainTimeoutMs === undefined || nonNegative(options.drainTimeoutMs), 'drainTimeoutMs', 'a number of milliseconds ≥ 0', options.drainTimeoutMs);
   check(options.label === undefined || (typeof options.label === 'string' && options.label !== ''), 'label', 'a non-empty string', options.label);
-  return { durationMs: options.durationMs, warmupMs: options.warmupMs ?? 0, drainTimeoutMs: options.drainTimeoutMs ?? 30_000, arg: options.arg ?? null };
+  check(
+    options.resetMetricsAfterWarmup === undefined || typeof options.resetMetricsAfterWarmup === 'boolean',
+    'resetMetricsAfterWarmup',
+    'a boolean',
+    options.resetMetricsAfterWarmup,
+  );
+  return {
+    durationMs: options.durationMs,
+    warmupMs: options.warmupMs ?? 0,
+    drainTimeoutMs: options.drainTimeoutMs ?? 30_000,
+    arg: options.arg ?? null,
+    resetMetrics: options.resetMetricsAfterWarmup ?? true,
+  };
 }
 
 /** Check closed-loop options and make the page's plan. */

@@ -63,12 +63,40 @@ describe('the in-page load driver', () => {
     expect(loadResult(plan, undefined, outcome).errorRate).toBeCloseTo(1 / outcome.sent);
   });
 
+  it('resets the page metrics when the warm-up ends, unless asked not to', async () => {
+    const events: string[] = [];
+    const hook = { snapshot: () => null, reset: () => events.push('reset') };
+    Object.assign(globalThis, { __inpage__: hook });
+    try {
+      const call: DriverCall = (_, { i }) => {
+        events.push(`call ${i}`);
+        return sleep(20);
+      };
+      await serialised(call, closedPlan(call, { clients: 1, durationMs: 100, warmupMs: 50 }));
+      const reset = events.indexOf('reset');
+      expect(events.filter((e) => e === 'reset')).toHaveLength(1);
+      expect(reset).toBeGreaterThan(0); // after the warm-up's calls, before the measured ones
+      expect(events.length - reset - 1).toBeGreaterThan(0);
+      events.length = 0;
+      await serialised(call, closedPlan(call, { clients: 1, durationMs: 60, warmupMs: 30, resetMetricsAfterWarmup: false }));
+      await serialised(call, closedPlan(call, { clients: 1, durationMs: 60 }));
+      expect(events).not.toContain('reset');
+      await serialised(call, openPlan(call, { ratePerSecond: 100, durationMs: 100, warmupMs: 100 }));
+      expect(events.filter((e) => e === 'reset')).toHaveLength(1);
+    } finally {
+      delete (globalThis as { __inpage__?: unknown }).__inpage__;
+    }
+  });
+
   it('refuses options that cannot work, naming them', () => {
     const call = () => undefined;
     expect(() => closedPlan(call, { clients: 0, durationMs: 100 })).toThrow(new LoadOptionsError('inpage/testing: clients must be a positive integer; got 0'));
     expect(() => closedPlan(call, { clients: 2, durationMs: Number.NaN })).toThrow(/durationMs must be a positive number of milliseconds; got NaN/);
     expect(() => openPlan(call, { ratePerSecond: -1, durationMs: 100 })).toThrow(/ratePerSecond must be a positive number/);
     expect(() => openPlan(call, { ratePerSecond: 1, durationMs: 100, warmupMs: -5 })).toThrow(/warmupMs must be a number of milliseconds ≥ 0; got -5/);
+    expect(() => closedPlan(call, { clients: 1, durationMs: 100, resetMetricsAfterWarmup: 'yes' as never })).toThrow(
+      /resetMetricsAfterWarmup must be a boolean; got "yes"/,
+    );
     expect(() => closedPlan('embed' as never, { clients: 1, durationMs: 100 })).toThrow(
       /the page function must be a function \(an arrow function or function expression, run in the page\); got "embed"/,
     );

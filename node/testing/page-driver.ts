@@ -26,6 +26,8 @@ export interface DriverPlan {
   readonly drainTimeoutMs: number;
   /** Passed to the caller's function as its first argument. */
   readonly arg: unknown;
+  /** Reset the page's exposed metrics when the warm-up ends (only with a warm-up). */
+  readonly resetMetrics: boolean;
 }
 
 /** What the page measured. */
@@ -98,6 +100,11 @@ export async function runLoad(call: DriverCall, plan: DriverPlan): Promise<Drive
     return pending.size;
   };
 
+  const hook = (globalThis as { __inpage__?: { snapshot?: () => MetricsSnapshot; reset?: () => void } }).__inpage__;
+  /** The warm-up is over: the page's metrics start afresh, so they cover the measured load. */
+  const warmedUp = (): void => {
+    if (plan.resetMetrics && plan.warmupMs > 0 && typeof hook?.reset === 'function') hook.reset();
+  };
   let elapsedMs: number;
   let unfinished = 0;
   if (plan.kind === 'closed') {
@@ -113,6 +120,7 @@ export async function runLoad(call: DriverCall, plan: DriverPlan): Promise<Drive
     if (plan.warmupMs > 0) {
       const until = performance.now() + plan.warmupMs;
       await Promise.all(clients.map((client) => loop(client, until, false, counter)));
+      warmedUp();
     }
     const start = performance.now();
     await Promise.all(clients.map((client) => loop(client, start + plan.durationMs, true, counter)));
@@ -132,6 +140,7 @@ export async function runLoad(call: DriverCall, plan: DriverPlan): Promise<Drive
     for (let at = -Math.log(1 - random()) * (1000 / plan.ratePerSecond); at < total; at += -Math.log(1 - random()) * (1000 / plan.ratePerSecond))
       arrivals.push(at);
     const pending = new Set<Promise<void>>();
+    let measuring = false;
     const start = performance.now();
     await new Promise<void>((resolve) => {
       let next = 0;
@@ -140,6 +149,10 @@ export async function runLoad(call: DriverCall, plan: DriverPlan): Promise<Drive
         while (next < arrivals.length && (arrivals[next] ?? Infinity) <= now) {
           const at = arrivals[next] ?? now;
           const measured = at >= plan.warmupMs;
+          if (measured && !measuring) {
+            measuring = true;
+            warmedUp();
+          }
           if (measured) dispatchLagMs.push(now - at);
           const request = one(0, next, start + at, measured);
           pending.add(request);
@@ -154,7 +167,6 @@ export async function runLoad(call: DriverCall, plan: DriverPlan): Promise<Drive
     elapsedMs = Math.max(0, performance.now() - start - plan.warmupMs);
     unfinished = await settle(pending);
   }
-  const hook = (globalThis as { __inpage__?: { version?: unknown; snapshot?: () => MetricsSnapshot } }).__inpage__;
-  const metrics = hook !== undefined && typeof hook.snapshot === 'function' ? hook.snapshot() : null;
+  const metrics = typeof hook?.snapshot === 'function' ? hook.snapshot() : null;
   return { samples, errors, errorMessages, sent, completed, failed, unfinished, elapsedMs, dispatchLagMs, metrics };
 }

@@ -29,6 +29,10 @@ describe('exposeMetrics', () => {
     expect(hook?.idle()).toBe(true);
     a.queueDepth('vad', 3);
     expect(hook?.idle()).toBe(false);
+    b.requestStarted('embed');
+    b.requestFinished('embed', { queueMs: 0, preprocessMs: 0, inferenceMs: 1, postprocessMs: 0, endToEndMs: 1 }, 0);
+    hook?.reset();
+    expect(hook?.snapshot().models.map((m) => m.requests)).toEqual([0, 0]);
   });
 
   it('exposes a runtime by itself only when the testing fixture set the flag', () => {

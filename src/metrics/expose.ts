@@ -19,6 +19,8 @@ export interface MetricsSource {
   readonly metrics: {
     /** Every metric, now (a runtime's `metrics.snapshot()`). */
     snapshot(): MetricsSnapshot;
+    /** Start the metrics afresh (a runtime's `metrics.reset()`). */
+    reset(): void;
   };
 }
 
@@ -32,6 +34,8 @@ export interface MetricsHook {
   snapshot(): MetricsSnapshot;
   /** Whether every exposed runtime's queues are empty and no request is in flight. */
   idle(): boolean;
+  /** Start every exposed runtime's metrics afresh (the load drivers do when their warm-up ends). */
+  reset(): void;
 }
 
 interface HookGlobal {
@@ -60,6 +64,9 @@ const hook: MetricsHook = {
   },
   snapshot: merged,
   idle: () => merged().models.every((m) => m.queueDepth === 0 && m.inFlight === 0),
+  reset: () => {
+    for (const source of exposed) source.metrics.reset();
+  },
 };
 
 /**

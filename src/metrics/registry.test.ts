@@ -141,4 +141,28 @@ describe('MetricsRegistry', () => {
       devtools: { dataType: 'track-entry', track: 'vad', trackGroup: 'inpage', properties: [['batch', '8']] },
     });
   });
+
+  it('starts afresh on reset(), keeping requests in flight and the queue depth', () => {
+    const metrics = new MetricsRegistry();
+    metrics.describe('embed', 'text', 'wasm');
+    const timings = { queueMs: 1, preprocessMs: 1, inferenceMs: 500, postprocessMs: 1, endToEndMs: 503 };
+    for (let i = 0; i < 5; i += 1) {
+      metrics.requestStarted('embed');
+      metrics.requestFinished('embed', timings, 0);
+    }
+    metrics.batch('embed', 5);
+    metrics.requestStarted('embed'); // still running across the reset
+    metrics.queueDepth('embed', 2);
+    metrics.cacheEvent({ cache: 'embeddings', kind: 'miss' });
+    metrics.reset();
+    let embed = metrics.snapshot().models[0];
+    expect(embed).toMatchObject({ requests: 0, completed: 0, inFlight: 1, queueDepth: 2, errors: {}, batchSizeCounts: {} });
+    expect(embed?.stages.inference.total.count).toBe(0);
+    expect(metrics.snapshot().caches.find((c) => c.name === 'embeddings')?.misses).toBe(0);
+    metrics.requestFinished('embed', { ...timings, inferenceMs: 5, endToEndMs: 8 }, 0);
+    embed = metrics.snapshot().models[0];
+    expect(embed).toMatchObject({ completed: 1, inFlight: 0 });
+    expect(embed?.stages.inference.window.p95).toBeCloseTo(5, 0);
+    expect(metrics.snapshot().modalities[0]?.inFlight).toBe(0);
+  });
 });

@@ -98,9 +98,11 @@ export class MetricsRegistry {
   private readonly models = new Map<string, Series>();
   private readonly modalities = new Map<string, Series>();
   private readonly startedAt = performance.now();
+  /** Throughput is measured from here: creation, or the last reset(). */
+  private measuredFrom = this.startedAt;
   private readonly slotMs: number;
   private readonly slots: number;
-  private readonly cacheCounters = new CacheCounters();
+  private cacheCounters = new CacheCounters();
   /** Whether stage timings are also emitted as User Timing measures. */
   userTiming: boolean;
 
@@ -214,7 +216,7 @@ export class MetricsRegistry {
   }
 
   private view(series: Series, now: number, queueDepth: number, maxQueueDepth: number): SeriesMetrics {
-    const windowSeconds = Math.min(this.slotMs * this.slots, Math.max(1, now - this.startedAt)) / 1000;
+    const windowSeconds = Math.min(this.slotMs * this.slots, Math.max(1, now - this.measuredFrom)) / 1000;
     const stageSummaries = Object.fromEntries(stages.map((stage) => [stage, windowed(series.stages[stage], now)])) as Record<Stage, WindowedSummary>; // keys are exactly `stages`
     const generation = series.generation;
     return {
@@ -245,6 +247,25 @@ export class MetricsRegistry {
             },
           }),
     };
+  }
+
+  /**
+   * Start every count, latency, batch size and cache counter afresh (a load test's measured
+   * phase after its warm-up). Queue depth and requests in flight carry over: those requests
+   * are counted when they finish.
+   */
+  reset(): void {
+    const fresh = (s: Series): Series => {
+      const series = new Series(s.name, s.modality, s.backend, this.slotMs, this.slots);
+      series.inFlight = s.inFlight;
+      series.queueDepth = s.queueDepth;
+      series.maxQueueDepth = s.queueDepth;
+      return series;
+    };
+    for (const [name, s] of this.models) this.models.set(name, fresh(s));
+    for (const [name, s] of this.modalities) this.modalities.set(name, fresh(s));
+    this.cacheCounters = new CacheCounters();
+    this.measuredFrom = performance.now();
   }
 
   /** Count a cache event (hit, miss, store, eviction, integrity failure, warning). */

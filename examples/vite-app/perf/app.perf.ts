@@ -38,8 +38,8 @@ test('search: 8 users typing at once stay within budget, sharing engine calls', 
   });
   expect(result.completed).toBeGreaterThan(8);
   expect(result).toMeetLatencyBudget({ p95Ms: 5000, errorRate: 0 });
-  // The model's metrics cover the runtime's sliding window (a minute), warm-up included.
-  expect(result).toMeetLatencyBudget({ model: 'search', stage: 'inference', p95Ms: 10_000 });
+  // The driver reset the page's metrics when its warm-up ended: the model's numbers cover the measured load.
+  expect(result).toMeetLatencyBudget({ model: 'search', stage: 'inference', p95Ms: 5000 });
   // Eight callers at once: the scheduler put several texts in one engine call.
   const search = result.metrics?.models.find((m) => m.name === 'search');
   expect(search?.backend).toBe(backends.search);
