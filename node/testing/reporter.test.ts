@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FullConfig, FullResult, TestCase, TestResult } from '@playwright/test/reporter';
@@ -22,11 +22,11 @@ function result(samples: readonly number[]): TestResult {
   return { attachments: [{ name: 'inpage-perf.json', contentType: 'application/json', body: Buffer.from(JSON.stringify(record)) }] } as unknown as TestResult;
 }
 
-async function run(dir: string, samples: readonly number[], options: ConstructorParameters<typeof InpageReporter>[0]) {
+async function run(dir: string, samples: readonly number[], options: ConstructorParameters<typeof InpageReporter>[0], status: FullResult['status'] = 'passed') {
   const reporter = new InpageReporter(options);
   reporter.onBegin({ configFile: join(dir, 'playwright.config.ts'), rootDir: dir } as FullConfig); // the two fields it reads
   reporter.onTestEnd({} as TestCase, result(samples));
-  return { reporter, outcome: await reporter.onEnd({ status: 'passed' } as FullResult) };
+  return { reporter, outcome: await reporter.onEnd({ status } as FullResult) }; // the one field it reads
 }
 
 describe('inpage/testing/reporter', () => {
@@ -55,6 +55,15 @@ describe('inpage/testing/reporter', () => {
     expect(log.mock.calls.flat().join('\n')).toMatch(
       /3 regression\(s\) against .*baseline\.json:\n {2}webgpu › app\.perf\.ts › search › embed-8: p50Ms 33\.00 vs baseline 22\.00 \(×1\.50\)/,
     );
+    log.mockRestore();
+  });
+
+  it('writes no baseline from a run that failed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inpage-reporter-'));
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    await run(dir, [1, 2, 3], { baseline: 'baseline.json', updateBaseline: true }, 'failed');
+    expect(existsSync(join(dir, 'baseline.json'))).toBe(false);
+    expect(log.mock.calls.flat().join('\n')).toMatch(/the run failed; the baseline .* was left as it was/);
     log.mockRestore();
   });
 

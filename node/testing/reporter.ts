@@ -93,7 +93,7 @@ export default class InpageReporter implements Reporter {
     }
   }
 
-  async onEnd(_result: FullResult): Promise<{ status?: FullResult['status'] } | undefined> {
+  async onEnd(result: FullResult): Promise<{ status?: FullResult['status'] } | undefined> {
     const outputDir = resolve(this.root, this.options.outputDir ?? 'inpage-perf');
     mkdirSync(outputDir, { recursive: true });
     const entries: Record<string, MetricValues> = {};
@@ -111,7 +111,9 @@ export default class InpageReporter implements Reporter {
     let status: FullResult['status'] | undefined;
     if (this.options.baseline !== undefined) {
       const file = resolve(this.root, this.options.baseline);
-      if (update) {
+      if (update && result.status !== 'passed') {
+        console.log(`inpage/testing: the run ${result.status}; the baseline ${file} was left as it was (a baseline comes from a passing run)`);
+      } else if (update) {
         const baseline: Baseline = { version: 1, createdAt: new Date().toISOString(), entries };
         writeFileSync(file, `${JSON.stringify(baseline, null, 2)}\n`);
         console.log(`inpage/testing: wrote the baseline ${file} (${Object.keys(entries).length} entries)`);
