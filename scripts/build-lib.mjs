@@ -109,6 +109,8 @@ const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
 addDeclarationExtensions(DIST);
 execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.node.json')], { stdio: 'inherit' });
+// inpage/testing imports the main entry's types as `inpage`: after the declarations above.
+execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.testing.json')], { stdio: 'inherit' });
 
 // 4. Engine files, checked against the manifest (the same versions as the bundled JS).
 for (const [name, engine] of Object.entries(manifest.engines)) {

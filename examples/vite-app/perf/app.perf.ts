@@ -36,10 +36,14 @@ test('search: 8 users typing at once stay within budget, sharing engine calls', 
     arg: 'weather tomorrow in',
     label: 'search-8-users',
   });
-  expect(result.completed).toBeGreaterThan(8);
-  expect(result).toMeetLatencyBudget({ p95Ms: 5000, errorRate: 0 });
+  expect(result.completed).toBeGreaterThanOrEqual(8);
+  // On a software adapter (SwiftShader: WebGPU on the CPU, ~2–3 s per batch of 8 here) the
+  // budget only catches a hang; on WASM or a real GPU it is the search box's budget.
+  const software = testInfo.project.name === 'webgpu' && (await inpage.adapter()).software;
+  const p95Ms = software ? 60_000 : 1000;
+  expect(result).toMeetLatencyBudget({ p95Ms, errorRate: 0 });
   // The driver reset the page's metrics when its warm-up ended: the model's numbers cover the measured load.
-  expect(result).toMeetLatencyBudget({ model: 'search', stage: 'inference', p95Ms: 5000 });
+  expect(result).toMeetLatencyBudget({ model: 'search', stage: 'inference', p95Ms });
   // Eight callers at once: the scheduler put several texts in one engine call.
   const search = result.metrics?.models.find((m) => m.name === 'search');
   expect(search?.backend).toBe(backends.search);
