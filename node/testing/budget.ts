@@ -86,11 +86,20 @@ function summaryLine(s: Summary): string {
   return `n=${s.count} · mean ${ms(s.mean)} · p50 ${ms(s.p50)} · p95 ${ms(s.p95)} · p99 ${ms(s.p99)} · max ${ms(s.max)}`;
 }
 
+/** The budget's p50/p95/p99 limits against these percentiles, named `<prefix>p50` …. */
+function percentileChecks(prefix: string, percentiles: { readonly p50: number; readonly p95: number; readonly p99: number }, budget: LatencyBudget): Check[] {
+  const limits = [
+    ['p50', budget.p50Ms],
+    ['p95', budget.p95Ms],
+    ['p99', budget.p99Ms],
+  ] as const;
+  return limits.flatMap(([p, limit]) =>
+    limit === undefined ? [] : [{ what: `${prefix}${p}`, value: percentiles[p], limit, kind: 'max' as const, unit: 'ms' as const }],
+  );
+}
+
 function loadChecks(load: LoadResult, budget: LatencyBudget): Check[] {
-  const checks: Check[] = [];
-  if (budget.p50Ms !== undefined) checks.push({ what: 'p50', value: load.latency.p50, limit: budget.p50Ms, kind: 'max', unit: 'ms' });
-  if (budget.p95Ms !== undefined) checks.push({ what: 'p95', value: load.latency.p95, limit: budget.p95Ms, kind: 'max', unit: 'ms' });
-  if (budget.p99Ms !== undefined) checks.push({ what: 'p99', value: load.latency.p99, limit: budget.p99Ms, kind: 'max', unit: 'ms' });
+  const checks = percentileChecks('', load.latency, budget);
   if (budget.errorRate !== undefined) checks.push({ what: 'error rate', value: load.errorRate, limit: budget.errorRate, kind: 'max', unit: 'rate' });
   return checks;
 }
@@ -99,10 +108,7 @@ function modelChecks(model: SeriesMetrics, budget: LatencyBudget): { checks: Che
   const stage = budget.stage ?? 'endToEnd';
   const summary = model.stages[stage].window;
   const failed = Object.values(model.errors).reduce((sum, n) => sum + n, 0);
-  const checks: Check[] = [];
-  if (budget.p50Ms !== undefined) checks.push({ what: `${stage} p50`, value: summary.p50, limit: budget.p50Ms, kind: 'max', unit: 'ms' });
-  if (budget.p95Ms !== undefined) checks.push({ what: `${stage} p95`, value: summary.p95, limit: budget.p95Ms, kind: 'max', unit: 'ms' });
-  if (budget.p99Ms !== undefined) checks.push({ what: `${stage} p99`, value: summary.p99, limit: budget.p99Ms, kind: 'max', unit: 'ms' });
+  const checks = percentileChecks(`${stage} `, summary, budget);
   if (budget.errorRate !== undefined)
     checks.push({ what: 'error rate', value: model.requests === 0 ? 0 : failed / model.requests, limit: budget.errorRate, kind: 'max', unit: 'rate' });
   const generation = model.generation;

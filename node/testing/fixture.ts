@@ -63,15 +63,15 @@ export interface InpageWorkerOptions {
 const hookMissing =
   'inpage/testing: the page exposes no runtime. Create the runtime after the page loads with the fixture in use (every runtime exposes itself), or call exposeMetrics(runtime) from "inpage" in the page.';
 
-async function readHook(page: Page): Promise<{ version: unknown; snapshot: MetricsSnapshot; idle: boolean } | null> {
+async function readHook(page: Page): Promise<{ version: unknown; snapshot: MetricsSnapshot } | null> {
   return page.evaluate(() => {
     const hook = (globalThis as { __inpage__?: MetricsHook }).__inpage__;
     if (hook === undefined) return null;
-    return { version: hook.version, snapshot: hook.snapshot(), idle: hook.idle() };
+    return { version: hook.version, snapshot: hook.snapshot() };
   });
 }
 
-function checked(hook: Awaited<ReturnType<typeof readHook>>): { snapshot: MetricsSnapshot; idle: boolean } {
+function checked(hook: Awaited<ReturnType<typeof readHook>>): { snapshot: MetricsSnapshot } {
   if (hook === null) throw new Error(hookMissing);
   if (hook.version !== 1)
     throw new Error(
@@ -121,8 +121,9 @@ export const test = base.extend<InpageTestOptions & { inpage: InpageFixture }, I
       waitForIdle: async ({ timeoutMs = 30_000 } = {}) => {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
-          const { snapshot, idle } = checked(await readHook(page));
-          if (idle) return;
+          // Idle as the hook's idle() says it, read from the one snapshot (no second merge in the page).
+          const { snapshot } = checked(await readHook(page));
+          if (snapshot.models.every((m) => m.queueDepth === 0 && m.inFlight === 0)) return;
           if (Date.now() > deadline) {
             const busy = snapshot.models
               .filter((m) => m.queueDepth > 0 || m.inFlight > 0)
