@@ -428,6 +428,17 @@ describe('DynamicBatcher on a page with scheduler.postTask', () => {
       await vi.advanceTimersByTimeAsync(10);
       await expect(urgent).resolves.toMatchObject({ value: 4 });
       expect(posted).toEqual(['background']);
+      // A batch of background requests: one task per caller, so an urgent answer arriving
+      // meanwhile waits behind one caller's follow-up work, not the whole batch's.
+      posted.length = 0;
+      const wide = new DynamicBatcher('w', policy({ maxBatchSize: 4 }), engine.execute);
+      const woken: number[] = [];
+      const calls = [1, 2, 3].map((n) => wide.submit(n, { priority: 'background' }).then(() => woken.push(n)));
+      await vi.advanceTimersByTimeAsync(10);
+      await Promise.all(calls);
+      expect(engine.batches.at(-1)?.payloads).toEqual([1, 2, 3]);
+      expect(posted).toEqual(['background', 'background', 'background']);
+      expect(woken).toEqual([1, 2, 3]);
     } finally {
       vi.unstubAllGlobals();
     }

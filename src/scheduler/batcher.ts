@@ -16,6 +16,7 @@ import { checkCallOptions } from './call-options';
 import { BatchSizer } from './batch-sizer';
 import { priorityRank, type BatchPolicy, type Priority } from './policy';
 import { RequestQueue, type QueuedItem } from './request-queue';
+import { RefillSplit } from './refill-split';
 import { Router, type ReplicaState } from './router';
 import type { ReplicaPlan } from './replicas';
 import { yieldToUrgentWork } from './yield';
@@ -89,6 +90,7 @@ export class DynamicBatcher<P, R> {
   private readonly queue: RequestQueue<Pending<P, R>>;
   private readonly router: Router;
   private sizer: BatchSizer;
+  private readonly refill = new RefillSplit();
   private current: BatchPolicy;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -296,7 +298,8 @@ export class DynamicBatcher<P, R> {
       const { head, replica } = chosen;
       const oldest = this.queue.oldest();
       const waited = oldest === undefined ? 0 : now - oldest.enqueuedAt;
-      const target = Math.min(this.targetBatchSize, this.policy.maxBatchSize);
+      // Two halves in turn (see RefillSplit): a half is full enough to go.
+      const target = Math.min(this.targetBatchSize, this.policy.maxBatchSize, this.refill.halfUnits ?? Number.POSITIVE_INFINITY);
       // An idle model never waits; nor does an idle replica kept for urgent work (waiting
       // there would only add the delay to the latency it is kept for).
       const idle = this.router.inFlight === 0 || (replica.maxRank < priorityRank.background && replica.inFlight === 0);
@@ -318,7 +321,11 @@ export class DynamicBatcher<P, R> {
           return;
         }
       }
-      const units = this.batchUnits(available, Math.min(this.sizer.cap(), this.policy.maxBatchSize));
+      const wanted = this.batchUnits(available, Math.min(this.sizer.cap(), this.policy.maxBatchSize));
+      // An idle replica that can take a second batch while this one runs may get half now.
+      const idleReplica = replica.inFlight === 0;
+      const pipelines = idleReplica && this.policy.maxInFlightPerReplica >= 2 && this.policy.preferredBatchSizes.length === 0;
+      const units = idleReplica ? this.refill.units(wanted, this.sizer, pipelines) : wanted;
       const batch = this.queue.take(now, units, (item) => {
         if (item.batchKey !== head.batchKey) return false;
         // A replica kept for urgent work takes no less urgent request, not even as a passenger.
@@ -327,6 +334,10 @@ export class DynamicBatcher<P, R> {
         return bound === undefined || bound === replica.index;
       });
       this.observer.onQueueDepth?.(this.queue.length);
+      if (idleReplica) {
+        const oldestAt = batch.reduce((at, item) => Math.min(at, item.enqueuedAt), now);
+        this.refill.dispatched(replica.index, now, oldestAt, this.sizer.estimate(batch.reduce((sum, item) => sum + item.size, 0)));
+      }
       void this.run(batch, replica, now);
     }
   }
@@ -401,26 +412,33 @@ export class DynamicBatcher<P, R> {
     } catch (error) {
       failure = error;
     }
-    const serviceMs = performance.now() - started;
-    this.router.end(replica, rank);
+    const ended = performance.now();
+    // The caller's view: from send to answer. The replica's: how long this batch held it.
+    const serviceMs = ended - started;
+    const heldMs = this.router.end(replica, rank, started, ended);
+    this.refill.ended(replica.index, ended, replica.inFlight === 0);
     if (failure === undefined) {
-      this.router.record(replica, serviceMs);
-      this.sizer.record(units, serviceMs);
+      this.router.record(replica, heldMs);
+      this.sizer.record(units, heldMs);
     }
     this.observer.onBatch?.({ units, requests: batch.length, replica: replica.index, serviceMs, failed: failure !== undefined });
-    // Background answers wake their callers in a background-priority task: the replica takes
-    // its next batch first, and urgent answers already waiting on the main thread go ahead.
-    if (rank === priorityRank.background) {
-      this.pump();
-      await yieldToUrgentWork();
-    }
-    batch.forEach((item, i) => {
+    const wake = (item: Pending<P, R>, i: number): void => {
       if (item.settled) return;
       item.settled = true;
       item.cleanup();
       if (failure !== undefined) item.reject(failure);
       else item.resolve({ value: results?.[i] as R, queueMs: dispatchedAt - item.enqueuedAt, serviceMs, batchUnits: units, replica: replica.index }); // index i exists: lengths checked above
-    });
+    };
+    // Background answers wake their callers one background-priority task each: the replica
+    // takes its next batch first, and an urgent answer arriving on the main thread waits for
+    // at most one caller's follow-up work (its next request, a stream's state), not a batch's.
+    if (rank === priorityRank.background) {
+      this.pump();
+      for (const [i, item] of batch.entries()) {
+        await yieldToUrgentWork();
+        wake(item, i);
+      }
+    } else batch.forEach(wake);
     this.pump();
     this.checkIdle();
   }

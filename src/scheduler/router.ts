@@ -20,6 +20,8 @@ export interface ReplicaState {
   freeAt: number | undefined;
   /** Exponentially weighted mean service time of its batches, ms (undefined until measured). */
   serviceMs: number | undefined;
+  /** When its last batch ended (`performance.now()` ms); undefined before the first. */
+  endedAt: number | undefined;
   /** The least urgent priority rank it takes: 2 (anything), 1 (reserved for interactive and realtime), 0 (realtime only). */
   readonly maxRank: number;
 }
@@ -38,7 +40,7 @@ export class Router {
     public maxInFlight: number,
   ) {
     const maxRanks = typeof replicas === 'number' ? Array.from({ length: replicas }, () => 2) : replicas.maxRanks;
-    this.replicas = maxRanks.map((maxRank, index) => ({ index, inFlight: 0, ranks: [], freeAt: undefined, serviceMs: undefined, maxRank }));
+    this.replicas = maxRanks.map((maxRank, index) => ({ index, inFlight: 0, ranks: [], freeAt: undefined, serviceMs: undefined, endedAt: undefined, maxRank }));
   }
 
   /** True when some replica is kept for urgent priorities. */
@@ -108,12 +110,19 @@ export class Router {
     replica.ranks.push(rank);
   }
 
-  /** A batch of priority `rank` on `replica` ended. */
-  end(replica: ReplicaState, rank: number): void {
+  /**
+   * A batch of priority `rank` on `replica` ended at `now`. Returns how long it held the
+   * replica: since it was sent (`startedAt`), or since the batch before it ended when it was
+   * sent behind that one (its wait in the worker is not its service).
+   */
+  end(replica: ReplicaState, rank: number, startedAt: number, now: number): number {
+    const held = now - Math.max(startedAt, replica.endedAt ?? startedAt);
+    replica.endedAt = now;
     replica.inFlight -= 1;
     const at = replica.ranks.indexOf(rank);
     if (at >= 0) replica.ranks.splice(at, 1);
     if (replica.inFlight === 0) replica.freeAt = undefined;
+    return held;
   }
 
   /** Record a finished batch's service time on its replica. */
