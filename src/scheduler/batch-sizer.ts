@@ -39,6 +39,13 @@ export class BatchSizer {
     this.batches += 1;
   }
 
+  /** Forget what was measured for batches of about `size` units (they are measured afresh). */
+  forget(size: number): void {
+    const bucket = this.bucket(size);
+    this.serviceMs.delete(bucket);
+    this.samples.delete(bucket);
+  }
+
   /** Measured mean service time of a batch of about `size` units, if known. */
   serviceTime(size: number): number | undefined {
     return this.serviceMs.get(this.bucket(size));

@@ -299,13 +299,27 @@ export class DynamicBatcher<P, R> {
       const oldest = this.queue.oldest();
       const waited = oldest === undefined ? 0 : now - oldest.enqueuedAt;
       // Two halves in turn (see RefillSplit): a half is full enough to go.
-      const target = Math.min(this.targetBatchSize, this.policy.maxBatchSize, this.refill.halfUnits ?? Number.POSITIVE_INFINITY);
+      // While halves join again, only the whole they came from is full.
+      const target = this.refill.joiningHalves
+        ? this.refill.wholeUnits
+        : Math.min(this.targetBatchSize, this.policy.maxBatchSize, this.refill.halfUnits ?? Number.POSITIVE_INFINITY);
       // An idle model never waits; nor does an idle replica kept for urgent work (waiting
       // there would only add the delay to the latency it is kept for).
       const idle = this.router.inFlight === 0 || (replica.maxRank < priorityRank.background && replica.inFlight === 0);
       // Only requests that can be stacked with the head make its batch fuller.
       const available = this.queue.unitsFor(head.batchKey);
       const full = available >= target;
+      // Halves that stopped paying join again: a waiting half waits for the replica to be free
+      // and, briefly, for the other half's callers (see RefillSplit).
+      const urgent = replica.ranks.length > 0 && replica.ranks.every((r) => r > priorityRank[head.priority]);
+      if (!full && !urgent && this.refill.joiningHalves) {
+        if (replica.inFlight > 0) return; // the running batch's end pumps again
+        const until = this.refill.holdUntil(now, this.policy.maxQueueDelayMs);
+        if (now < until) {
+          this.arm(until);
+          return;
+        }
+      }
       if (!full && waited < this.policy.maxQueueDelayMs && !idle) {
         this.arm((oldest?.enqueuedAt ?? now) + this.policy.maxQueueDelayMs);
         return;
@@ -334,6 +348,7 @@ export class DynamicBatcher<P, R> {
         return bound === undefined || bound === replica.index;
       });
       this.observer.onQueueDepth?.(this.queue.length);
+      if (this.refill.joiningHalves) this.refill.joined();
       if (idleReplica) {
         const oldestAt = batch.reduce((at, item) => Math.min(at, item.enqueuedAt), now);
         this.refill.dispatched(replica.index, now, oldestAt, this.sizer.estimate(batch.reduce((sum, item) => sum + item.size, 0)));
@@ -420,6 +435,7 @@ export class DynamicBatcher<P, R> {
     if (failure === undefined) {
       this.router.record(replica, heldMs);
       this.sizer.record(units, heldMs);
+      this.refill.review(this.sizer);
     }
     this.observer.onBatch?.({ units, requests: batch.length, replica: replica.index, serviceMs, failed: failure !== undefined });
     const wake = (item: Pending<P, R>, i: number): void => {

@@ -106,7 +106,7 @@ describe('DynamicBatcher with callers that ask again after a refill gap', () => 
   /** 8 closed-loop callers, each taking `refillMs` after its answer before asking again, for `ms`. */
   async function closedLoop(cost: (n: number) => number, refillMs: number, ms: number) {
     const engine = serialEngine(cost);
-    const batcher = new DynamicBatcher('m', resolvePolicy('audio', { maxBatchSize: 8 }), engine.execute);
+    const batcher = new DynamicBatcher('m', resolvePolicy('audio', { maxBatchSize: 8, maxQueueDelayMs: 5 }), engine.execute);
     // Lone requests first (a stream's first frames): the batcher knows a batch of 1's cost.
     for (let i = 0; i < 3; i += 1) {
       const lone = batcher.submit(-1);
@@ -145,6 +145,16 @@ describe('DynamicBatcher with callers that ask again after a refill gap', () => 
     const halves = sizes.filter((n) => n === 4).length;
     expect(halves / sizes.length).toBeGreaterThan(0.8);
     expect(answered).toBeGreaterThan((1200 / 12) * 8 * 1.1);
+  });
+
+  it('joins halves again when they stop paying: a whole batch first timed while compiling does not keep them apart', async () => {
+    // The first batches of 8 take 300 ms (new shapes compiling, as on TF.js WebGPU), then every
+    // batch costs 10 ms at any size. The stale time makes halves look cheap at first.
+    let wholes = 0;
+    const { sizes } = await closedLoop((n) => (n === 8 && (wholes += 1) <= 3 ? 300 : 10), 3, 3000);
+    expect(sizes.slice(0, 12)).toContain(4);
+    const late = sizes.slice(Math.floor(sizes.length / 2));
+    expect(late.filter((n) => n === 8).length / late.length).toBeGreaterThan(0.9);
   });
 
   it('keeps whole batches where a batch costs the same at any size', async () => {

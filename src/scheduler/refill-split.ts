@@ -13,14 +13,22 @@
  * batch of requests that arrived in between) and the service time at both sizes
  * ({@link BatchSizer.estimate}, which needs sizes measured on either side of the half: a
  * model's lone requests and its full batches are enough). Nothing splits until both are
- * known, and nothing splits to find out: two halves sent back to back on a GPU would go on
- * alternating (each sent while the other runs) at nearly twice the cost per round.
+ * known, and nothing splits to find out. Halves, once apart, stay apart by themselves
+ * (each is sent while the other runs), so they are reviewed as they run: when their measured
+ * cost stops paying, and every {@link reviewEvery} halves anyway (with the whole batch's time
+ * forgotten, so a time learned while shapes compiled cannot keep them apart), a waiting half
+ * is held until the replica is free and the other half's callers asked again, and the two
+ * go out as one batch.
  */
 import type { BatchSizer } from './batch-sizer';
 
 const smoothing = 0.2;
 /** Splitting must win at least this share of the round's time. */
 const minGain = 0.05;
+/** Two halves may cost at most this much more than one whole batch (a GPU's two flat-cost calls never pass). */
+const maxSplitCost = 1.3;
+/** While halves run, every this many of them the two are joined again to measure the whole batch afresh. */
+const reviewEvery = 32;
 
 /** Measures each replica's refill gap and decides when a batch goes out as two halves. */
 export class RefillSplit {
@@ -30,6 +38,71 @@ export class RefillSplit {
   private gap: number | undefined;
   /** The size of each half while batches go out in halves; undefined while they go whole. */
   private half: number | undefined;
+  /** The whole batch the halves came from. */
+  private whole = 0;
+  /** Half batches run since the split. */
+  private halves = 0;
+  /** True from when the halves stopped until they run as one batch again. */
+  private joining = false;
+  /** How long an idle replica holds a waiting half for the other half's callers, `performance.now()` ms. */
+  private holdEnd: number | undefined;
+
+  /**
+   * True after halves stopped paying (or for a review) until the two run as one batch again:
+   * a waiting half is held until the replica is free and the other half's callers asked
+   * again. Without the hold the halves would go on alternating for good, each sent while
+   * the other runs.
+   */
+  get joiningHalves(): boolean {
+    return this.joining;
+  }
+
+  /**
+   * When an idle replica stops holding a waiting half for the other half (set on first ask):
+   * `delayMs` (the policy's queue delay) or twice the refill gap, whichever is longer.
+   */
+  holdUntil(now: number, delayMs: number): number {
+    this.holdEnd ??= now + Math.max(delayMs, 2 * (this.gap ?? 0));
+    return this.holdEnd;
+  }
+
+  /** The whole batch the last halves came from, units. */
+  get wholeUnits(): number {
+    return this.whole;
+  }
+
+  /** A batch went out while joining: the halves are one again (or the other half did not come). */
+  joined(): void {
+    this.joining = false;
+    this.holdEnd = undefined;
+  }
+
+  /**
+   * A half batch ended (its time is in `sizer` already). Stop the halves when their measured
+   * cost says they no longer pay, and every {@link reviewEvery} halves anyway, forgetting the
+   * whole batch's time so it is measured afresh before the next decision (a time learned
+   * while shapes were still compiling would otherwise keep the split going).
+   */
+  review(sizer: BatchSizer): void {
+    if (this.half === undefined) return;
+    this.halves += 1;
+    const pays = this.pays(this.whole, this.half, sizer);
+    if (pays && this.halves % reviewEvery !== 0) return;
+    if (!pays) sizer.forget(this.whole);
+    else if (this.halves % reviewEvery === 0) sizer.forget(this.whole);
+    this.half = undefined;
+    this.joining = true;
+    this.holdEnd = undefined;
+  }
+
+  private pays(units: number, half: number, sizer: BatchSizer): boolean {
+    if (this.gap === undefined) return false;
+    const whole = sizer.estimate(units);
+    const part = sizer.estimate(half);
+    const rest = sizer.estimate(units - half);
+    if (whole === undefined || part === undefined || rest === undefined) return false;
+    return part + rest < (whole + this.gap) * (1 - minGain) && part + rest <= whole * maxSplitCost;
+  }
 
   /**
    * While batches go out in halves, the units that make a batch full enough to send (the
@@ -76,15 +149,13 @@ export class RefillSplit {
       return units;
     }
     const half = Math.ceil(units / 2);
-    const whole = sizer.estimate(units);
-    const part = sizer.estimate(half);
-    const rest = sizer.estimate(units - half);
-    if (whole === undefined || part === undefined || rest === undefined) {
+    if (!this.pays(units, half, sizer)) {
       this.half = undefined;
       return units;
     }
-    const split = part + rest < (whole + this.gap) * (1 - minGain);
-    this.half = split ? half : undefined;
-    return split ? half : units;
+    this.half = half;
+    this.whole = units;
+    this.halves = 0;
+    return half;
   }
 }
