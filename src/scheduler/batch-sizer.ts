@@ -39,35 +39,9 @@ export class BatchSizer {
     this.batches += 1;
   }
 
-  /** Forget what was measured for batches of about `size` units (they are measured afresh). */
-  forget(size: number): void {
-    const bucket = this.bucket(size);
-    this.serviceMs.delete(bucket);
-    this.samples.delete(bucket);
-  }
-
   /** Measured mean service time of a batch of about `size` units, if known. */
   serviceTime(size: number): number | undefined {
     return this.serviceMs.get(this.bucket(size));
-  }
-
-  /**
-   * Expected service time of a batch of exactly `size` units, ms: a measured size's own
-   * time, or a straight line between the measured sizes on either side (a batch's cost
-   * grows with its size, less than linearly where a GPU has a flat cost per call, so the
-   * line errs high between them). Undefined outside the measured range.
-   */
-  estimate(size: number): number | undefined {
-    const measured = [...this.serviceMs.entries()].filter(([bucket]) => (this.samples.get(bucket) ?? 0) >= 2).sort((a, b) => a[0] - b[0]);
-    let below: readonly [number, number] | undefined;
-    let above: readonly [number, number] | undefined;
-    for (const point of measured) {
-      if (point[0] <= size) below = point;
-      if (point[0] >= size && above === undefined) above = point;
-    }
-    if (below === undefined || above === undefined) return undefined;
-    if (below[0] === above[0]) return below[1];
-    return below[1] + ((above[1] - below[1]) * (size - below[0])) / (above[0] - below[0]);
   }
 
   /** Mean service time across sizes, weighted to the most used; for routing estimates. */

@@ -16,7 +16,6 @@ import { checkCallOptions } from './call-options';
 import { BatchSizer } from './batch-sizer';
 import { priorityRank, type BatchPolicy, type Priority } from './policy';
 import { RequestQueue, type QueuedItem } from './request-queue';
-import { RefillSplit } from './refill-split';
 import { Router, type ReplicaState } from './router';
 import type { ReplicaPlan } from './replicas';
 import { yieldToUrgentWork } from './yield';
@@ -90,7 +89,6 @@ export class DynamicBatcher<P, R> {
   private readonly queue: RequestQueue<Pending<P, R>>;
   private readonly router: Router;
   private sizer: BatchSizer;
-  private readonly refill = new RefillSplit();
   private current: BatchPolicy;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -298,28 +296,13 @@ export class DynamicBatcher<P, R> {
       const { head, replica } = chosen;
       const oldest = this.queue.oldest();
       const waited = oldest === undefined ? 0 : now - oldest.enqueuedAt;
-      // Two halves in turn (see RefillSplit): a half is full enough to go.
-      // While halves join again, only the whole they came from is full.
-      const target = this.refill.joiningHalves
-        ? this.refill.wholeUnits
-        : Math.min(this.targetBatchSize, this.policy.maxBatchSize, this.refill.halfUnits ?? Number.POSITIVE_INFINITY);
+      const target = Math.min(this.targetBatchSize, this.policy.maxBatchSize);
       // An idle model never waits; nor does an idle replica kept for urgent work (waiting
       // there would only add the delay to the latency it is kept for).
       const idle = this.router.inFlight === 0 || (replica.maxRank < priorityRank.background && replica.inFlight === 0);
       // Only requests that can be stacked with the head make its batch fuller.
       const available = this.queue.unitsFor(head.batchKey);
       const full = available >= target;
-      // Halves that stopped paying join again: a waiting half waits for the replica to be free
-      // and, briefly, for the other half's callers (see RefillSplit).
-      const urgent = replica.ranks.length > 0 && replica.ranks.every((r) => r > priorityRank[head.priority]);
-      if (!full && !urgent && this.refill.joiningHalves) {
-        if (replica.inFlight > 0) return; // the running batch's end pumps again
-        const until = this.refill.holdUntil(now, this.policy.maxQueueDelayMs);
-        if (now < until) {
-          this.arm(until);
-          return;
-        }
-      }
       if (!full && waited < this.policy.maxQueueDelayMs && !idle) {
         this.arm((oldest?.enqueuedAt ?? now) + this.policy.maxQueueDelayMs);
         return;
@@ -335,11 +318,7 @@ export class DynamicBatcher<P, R> {
           return;
         }
       }
-      const wanted = this.batchUnits(available, Math.min(this.sizer.cap(), this.policy.maxBatchSize));
-      // An idle replica that can take a second batch while this one runs may get half now.
-      const idleReplica = replica.inFlight === 0;
-      const pipelines = idleReplica && this.policy.maxInFlightPerReplica >= 2 && this.policy.preferredBatchSizes.length === 0;
-      const units = idleReplica ? this.refill.units(wanted, this.sizer, pipelines) : wanted;
+      const units = this.batchUnits(available, Math.min(this.sizer.cap(), this.policy.maxBatchSize));
       const batch = this.queue.take(now, units, (item) => {
         if (item.batchKey !== head.batchKey) return false;
         // A replica kept for urgent work takes no less urgent request, not even as a passenger.
@@ -348,11 +327,6 @@ export class DynamicBatcher<P, R> {
         return bound === undefined || bound === replica.index;
       });
       this.observer.onQueueDepth?.(this.queue.length);
-      if (this.refill.joiningHalves) this.refill.joined();
-      if (idleReplica) {
-        const oldestAt = batch.reduce((at, item) => Math.min(at, item.enqueuedAt), now);
-        this.refill.dispatched(replica.index, now, oldestAt, this.sizer.estimate(batch.reduce((sum, item) => sum + item.size, 0)));
-      }
       void this.run(batch, replica, now);
     }
   }
@@ -428,34 +402,29 @@ export class DynamicBatcher<P, R> {
       failure = error;
     }
     const ended = performance.now();
-    // The caller's view: from send to answer. The replica's: how long this batch held it.
+    // The caller's view: from send to answer. The replica's (what the sizer and the router
+    // learn): how long this batch held it, which for a batch sent behind another starts
+    // when that one ended (its wait in the worker is not its service).
     const serviceMs = ended - started;
     const heldMs = this.router.end(replica, rank, started, ended);
-    this.refill.ended(replica.index, ended, replica.inFlight === 0);
     if (failure === undefined) {
       this.router.record(replica, heldMs);
       this.sizer.record(units, heldMs);
-      this.refill.review(this.sizer);
     }
     this.observer.onBatch?.({ units, requests: batch.length, replica: replica.index, serviceMs, failed: failure !== undefined });
-    const wake = (item: Pending<P, R>, i: number): void => {
+    // Background answers wake their callers in a background-priority task: the replica takes
+    // its next batch first, and urgent answers already waiting on the main thread go ahead.
+    if (rank === priorityRank.background) {
+      this.pump();
+      await yieldToUrgentWork();
+    }
+    batch.forEach((item, i) => {
       if (item.settled) return;
       item.settled = true;
       item.cleanup();
       if (failure !== undefined) item.reject(failure);
       else item.resolve({ value: results?.[i] as R, queueMs: dispatchedAt - item.enqueuedAt, serviceMs, batchUnits: units, replica: replica.index }); // index i exists: lengths checked above
-    };
-    // Background answers wake their callers in a background-priority task: the replica takes
-    // its next batch first, and urgent answers already waiting on the main thread go ahead.
-    // One task for the whole batch, not one per caller: callers woken together ask again
-    // together, and their next requests form one batch (a task each split a closed loop's
-    // wave into batches of one; measured on the H200, embeddings at 8 callers fell to 0.46
-    // of the raw engine).
-    if (rank === priorityRank.background) {
-      this.pump();
-      await yieldToUrgentWork();
-    }
-    batch.forEach(wake);
+    });
     this.pump();
     this.checkIdle();
   }
