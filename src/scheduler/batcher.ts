@@ -402,9 +402,7 @@ export class DynamicBatcher<P, R> {
       failure = error;
     }
     const ended = performance.now();
-    // The caller's view: from send to answer. The replica's (what the sizer and the router
-    // learn): how long this batch held it, which for a batch sent behind another starts
-    // when that one ended (its wait in the worker is not its service).
+    // The caller's view is send to answer; the sizer and the router learn how long the batch held the replica (Router.end).
     const serviceMs = ended - started;
     const heldMs = this.router.end(replica, rank, started, ended);
     if (failure === undefined) {
