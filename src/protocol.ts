@@ -488,6 +488,8 @@ export interface GenerateTaskSpec extends TaskSpecBase {
   readonly configUrl?: string;
   /** Longest sequence the model takes (prompt + generated); overrides the config's `n_positions`. */
   readonly maxContext?: number;
+  /** Sequences decoded together in one engine call (continuous batching); 1 = one session at a time. Default 16. */
+  readonly maxBatchSize?: number;
 }
 
 /** What a worker needs to set up a task. */
@@ -579,6 +581,10 @@ export interface GenerateStartRequest {
   readonly seed: number;
   /** `false` re-runs the whole sequence every step (the no-cache reference). */
   readonly useKvCache: boolean;
+  /** Order of prefills waiting in the worker's decode loop. @default 'interactive' */
+  readonly priority?: Priority;
+  /** Fail with `DEADLINE_EXCEEDED` if the prefill has not started this many ms after the request reached the worker; 0 = never. */
+  readonly timeoutMs?: number;
 }
 
 /** One generated token. */
@@ -599,4 +605,6 @@ export interface GenerateStep {
   readonly stepInputLength: number;
   /** Generation sessions (and so KV caches) the task holds after this step, across all callers. */
   readonly openSessions: number;
+  /** Sequences in the engine call that produced this token: 1 for a prefill, the running batch's size for a decode step. */
+  readonly batchSize: number;
 }

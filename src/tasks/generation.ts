@@ -36,6 +36,12 @@ export interface TextGenerationOptions extends TaskOptions {
   /** Longest sequence (prompt + generated) the model takes. @default the config's `n_positions` */
   readonly maxContext?: number;
   /**
+   * Continuous batching: up to this many generations decode together, one token each per
+   * engine call; new ones join between steps, finished ones leave. More wait (most urgent
+   * first) for a free slot. `1` runs one generation at a time. @default 16
+   */
+  readonly maxBatchSize?: number;
+  /**
    * Opt-in semantic result cache: a prompt whose embedding is within `threshold` (cosine)
    * of a cached prompt's, with the same generation settings, gets the cached completion.
    * @default off
@@ -72,6 +78,11 @@ export interface GeneratedToken {
   readonly stepInputLength: number;
   /** Generation sessions holding a KV cache in the task's worker after this step. */
   readonly openSessions: number;
+  /**
+   * Sequences decoded together in the engine call that produced this token (continuous
+   * batching): 1 for the prefill, then the size of the worker's running batch.
+   */
+  readonly batchSize: number;
   /** Where the step's time went, in the worker. */
   readonly timings: StageTimings;
   /** Milliseconds since `generate()` was called when this token arrived. */
@@ -240,7 +251,13 @@ export class TextGenerator {
       });
     }
     this.#sessionCounter += 1;
-    const request: GenerateStartRequest = { sessionId: `${model}:${this.#sessionCounter}`, prompt, ...settings };
+    const request: GenerateStartRequest = {
+      sessionId: `${model}:${this.#sessionCounter}`,
+      prompt,
+      ...settings,
+      ...(options.priority === undefined ? {} : { priority: options.priority }),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    };
     const { maxNewTokens, temperature, topK, seed } = settings;
     const semantic =
       this.#semanticCache === undefined ? undefined : { cache: this.#semanticCache, settings: JSON.stringify({ maxNewTokens, temperature, topK, seed }) };
@@ -255,6 +272,7 @@ export class TextGenerator {
     this.#metrics.requestStarted(this.name);
     run.stats.then(
       (stats) => {
+        const ran = stats.semanticHit === undefined; // a semantic-cache hit ran no prefill or decode step
         const sum = (stage: 'preprocessMs' | 'inferenceMs' | 'postprocessMs'): number => stats.steps.reduce((total, step) => total + step.timings[stage], 0);
         this.#metrics.requestFinished(
           this.name,
@@ -267,7 +285,11 @@ export class TextGenerator {
           interTokenMs: stats.steps.slice(1).map((step, i) => step.atMs - (stats.steps[i]?.atMs ?? step.atMs)),
           tokensPerSecond: stats.tokensPerSecond,
           promptTokens: stats.promptTokens,
+          cachedPromptTokens: stats.cachedPromptTokens,
           outputTokens: stats.generatedTokens,
+          ...(ran ? { prefillMs: stats.steps[0]?.timings.inferenceMs ?? 0 } : {}),
+          decodeStepMs: ran ? stats.steps.slice(1).map((step) => step.timings.inferenceMs) : [],
+          decodeBatchSizes: ran ? stats.steps.slice(1).map((step) => step.batchSize) : [],
         });
       },
       (error: unknown) => this.#metrics.requestFailed(this.name, error instanceof InpageError ? error.code : 'UNKNOWN'),
@@ -303,6 +325,7 @@ export async function loadTextGeneration(loader: TaskLoader, options: TextGenera
       mergesUrl: loader.resolveUrl(options.mergesUrl ?? loader.modelUrl('decoder/vocab.bpe'), 'mergesUrl'),
       ...(options.configUrl === undefined ? {} : { configUrl: loader.resolveUrl(options.configUrl, 'configUrl') }),
       ...(options.maxContext === undefined ? {} : { maxContext: options.maxContext }),
+      ...(options.maxBatchSize === undefined ? {} : { maxBatchSize: options.maxBatchSize }),
     },
     options.worker ?? 'text-onnx',
     options.onProgress,

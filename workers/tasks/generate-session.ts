@@ -3,7 +3,7 @@
  * `present.*` outputs, fed back as `past_key_values.*`), its sampler and its
  * detokeniser; plus the decoder inputs each run needs.
  */
-import type { GenerateStartRequest, Tensor, TensorMap } from '../../src/protocol';
+import type { GenerateStartRequest, GenerateStep, Priority, TaskResult, Tensor, TensorMap } from '../../src/protocol';
 import { tensor } from '../../src/tensor';
 import type { DecoderLayout } from './generate-layout';
 import { IncrementalDetokenizer, type TokenBytes } from './generate-detokenizer';
@@ -51,6 +51,51 @@ export function presentOf(outputs: TensorMap): TensorMap {
   return cache;
 }
 
+/**
+ * A session's produced tokens, waiting for its caller: the decode loop posts each token as
+ * it is sampled, `take` hands them out in order (one caller at a time).
+ */
+export class StepMailbox {
+  private readonly results: TaskResult<GenerateStep>[] = [];
+  private failure: Error | undefined;
+  private finished = false;
+  private waiter: { resolve: (result: TaskResult<GenerateStep>) => void; reject: (error: Error) => void } | undefined;
+
+  /** A caller is waiting for the next token. */
+  get awaited(): boolean {
+    return this.waiter !== undefined;
+  }
+
+  /** The session's final token has been taken, or it failed: nothing more will come. */
+  get drained(): boolean {
+    return this.failure !== undefined || (this.results.length === 0 && this.finished);
+  }
+
+  post(result: TaskResult<GenerateStep>): void {
+    if (result.value.done) this.finished = true;
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    if (waiter === undefined) this.results.push(result);
+    else waiter.resolve(result);
+  }
+
+  fail(error: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = error instanceof Error ? error : new Error(String(error));
+    this.results.length = 0;
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.reject(this.failure);
+  }
+
+  take(): Promise<TaskResult<GenerateStep>> {
+    const next = this.results.shift();
+    if (next !== undefined) return Promise.resolve(next);
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+  }
+}
+
 /** What one sampled token did to a session. */
 export interface Advance {
   readonly tokenId: number;
@@ -72,8 +117,16 @@ export class GenerateSession {
   cachedPromptTokens = 0;
   /** The prefix-cache lookup whose blocks the prefill should complete (until the prefill ran). */
   prefix: PrefixLookup | undefined;
-  /** A step is running; sessions advance one step at a time. */
-  busy = false;
+  /** Finished, failed or ended by its caller: the decode loop drops it. */
+  ended = false;
+  /** Tokens produced and not yet taken by the caller. */
+  readonly mailbox = new StepMailbox();
+  /** Prefill order among waiting sessions. */
+  readonly priority: Priority;
+  /** When the request reached the worker, `performance.now()`. */
+  readonly submittedAt = performance.now();
+  /** Past this time (`performance.now()`), a session still waiting for its prefill fails with `DEADLINE_EXCEEDED`. */
+  readonly deadline: number | undefined;
   private readonly random: () => number;
   private readonly detokenizer: IncrementalDetokenizer;
 
@@ -85,6 +138,8 @@ export class GenerateSession {
   ) {
     this.tokens = [...prompt];
     this.promptTokens = prompt.length;
+    this.priority = request.priority ?? 'interactive';
+    this.deadline = request.timeoutMs === undefined || request.timeoutMs === 0 ? undefined : this.submittedAt + request.timeoutMs;
     this.random = seededRandom(request.seed);
     this.detokenizer = new IncrementalDetokenizer(tokenBytes);
   }

@@ -19,10 +19,14 @@ const vocab = 50257;
 /**
  * A fake Optimum decoder: its "KV cache" stores the token ids it has seen (one float per
  * position), and the next token is a hash of the whole history. So it only gives the
- * same answers with and without a cache if the task feeds the cache back correctly.
+ * same answers with and without a cache, and batched or alone, if the task feeds the
+ * cache, the attention mask and the padding correctly. Batches of any size: each row's
+ * history is the cache columns its `attention_mask` marks valid, then its new ids.
+ *
+ * `gate`, when given, is awaited before each run answers: a test holds the engine with it.
  */
-function fakeDecoder(options: { layers: number; kvHeads: Dim; headDim: Dim; eosAfter?: number }) {
-  const calls: { inputLength: number; pastLength: number }[] = [];
+function fakeDecoder(options: { layers: number; kvHeads: Dim; headDim: Dim; eosAfter?: number; gate?: () => Promise<void> }) {
+  const calls: { inputLength: number; pastLength: number; rows: number; firstIds: number[] }[] = [];
   const past = (name: string): TensorSpec => ({ name, dtype: 'float32', shape: ['batch_size', options.kvHeads, 'past_sequence_length', options.headDim] });
   const inputs: TensorSpec[] = [
     { name: 'input_ids', dtype: 'int64', shape: ['batch_size', 'sequence_length'] },
@@ -46,18 +50,34 @@ function fakeDecoder(options: { layers: number; kvHeads: Dim; headDim: Dim; eosA
     runModel: async (_modelId, feeds: TensorMap): Promise<RunResult> => {
       const ids = feeds.input_ids;
       const cache = feeds['past_key_values.0.key'];
-      if (ids?.dtype !== 'int64' || cache?.dtype !== 'float32') throw new Error('bad feeds');
-      const history = [...Array.from(cache.data, Number), ...Array.from(ids.data, Number)];
-      calls.push({ inputLength: ids.data.length, pastLength: cache.data.length });
-      const logits = new Float32Array(ids.data.length * vocab);
-      for (let s = 0; s < ids.data.length; s++) {
-        const seen = history.slice(0, cache.data.length + s + 1);
-        const next = options.eosAfter !== undefined && seen.length >= options.eosAfter ? 50256 : (seen.reduce((h, t) => (h * 31 + t) % 50000, 7) + 1) % vocab;
-        logits[s * vocab + next] = 10;
+      const mask = feeds.attention_mask;
+      const positions = feeds.position_ids;
+      if (ids?.dtype !== 'int64' || cache?.dtype !== 'float32' || mask?.dtype !== 'int64' || positions?.dtype !== 'int64') throw new Error('bad feeds');
+      const [rows = 1, sequence = 1] = ids.dims;
+      const pastLength = cache.dims[2] ?? 0;
+      const total = pastLength + sequence;
+      if (mask.dims[0] !== rows || mask.dims[1] !== total || cache.dims[0] !== rows) throw new Error('bad feed shapes');
+      calls.push({ inputLength: sequence, pastLength, rows, firstIds: Array.from({ length: rows }, (_, r) => Number(ids.data[r * sequence])) });
+      await options.gate?.();
+      const logits = new Float32Array(rows * sequence * vocab);
+      const present = new Float32Array(rows * total);
+      for (let r = 0; r < rows; r++) {
+        present.set(cache.data.subarray(r * pastLength, (r + 1) * pastLength), r * total);
+        for (let s = 0; s < sequence; s++) present[r * total + pastLength + s] = Number(ids.data[r * sequence + s]);
+        const valid = (column: number): boolean => mask.data[r * total + column] === 1n;
+        for (let s = 0; s < sequence; s++) {
+          const seen: number[] = [];
+          for (let c = 0; c <= pastLength + s; c++) if (valid(c)) seen.push(present[r * total + c] ?? 0);
+          // position_ids must count the row's own tokens, not its padding.
+          if (Number(positions.data[r * sequence + s]) !== seen.length - 1)
+            throw new Error(`row ${r}: position ${positions.data[r * sequence + s]} for ${seen.length} valid tokens`);
+          const next = options.eosAfter !== undefined && seen.length >= options.eosAfter ? 50256 : (seen.reduce((h, t) => (h * 31 + t) % 50000, 7) + 1) % vocab;
+          logits[(r * sequence + s) * vocab + next] = 10;
+        }
       }
-      const present: Tensor = tensor('float32', [1, 1, history.length, 1], Float32Array.from(history));
-      const out: TensorMap = { logits: tensor('float32', [1, ids.data.length, vocab], logits) };
-      for (let i = 0; i < options.layers; i++) out[`present.${i}.key`] = out[`present.${i}.value`] = present;
+      const kv: Tensor = tensor('float32', [rows, 1, total, 1], present);
+      const out: TensorMap = { logits: tensor('float32', [rows, sequence, vocab], logits) };
+      for (let i = 0; i < options.layers; i++) out[`present.${i}.key`] = out[`present.${i}.value`] = kv;
       return { outputs: out, timings: { prepareMs: 0, inferenceMs: 0 } };
     },
   };
@@ -181,7 +201,7 @@ describe('GenerateWorkerTask', () => {
     calls.length = 0;
     const second = await generateAll(task, request({ sessionId: 'b', prompt: `${shared} eleven twelve` }));
     expect(second[0]).toMatchObject({ promptTokens: 11, cachedPromptTokens: 8, stepInputLength: 3 });
-    expect(calls[0]).toEqual({ inputLength: 3, pastLength: 8 });
+    expect(calls[0]).toMatchObject({ inputLength: 3, pastLength: 8, rows: 1 });
     expect(events.filter((e) => e.startsWith('hit') || e.startsWith('miss'))).toEqual(['miss', 'hit:memory']);
 
     const reference = fakeDecoder({ layers: 2, kvHeads: 1, headDim: 1 });
@@ -190,6 +210,99 @@ describe('GenerateWorkerTask', () => {
     expect(plain[0]).toMatchObject({ cachedPromptTokens: 0, stepInputLength: 11 });
     // The no-cache reference never uses the prefix cache.
     expect((await task.start(request({ sessionId: 'c', prompt: `${shared} ten`, useKvCache: false }))).value).toMatchObject({ cachedPromptTokens: 0 });
+  });
+
+  it('decodes concurrent sessions in one engine call per round, each with the tokens it gets alone', async () => {
+    files['http://test/models/decoder/config.json'] = JSON.stringify({ n_positions: 64 });
+    const prompts = ['The page runs models', 'a b c', 'one two three four five six seven', 'Hello'];
+    const alone = [];
+    for (const [i, prompt] of prompts.entries()) {
+      const single = fakeDecoder({ layers: 2, kvHeads: 1, headDim: 1 });
+      alone.push(await generateAll(await GenerateWorkerTask.create(spec, single.context), request({ sessionId: `s${i}`, prompt, maxNewTokens: 5 + i })));
+    }
+    const { context, calls } = fakeDecoder({ layers: 2, kvHeads: 1, headDim: 1 });
+    const task = await GenerateWorkerTask.create(spec, context);
+    const together = await Promise.all(prompts.map((prompt, i) => generateAll(task, request({ sessionId: `s${i}`, prompt, maxNewTokens: 5 + i }))));
+    expect(together.map((steps) => steps.map((s) => s.tokenId))).toEqual(alone.map((steps) => steps.map((s) => s.tokenId)));
+    // 4 prefills (empty past), then one call per round for everyone still running: the 22
+    // decode tokens (4 + 5 + 6 + 7) take about as many calls as the longest request's 7,
+    // not 22. (The first session may start its first round alone, before the others arrive.)
+    const decodes = calls.filter((c) => c.pastLength > 0);
+    expect(calls.filter((c) => c.pastLength === 0)).toHaveLength(4);
+    expect(decodes.reduce((sum, c) => sum + c.rows, 0)).toBe(22);
+    expect(decodes.length).toBeLessThanOrEqual(8);
+    expect(Math.max(...decodes.map((c) => c.rows))).toBe(4);
+    expect(together[3]?.slice(-3).map((s) => s.batchSize)).toEqual([3, 2, 1]);
+    expect(task.openSessions).toBe(0);
+    expect(task.batchSize).toBe(0);
+  });
+
+  it('with maxBatchSize 1 runs one session at a time; bad sizes are refused at load', async () => {
+    files['http://test/models/decoder/config.json'] = JSON.stringify({ n_positions: 64 });
+    const { context, calls } = fakeDecoder({ layers: 1, kvHeads: 1, headDim: 1 });
+    const task = await GenerateWorkerTask.create({ ...spec, maxBatchSize: 1 }, context);
+    expect(task.info.facts.maxBatchSize).toBe(1);
+    const runs = await Promise.all(['a b', 'c d e'].map((prompt, i) => generateAll(task, request({ sessionId: `s${i}`, prompt, maxNewTokens: 3 }))));
+    expect(calls.map((c) => [c.rows, c.pastLength])).toEqual([
+      [1, 0],
+      [1, 2],
+      [1, 3],
+      [1, 0],
+      [1, 3],
+      [1, 4],
+    ]);
+    expect(runs.flat().every((s) => s.batchSize === 1)).toBe(true);
+    await expect(GenerateWorkerTask.create({ ...spec, maxBatchSize: 0 }, context)).rejects.toMatchObject({ code: 'INVALID_OPTIONS', input: 'maxBatchSize' });
+  });
+
+  it('lets a new session join the running batch between steps, and drops ended ones', async () => {
+    files['http://test/models/decoder/config.json'] = JSON.stringify({ n_positions: 64 });
+    let open = (): void => undefined;
+    let held = Promise.resolve();
+    const hold = (): void => void (held = new Promise<void>((resolve) => (open = resolve)));
+    const { context, calls } = fakeDecoder({ layers: 1, kvHeads: 1, headDim: 1, gate: () => held });
+    const task = await GenerateWorkerTask.create(spec, context);
+    const first = await task.start(request({ sessionId: 'a', prompt: 'one two three four five six seven', maxNewTokens: 20 }));
+    hold(); // the loop is now held in a decode step of 'a' alone (or about to be)
+    const joining = task.start(request({ sessionId: 'b', prompt: 'Hello', maxNewTokens: 4 }));
+    open();
+    const b = [(await joining).value];
+    while (b[b.length - 1]?.done === false) b.push((await task.step('b')).value);
+    expect(b.map((s) => s.batchSize)).toEqual([1, 2, 2, 2]);
+    // 'b' joined with a shorter history: the fake checks its positions and mask per row.
+    const single = fakeDecoder({ layers: 1, kvHeads: 1, headDim: 1 });
+    const bAlone = await generateAll(await GenerateWorkerTask.create(spec, single.context), request({ sessionId: 'b', prompt: 'Hello', maxNewTokens: 4 }));
+    expect(b.map((s) => s.tokenId)).toEqual(bAlone.map((s) => s.tokenId));
+    expect(calls.some((c) => c.rows === 2)).toBe(true);
+    expect(first.value.batchSize).toBe(1);
+    hold();
+    await task.end('a');
+    open();
+    await expect(task.step('a')).rejects.toMatchObject({ code: 'INVALID_INPUT', input: 'sessionId' });
+    await vi.waitFor(() => expect(task.batchSize).toBe(0));
+    expect(task.openSessions).toBe(0);
+  });
+
+  it('prefills the most urgent waiting session first, and fails one that waited past its timeoutMs', async () => {
+    files['http://test/models/decoder/config.json'] = JSON.stringify({ n_positions: 64 });
+    let open = (): void => undefined;
+    let held: Promise<void> = new Promise<void>((resolve) => (open = resolve));
+    const { context, calls } = fakeDecoder({ layers: 1, kvHeads: 1, headDim: 1, gate: () => held });
+    const task = await GenerateWorkerTask.create(spec, context);
+    const busy = task.start(request({ sessionId: 'busy', prompt: 'a b c', maxNewTokens: 1 }));
+    await vi.waitFor(() => expect(calls).toHaveLength(1)); // the engine is held in busy's prefill
+    const background = task.start(request({ sessionId: 'bg', prompt: 'x y', maxNewTokens: 1, priority: 'background' }));
+    const late = task.start(request({ sessionId: 'late', prompt: 'x y z w', maxNewTokens: 1, timeoutMs: 1 }));
+    const realtime = task.start(request({ sessionId: 'rt', prompt: 'x', maxNewTokens: 1, priority: 'realtime' }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    held = Promise.resolve();
+    open();
+    await expect(late).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED', input: 'timeoutMs' });
+    await Promise.all([busy, background, realtime]);
+    // busy (3 tokens), then realtime (1 token) before background (2 tokens); 'late' never ran.
+    expect(calls.map((c) => c.inputLength)).toEqual([3, 1, 2]);
+    await expect(task.start(request({ sessionId: 'bad', priority: 'urgent' as never }))).rejects.toMatchObject({ code: 'INVALID_OPTIONS', input: 'priority' });
+    expect(task.openSessions).toBe(0);
   });
 
   it('frees a session on end(); later steps of it fail, other sessions go on', async () => {

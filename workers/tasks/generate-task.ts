@@ -2,24 +2,30 @@
  * Text generation with a KV cache (a decoder-only ONNX model with Optimum I/O names and
  * the GPT-2 BPE tokenizer).
  *
- * `start` tokenises the prompt and prefills it in one run (empty past), then samples the
- * first token; the run's `present.*` outputs stay in the worker as the session's cache.
- * Each `step` feeds only the last token with that cache. With `useKvCache: false` every
- * step re-runs the whole sequence instead: the no-cache reference. A session's cache is
- * freed when it finishes, fails, or is ended.
+ * `start` tokenises the prompt and hands the session to the decode loop
+ * (`generate-loop.ts`): it prefills the prompt in one run (empty past) and samples the
+ * first token, then decodes the session together with every other running one, one token
+ * per round in one batched engine call (continuous batching). `step` takes the session's
+ * next token from its mailbox. With `useKvCache: false` every step re-runs the whole
+ * sequence instead: the no-cache reference. A session's cache is freed when it finishes,
+ * fails, or is ended.
  *
  * With the KV prefix cache on (`cache.kvPrefix`), `start` first looks the prompt's
  * blocks up (`kv-prefix-cache.ts`), prefills only the tokens after the longest cached
  * prefix, and afterwards hands the prefill's new full blocks to the cache.
  */
 import { discardBody, fetchCheckedJson, fetchCheckedText, looksLikeHtml, parseJsonFile, responseProblem, type FileCheck } from '../../src/cache/response-check';
-import { AbortedError, InferenceError, InvalidInputError, InvalidOptionsError, ModelLoadError } from '../../src/errors';
+import { AbortedError, InvalidInputError, InvalidOptionsError, ModelLoadError } from '../../src/errors';
 import type { GenerateStartRequest, GenerateStep, GenerateTaskSpec, TaskInfo, TaskResult } from '../../src/protocol';
 import { Gpt2Tokenizer } from './bpe';
 import { StageClock, taskBackend, type TaskContext, type WorkerTask } from './context';
 import { parseDecoderConfig, readDecoderLayout, type DecoderConfig, type DecoderLayout } from './generate-layout';
-import { decoderInputs, GenerateSession, presentOf } from './generate-session';
+import { DecodeLoop } from './generate-loop';
+import { GenerateSession } from './generate-session';
 import { KvPrefixCache, modelFingerprint, prefixNamespace } from './kv-prefix-cache';
+
+/** Sequences decoded together by default: enough to fill a decode step's matrix products on WASM and WebGPU. */
+export const defaultMaxBatchSize = 16;
 
 async function loadTokenizer(spec: GenerateTaskSpec, context: TaskContext): Promise<Gpt2Tokenizer> {
   // Checked like model files: status, no HTML page (an SPA fallback), valid JSON; the default files' sizes and hashes.
@@ -82,6 +88,14 @@ function checkRequest(request: GenerateStartRequest, model: string): void {
   option('topK', 'an integer ≥ 0', Number.isInteger(request.topK) && request.topK >= 0, request.topK);
   option('seed', 'an integer', Number.isInteger(request.seed), request.seed);
   option('useKvCache', 'a boolean', typeof request.useKvCache === 'boolean', request.useKvCache);
+  const { priority, timeoutMs } = request;
+  option(
+    'priority',
+    '"realtime", "interactive" or "background"',
+    priority === undefined || ['realtime', 'interactive', 'background'].includes(priority),
+    priority,
+  );
+  option('timeoutMs', 'a finite number ≥ 0', timeoutMs === undefined || (Number.isFinite(timeoutMs) && timeoutMs >= 0), timeoutMs);
   if (typeof request.prompt !== 'string' || request.prompt.length === 0) {
     throw new InvalidInputError('The prompt is empty; give at least one character to continue from.', {
       model,
@@ -95,7 +109,11 @@ function checkRequest(request: GenerateStartRequest, model: string): void {
 /** The worker side of the generation task. */
 export class GenerateWorkerTask implements WorkerTask {
   readonly kind = 'generate';
+  /** Sessions holding a KV cache (or waiting for their prefill). */
   private readonly sessions = new Map<string, GenerateSession>();
+  /** Sessions whose caller has not taken their last token yet (a superset of `sessions`). */
+  private readonly mailboxes = new Map<string, GenerateSession>();
+  private readonly loop: DecodeLoop;
 
   private constructor(
     readonly info: TaskInfo,
@@ -105,16 +123,24 @@ export class GenerateWorkerTask implements WorkerTask {
     private readonly tokenizer: Gpt2Tokenizer,
     /** The KV prefix cache, when `cache.kvPrefix` is on. */
     private readonly prefixCache: KvPrefixCache | undefined,
-  ) {}
+    maxBatchSize: number,
+  ) {
+    const closed = (session: GenerateSession): void => {
+      if (this.sessions.get(session.request.sessionId) === session) this.sessions.delete(session.request.sessionId);
+    };
+    this.loop = new DecodeLoop(context, modelId, layout, prefixCache, () => this.sessions.size, closed, maxBatchSize);
+  }
 
   static async create(spec: GenerateTaskSpec, context: TaskContext): Promise<GenerateWorkerTask> {
     const started = performance.now();
     const modelId = `${spec.taskId}/decoder`;
-    if (spec.maxContext !== undefined && !(Number.isInteger(spec.maxContext) && spec.maxContext >= 1)) {
-      throw new InvalidOptionsError(`Expected \`maxContext\` to be an integer ≥ 1, got ${spec.maxContext}.`, {
-        input: 'maxContext',
-        got: String(spec.maxContext),
-      });
+    for (const [input, value] of [
+      ['maxContext', spec.maxContext],
+      ['maxBatchSize', spec.maxBatchSize],
+    ] as const) {
+      if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
+        throw new InvalidOptionsError(`Expected \`${input}\` to be an integer ≥ 1, got ${value}.`, { input, got: String(value) });
+      }
     }
     const { kvPrefix } = context.cache;
     const resources = Promise.all([loadTokenizer(spec, context), loadConfig(spec, context), kvPrefix.enabled ? modelFingerprint(spec.modelUrl) : '']);
@@ -142,6 +168,7 @@ export class GenerateWorkerTask implements WorkerTask {
           headDim: layout.headDim,
           vocab: layout.vocab,
           maxContext: layout.maxContext,
+          maxBatchSize: spec.maxBatchSize ?? defaultMaxBatchSize,
           ...(layout.heads === undefined ? {} : { heads: layout.heads }),
           eosTokenId: layout.eosTokenId,
           tokenizerVocab: tokenizer.vocabularySize,
@@ -161,11 +188,16 @@ export class GenerateWorkerTask implements WorkerTask {
             events: context.cacheEvents,
           })
         : undefined;
-      return new GenerateWorkerTask(info, context, modelId, layout, tokenizer, prefixCache);
+      return new GenerateWorkerTask(info, context, modelId, layout, tokenizer, prefixCache, spec.maxBatchSize ?? defaultMaxBatchSize);
     } catch (error) {
       await context.releaseModel(modelId);
       throw error;
     }
+  }
+
+  /** Sequences in the running decode batch right now. */
+  get batchSize(): number {
+    return this.loop.batchSize;
   }
 
   /** Generation sessions holding a KV cache right now. */
@@ -173,7 +205,7 @@ export class GenerateWorkerTask implements WorkerTask {
     return this.sessions.size;
   }
 
-  /** Tokenise and prefill the prompt, sample the first token. */
+  /** Tokenise the prompt, look its prefix up, queue it for the decode loop; resolves with the first token. */
   async start(request: GenerateStartRequest): Promise<TaskResult<GenerateStep>> {
     const clock = new StageClock();
     checkRequest(request, this.modelId);
@@ -197,12 +229,14 @@ export class GenerateWorkerTask implements WorkerTask {
       throw new InvalidOptionsError(`A generation session "${request.sessionId}" is already running.`, { model: this.modelId, input: 'sessionId' });
     }
     this.sessions.set(request.sessionId, session);
-    return this.advance(session, clock);
+    this.mailboxes.set(request.sessionId, session);
+    this.loop.admit(session, clock);
+    return this.take(session);
   }
 
-  /** Generate a session's next token from its cache (or from scratch without one). */
+  /** The session's next token: produced already by the decode loop, or the next one it produces. */
   async step(sessionId: string): Promise<TaskResult<GenerateStep>> {
-    const session = this.sessions.get(sessionId);
+    const session = this.mailboxes.get(sessionId);
     if (session === undefined) {
       throw new InvalidInputError(`No generation session "${sessionId}" is running (it finished, was ended, or never started).`, {
         model: this.modelId,
@@ -210,70 +244,36 @@ export class GenerateWorkerTask implements WorkerTask {
         got: sessionId,
       });
     }
-    if (session.busy)
-      throw new InvalidOptionsError(`Session "${sessionId}" is already running a step; await it first.`, { model: this.modelId, input: 'sessionId' });
-    return this.advance(session, new StageClock());
+    if (session.mailbox.awaited)
+      throw new InvalidOptionsError(`Session "${sessionId}" is already waiting for a token; await it first.`, { model: this.modelId, input: 'sessionId' });
+    return this.take(session);
   }
 
-  /** End a session early and free its cache. Unknown ids are ignored. */
+  /** End a session early and free its cache (the decode loop drops it before its next step). Unknown ids are ignored. */
   async end(sessionId: string): Promise<void> {
-    const session = this.sessions.get(sessionId);
+    const session = this.mailboxes.get(sessionId) ?? this.sessions.get(sessionId);
     if (session === undefined) return;
     session.cache = undefined;
+    session.ended = true;
+    session.mailbox.fail(new AbortedError(`Session "${sessionId}" was ended.`, { model: this.modelId }));
     this.sessions.delete(sessionId);
+    this.mailboxes.delete(sessionId);
   }
 
-  private async advance(session: GenerateSession, clock: StageClock): Promise<TaskResult<GenerateStep>> {
+  /** Hand out a session's next token; forget the session once its last one is taken. */
+  private async take(session: GenerateSession): Promise<TaskResult<GenerateStep>> {
     const { sessionId } = session.request;
-    session.busy = true;
     try {
-      const { ids, pastLength } = session.nextInput();
-      const inputs = await clock.pre(() => decoderInputs(this.layout, ids, pastLength, session.request.useKvCache ? session.cache : undefined));
-      const result = await clock.infer(() => this.context.runModel(this.modelId, inputs));
-      if (this.sessions.get(sessionId) !== session) throw new AbortedError(`Session "${sessionId}" was ended while its step ran.`, { model: this.modelId });
-      const value = await clock.post((): GenerateStep => {
-        const logits = result.outputs.logits;
-        if (logits?.dtype !== 'float32' || logits.data.length !== ids.length * this.layout.vocab) {
-          throw new InferenceError(`Model "${this.modelId}" returned logits of an unexpected shape.`, {
-            model: this.modelId,
-            expected: `float32 [1, ${ids.length}, ${this.layout.vocab}]`,
-            got: logits === undefined ? 'none' : `${logits.dtype} [${logits.dims.join(', ')}]`,
-          });
-        }
-        if (session.request.useKvCache) {
-          session.cache = presentOf(result.outputs);
-          session.cachedTokens = pastLength + ids.length;
-          if (session.prefix !== undefined) this.prefixCache?.remember(session.prefix, session.cache);
-          session.prefix = undefined;
-        }
-        const { tokenId, text, finishReason } = session.advance(logits.data, ids.length);
-        if (finishReason !== undefined) this.sessions.delete(sessionId);
-        return {
-          sessionId,
-          tokenId,
-          text,
-          done: finishReason !== undefined,
-          ...(finishReason === undefined ? {} : { finishReason }),
-          promptTokens: session.promptTokens,
-          cachedPromptTokens: session.cachedPromptTokens,
-          generatedTokens: session.generatedTokens,
-          stepInputLength: ids.length,
-          openSessions: this.sessions.size,
-        };
-      });
-      return { value, timings: clock.timings() };
-    } catch (error) {
-      // A failed step leaves no half-updated cache behind: the session is over.
-      if (this.sessions.get(sessionId) === session) this.sessions.delete(sessionId);
-      session.cache = undefined;
-      throw error;
+      return await session.mailbox.take();
     } finally {
-      session.busy = false;
+      if (session.mailbox.drained && this.mailboxes.get(sessionId) === session) this.mailboxes.delete(sessionId);
     }
   }
 
   async release(): Promise<void> {
+    this.loop.clear();
     this.sessions.clear();
+    this.mailboxes.clear();
     this.prefixCache?.clearMemory();
     await this.context.releaseModel(this.modelId);
   }
