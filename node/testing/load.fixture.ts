@@ -47,7 +47,17 @@ export function fakeGenerationSnapshot(): MetricsSnapshot {
   for (let i = 0; i < 10; i += 1) {
     registry.requestStarted('chat');
     registry.requestFinished('chat', { queueMs: 0, preprocessMs: 1, inferenceMs: 300, postprocessMs: 1, endToEndMs: 400 + i }, 0);
-    registry.generation('chat', { timeToFirstTokenMs: 100 + 10 * i, interTokenMs: [20, 22], tokensPerSecond: 40 + 2 * i, promptTokens: 12, outputTokens: 16 });
+    registry.generation('chat', {
+      timeToFirstTokenMs: 100 + 10 * i,
+      interTokenMs: [20, 22],
+      tokensPerSecond: 40 + 2 * i,
+      promptTokens: 12,
+      cachedPromptTokens: 0,
+      outputTokens: 16,
+      prefillMs: 80,
+      decodeStepMs: [18, 19],
+      decodeBatchSizes: [2, 2],
+    });
   }
   return registry.snapshot();
 }

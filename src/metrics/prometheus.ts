@@ -3,7 +3,7 @@
  * quantile labels for stage latencies (sliding window), counters for requests and
  * errors, gauges for queue depth and throughput.
  */
-import type { MetricsSnapshot, SeriesMetrics, Summary } from './types';
+import type { GenerationMetrics, MetricsSnapshot, SeriesMetrics, Summary, TokenTotals } from './types';
 
 function label(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
@@ -57,6 +57,20 @@ export function prometheusText(snapshot: MetricsSnapshot): string {
     for (const m of generating) if (m.generation) lines.push(...summaryLines('inpage_time_to_first_token_ms', base(m), m.generation.timeToFirstTokenMs.window));
     lines.push('# HELP inpage_inter_token_ms Inter-token latency over the window.', '# TYPE inpage_inter_token_ms summary');
     for (const m of generating) if (m.generation) lines.push(...summaryLines('inpage_inter_token_ms', base(m), m.generation.interTokenMs.window));
+    const summary = (name: string, help: string, pick: (g: GenerationMetrics) => Summary): void => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} summary`);
+      for (const m of generating) if (m.generation) lines.push(...summaryLines(name, base(m), pick(m.generation)));
+    };
+    summary('inpage_prefill_ms', 'Engine time of each prefill over the window.', (g) => g.prefillMs.window);
+    summary('inpage_decode_step_ms', 'Engine time of the decode step behind each generated token over the window.', (g) => g.decodeStepMs.window);
+    summary('inpage_decode_batch_size', 'Sequences decoded in one engine call, per generated token, over the window.', (g) => g.decodeBatchSize.window);
+    const tokens = (name: string, help: string, pick: (t: TokenTotals) => number): void => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
+      for (const m of generating) if (m.generation) lines.push(`${name}{${base(m)}} ${pick(m.generation.tokens)}`);
+    };
+    tokens('inpage_prompt_tokens_total', 'Prompt tokens of finished generations.', (t) => t.prompt);
+    tokens('inpage_cached_prompt_tokens_total', 'Prompt tokens the KV prefix cache supplied.', (t) => t.cachedPrompt);
+    tokens('inpage_generated_tokens_total', 'Tokens generated.', (t) => t.generated);
   }
   const caches = snapshot.caches;
   const counter = (name: string, help: string, value: (c: (typeof caches)[number]) => number): void => {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { InvalidOptionsError } from '../errors';
+import { prometheusText } from './prometheus';
 import { MetricsRegistry, type MetricsOptions } from './registry';
 
 const timings = (e2e: number) => ({ queueMs: e2e * 0.1, preprocessMs: e2e * 0.2, inferenceMs: e2e * 0.6, postprocessMs: e2e * 0.1, endToEndMs: e2e });
@@ -62,11 +63,26 @@ describe('MetricsRegistry', () => {
   it('records generation series', () => {
     const metrics = new MetricsRegistry();
     metrics.describe('gpt', 'text', 'wasm');
-    metrics.generation('gpt', { timeToFirstTokenMs: 120, interTokenMs: [10, 12, 11], tokensPerSecond: 90, promptTokens: 128, outputTokens: 4 });
+    const record = { timeToFirstTokenMs: 120, interTokenMs: [10, 12, 11], tokensPerSecond: 90, promptTokens: 128, outputTokens: 4 };
+    metrics.generation('gpt', { ...record, cachedPromptTokens: 96, prefillMs: 40, decodeStepMs: [9, 9, 30], decodeBatchSizes: [1, 1, 8] });
+    metrics.generation('gpt', { ...record, cachedPromptTokens: 0, decodeStepMs: [], decodeBatchSizes: [] }); // a semantic-cache hit: no prefill ran
     const g = metrics.snapshot().models[0]?.generation;
     expect(g?.timeToFirstTokenMs.total.p50).toBe(120);
-    expect(g?.interTokenMs.total.count).toBe(3);
+    expect(g?.interTokenMs.total.count).toBe(6);
     expect(g?.promptTokens.total.max).toBe(128);
+    expect(g?.cachedPromptTokens.total.max).toBe(96);
+    expect(g?.prefillMs.total).toMatchObject({ count: 1, max: 40 });
+    expect(g?.decodeStepMs.total).toMatchObject({ count: 3, max: 30 });
+    expect(g?.decodeBatchSize.total).toMatchObject({ count: 3, max: 8 });
+    expect(g?.tokens).toEqual({ prompt: 256, cachedPrompt: 96, generated: 8 });
+    // The modality's series sums its models'.
+    expect(metrics.snapshot().modalities.find((m) => m.name === 'text')?.generation?.tokens).toEqual({ prompt: 256, cachedPrompt: 96, generated: 8 });
+    const text = prometheusText(metrics.snapshot());
+    expect(text).toContain('inpage_prompt_tokens_total{model="gpt",modality="text",backend="wasm"} 256');
+    expect(text).toContain('inpage_cached_prompt_tokens_total{model="gpt",modality="text",backend="wasm"} 96');
+    expect(text).toContain('inpage_generated_tokens_total{model="gpt",modality="text",backend="wasm"} 8');
+    expect(text).toContain('inpage_decode_batch_size_count{model="gpt",modality="text",backend="wasm"} 3');
+    expect(text).toContain('inpage_prefill_ms_count{model="gpt",modality="text",backend="wasm"} 1');
   });
 
   it('refuses malformed options and subscriptions with INVALID_OPTIONS naming the field, what it expected and what it got', () => {

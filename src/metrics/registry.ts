@@ -30,8 +30,17 @@ export interface GenerationRecord {
   readonly interTokenMs: readonly number[];
   readonly tokensPerSecond: number;
   readonly promptTokens: number;
+  readonly cachedPromptTokens: number;
   readonly outputTokens: number;
+  /** The prefill's engine time; absent when no prefill ran (a semantic-cache hit). */
+  readonly prefillMs?: number;
+  /** The engine time of each decode step after the first token. */
+  readonly decodeStepMs: readonly number[];
+  /** The batch size of each decode step after the first token. */
+  readonly decodeBatchSizes: readonly number[];
 }
+
+type GenerationSeries = Record<Exclude<keyof GenerationMetrics, 'tokens'>, LatencySeries>;
 
 /** Options for the runtime's live metrics, given as {@link RuntimeOptions.metrics}. */
 export interface MetricsOptions {
@@ -58,7 +67,8 @@ class Series {
   readonly completions: WindowedSketch;
   queueDepth = 0;
   maxQueueDepth = 0;
-  generation: Record<keyof GenerationMetrics, LatencySeries> | undefined;
+  generation: GenerationSeries | undefined;
+  readonly tokens = { prompt: 0, cachedPrompt: 0, generated: 0 };
 
   constructor(
     readonly name: string,
@@ -73,13 +83,18 @@ class Series {
     this.completions = new WindowedSketch(slotMs, slots);
   }
 
-  generationSeries(): Record<keyof GenerationMetrics, LatencySeries> {
+  generationSeries(): GenerationSeries {
+    const series = (): LatencySeries => new LatencySeries(this.slotMs, this.slots);
     this.generation ??= {
-      timeToFirstTokenMs: new LatencySeries(this.slotMs, this.slots),
-      interTokenMs: new LatencySeries(this.slotMs, this.slots),
-      tokensPerSecond: new LatencySeries(this.slotMs, this.slots),
-      promptTokens: new LatencySeries(this.slotMs, this.slots),
-      outputTokens: new LatencySeries(this.slotMs, this.slots),
+      timeToFirstTokenMs: series(),
+      interTokenMs: series(),
+      tokensPerSecond: series(),
+      promptTokens: series(),
+      cachedPromptTokens: series(),
+      outputTokens: series(),
+      prefillMs: series(),
+      decodeStepMs: series(),
+      decodeBatchSize: series(),
     };
     return this.generation;
   }
@@ -211,7 +226,14 @@ export class MetricsRegistry {
       for (const gap of record.interTokenMs) g.interTokenMs.add(now, gap);
       g.tokensPerSecond.add(now, record.tokensPerSecond);
       g.promptTokens.add(now, record.promptTokens);
+      g.cachedPromptTokens.add(now, record.cachedPromptTokens);
       g.outputTokens.add(now, record.outputTokens);
+      if (record.prefillMs !== undefined) g.prefillMs.add(now, record.prefillMs);
+      for (const ms of record.decodeStepMs) g.decodeStepMs.add(now, ms);
+      for (const size of record.decodeBatchSizes) g.decodeBatchSize.add(now, size);
+      s.tokens.prompt += record.promptTokens;
+      s.tokens.cachedPrompt += record.cachedPromptTokens;
+      s.tokens.generated += record.outputTokens;
     }
   }
 
@@ -243,7 +265,12 @@ export class MetricsRegistry {
               interTokenMs: windowed(generation.interTokenMs, now),
               tokensPerSecond: windowed(generation.tokensPerSecond, now),
               promptTokens: windowed(generation.promptTokens, now),
+              cachedPromptTokens: windowed(generation.cachedPromptTokens, now),
               outputTokens: windowed(generation.outputTokens, now),
+              prefillMs: windowed(generation.prefillMs, now),
+              decodeStepMs: windowed(generation.decodeStepMs, now),
+              decodeBatchSize: windowed(generation.decodeBatchSize, now),
+              tokens: { ...series.tokens },
             },
           }),
     };

@@ -19,13 +19,33 @@ export interface WindowedSummary {
 /** The stages of one request, each timed. */
 export type Stage = 'queue' | 'preprocess' | 'inference' | 'postprocess' | 'endToEnd';
 
+/** Tokens counted since start (or the last reset), over finished generations. */
+export interface TokenTotals {
+  /** Prompt tokens, cached or not. */
+  readonly prompt: number;
+  /** Prompt tokens whose keys/values came from the KV prefix cache instead of a prefill. */
+  readonly cachedPrompt: number;
+  readonly generated: number;
+}
+
 /** Generation-specific series. */
 export interface GenerationMetrics {
   readonly timeToFirstTokenMs: WindowedSummary;
   readonly interTokenMs: WindowedSummary;
   readonly tokensPerSecond: WindowedSummary;
+  /** Per request. */
   readonly promptTokens: WindowedSummary;
+  /** Per request: prompt tokens the KV prefix cache supplied. */
+  readonly cachedPromptTokens: WindowedSummary;
+  /** Per request: generated tokens. */
   readonly outputTokens: WindowedSummary;
+  /** Per request: the prefill's engine call, ms. */
+  readonly prefillMs: WindowedSummary;
+  /** Per generated token after the first: the decode step's engine call, ms (shared by every sequence in its batch). */
+  readonly decodeStepMs: WindowedSummary;
+  /** Per generated token after the first: sequences decoded in the same engine call (continuous batching). */
+  readonly decodeBatchSize: WindowedSummary;
+  readonly tokens: TokenTotals;
 }
 
 /** Everything measured for one model (or one modality, aggregated). */

@@ -89,6 +89,7 @@ export class GenerationRun implements TextGeneration {
       text: step.text,
       stepInputLength: step.stepInputLength,
       openSessions: step.openSessions,
+      batchSize: step.batchSize,
       timings: result.timings,
       atMs: performance.now() - this.started,
     });
@@ -102,7 +103,7 @@ export class GenerationRun implements TextGeneration {
     const zero = { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0, engineCalls: 0 };
     hit.completion.tokenIds.forEach((tokenId, i) => {
       const text = hit.completion.pieces[i] ?? '';
-      this.tokens.push({ tokenId, text, stepInputLength: 0, openSessions: 0, timings: zero, atMs: performance.now() - this.started });
+      this.tokens.push({ tokenId, text, stepInputLength: 0, openSessions: 0, batchSize: 0, timings: zero, atMs: performance.now() - this.started });
       if (text.length > 0) this.pieces.push(text);
     });
     this.notify();
