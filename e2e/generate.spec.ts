@@ -47,6 +47,51 @@ for (const backend of backends) {
     expect(withCache.steps.at(-1)?.openSessions).toBe(0);
   });
 
+  test(`concurrent generations decode as one batch, each with the tokens it gets alone, on ${backend}`, async ({ harness }) => {
+    test.slow(backend === 'webgpu', 'SwiftShader WebGPU: seconds per decoder step');
+    const prompts = ['The page runs models in', 'Once upon a time', 'A', 'Shared prefixes are cheap when the cache'];
+    const result = await harness.evaluate(
+      async ({ backend, prompts, maxNewTokens }) => {
+        const runtime = window.inpage.createRuntime();
+        const generator = await runtime.textGeneration({ backend });
+        const alone: (readonly number[])[] = [];
+        for (const prompt of prompts) alone.push((await generator.generate(prompt, { maxNewTokens }).stats).tokenIds);
+        const runs = prompts.map((prompt, i) => generator.generate(prompt, { maxNewTokens: maxNewTokens + i }));
+        const together = await Promise.all(runs.map((run) => run.stats));
+        const out = {
+          alone,
+          together: together.map((stats) => stats.tokenIds),
+          batchSizes: together.map((stats) => stats.steps.map((step) => step.batchSize)),
+          open: together.map((stats) => stats.steps.at(-1)?.openSessions),
+          expected: {
+            prompt: [...alone.keys()].reduce((n, i) => n + 2 * (together[i]?.promptTokens ?? 0), 0),
+            generated: together.reduce((n, stats, i) => n + stats.generatedTokens + (alone[i]?.length ?? 0), 0),
+          },
+          tokens: runtime.metrics.snapshot().models.find((m) => m.name === generator.name)?.generation?.tokens,
+          batchSizeMax: runtime.metrics.snapshot().models.find((m) => m.name === generator.name)?.generation?.decodeBatchSize.total.max,
+          prometheus: runtime.metrics.prometheus(),
+        };
+        await runtime.dispose();
+        return out;
+      },
+      { backend, prompts, maxNewTokens: backend === 'webgpu' ? 3 : 8 },
+    );
+    // Greedy: each sequence, decoded in a padded batch beside the others, equals itself alone.
+    result.together.forEach((ids, i) => expect(ids.slice(0, result.alone[i]?.length)).toEqual(result.alone[i]));
+    // Every prefill ran alone; decode steps ran with the others (all 4 once every prefill joined).
+    for (const sizes of result.batchSizes) expect(sizes[0]).toBe(1);
+    expect(Math.max(...result.batchSizes.flat())).toBe(4);
+    expect(result.batchSizes[3]?.at(-1)).toBe(1); // the longest request ends alone
+    expect(result.open.at(-1)).toBe(0);
+    // Token accounting over all 8 generations (4 alone, 4 together), in the snapshot and for Prometheus.
+    expect(result.tokens).toEqual({ prompt: result.expected.prompt, cachedPrompt: 0, generated: result.expected.generated });
+    expect(result.batchSizeMax).toBe(4);
+    expect(result.prometheus).toMatch(
+      new RegExp(`inpage_generated_tokens_total\\{model="generate-1",modality="text",backend="${backend}"\\} ${result.expected.generated}\\n`),
+    );
+    expect(result.prometheus).toMatch(/inpage_decode_step_ms_count\{model="generate-1"[^}]*\} [1-9]/);
+  });
+
   test(`aborting stops within one token and frees the cache on ${backend}`, async ({ harness }) => {
     test.slow(backend === 'webgpu', 'SwiftShader WebGPU: seconds per decoder step');
     const result = await harness.evaluate(
