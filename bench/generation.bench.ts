@@ -1,0 +1,166 @@
+/**
+ * Continuous batching of text generation: total decode throughput (tokens/s) and time to
+ * first token of N generations started at once on the fixture decoder, side by side in
+ * one run, on the same worker:
+ * - one at a time: `maxBatchSize: 1` (each generation decodes alone; the others wait);
+ * - continuous: the default (every running generation advances one token per engine
+ *   call; new ones join between steps, finished ones leave).
+ * Modes alternate within each round; every prompt is distinct; greedy decoding, so each
+ * generation's tokens must be identical in both modes (checked).
+ * Backends: wasm (add webgpu with BENCH_BACKENDS=wasm,webgpu; on SwiftShader a WebGPU
+ * decoder step takes seconds, so measure WebGPU on the device machine).
+ * Floor: continuous ≥ 2× the throughput of one at a time at 8 concurrent on wasm (the
+ * goal is 3×; the floor leaves room for a busy machine).
+ *
+ *   npx playwright test -c bench/playwright.config.ts generation   (writes bench/results/generation.{json,md})
+ */
+import { expect, test } from '@playwright/test';
+import type { Runtime, TextGenerator } from '../src/index';
+import { machineFacts, median, quantile, writeReport, type Row } from './support';
+
+declare global {
+  interface Window {
+    /** The benchmark's runtime and generators, kept in the page between `evaluate` calls. */
+    generationBench?: { runtime: Runtime; generators: Record<string, TextGenerator> };
+  }
+}
+
+const backends = (process.env.BENCH_BACKENDS ?? 'wasm').split(',').filter((b): b is 'wasm' | 'webgpu' => b === 'wasm' || b === 'webgpu');
+const quick = (process.env.BENCH_QUICK ?? '') !== '' && process.env.BENCH_QUICK !== '0';
+const concurrencies = quick ? [1, 8] : [1, 4, 8, 16];
+const rounds = Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 2));
+const newTokens = quick ? 16 : 32;
+const modes = { 'one at a time': 1, continuous: undefined } as const;
+type Mode = keyof typeof modes;
+
+interface Wave {
+  readonly wallMs: number;
+  readonly tokens: number;
+  readonly ttft: readonly number[];
+  readonly tokenIds: readonly (readonly number[])[];
+  /** Mean sequences per decode step (batch size of every token after the first). */
+  readonly meanBatch: number;
+  /** Per decode step, medians in ms: building its inputs, the engine call, sampling. */
+  readonly stepMs: { readonly pre: number; readonly infer: number; readonly post: number };
+}
+
+for (const backend of backends) {
+  test(`continuous batching: generation throughput (${backend})`, async ({ page, browser }) => {
+    test.setTimeout(backend === 'webgpu' ? 900_000 : 600_000);
+    await page.goto('/e2e/harness.html');
+    await page.locator('#status', { hasText: 'ready' }).waitFor();
+    const loaded = await page.evaluate(
+      async ({ backend, modes }) => {
+        const runtime = window.inpage.createRuntime({ cache: { kvPrefix: false } });
+        const generators: Record<string, TextGenerator> = {};
+        for (const [mode, maxBatchSize] of Object.entries(modes)) {
+          const generator = await runtime.textGeneration({ backend, name: mode, ...(maxBatchSize === null ? {} : { maxBatchSize }) });
+          // Warm both paths: a prefill and batched decode steps of a few sizes.
+          await Promise.all([1, 2, 3].map((i) => generator.generate(`Warm-up ${i} of the decoder`, { maxNewTokens: 4 }).stats));
+          generators[mode] = generator;
+        }
+        window.generationBench = { runtime, generators };
+        return { backend: generators.continuous?.backend ?? '?' };
+      },
+      // `undefined` does not survive serialisation: null marks the default.
+      { backend, modes: Object.fromEntries(Object.entries(modes).map(([k, v]) => [k, v ?? null])) },
+    );
+    expect(loaded.backend).toBe(backend);
+
+    const wave = (mode: Mode, clients: number, round: number): Promise<Wave> =>
+      page.evaluate(
+        async ({ mode, clients, round, newTokens }) => {
+          const generator = window.generationBench?.generators[mode];
+          if (generator === undefined) throw new Error(`no generator "${mode}"`);
+          const started = performance.now();
+          const runs = Array.from(
+            { length: clients },
+            (_, i) => generator.generate(`Request ${i} of round ${round}: the page schedules models, and request ${i}`, { maxNewTokens: newTokens }).stats,
+          );
+          const stats = await Promise.all(runs);
+          const wallMs = performance.now() - started;
+          const decodes = stats.flatMap((s) => s.steps.slice(1));
+          const decodeSizes = decodes.map((step) => step.batchSize);
+          const mid = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+          return {
+            wallMs,
+            tokens: stats.reduce((sum, s) => sum + s.generatedTokens, 0),
+            ttft: stats.map((s) => s.timeToFirstTokenMs),
+            tokenIds: stats.map((s) => s.tokenIds),
+            meanBatch: decodeSizes.reduce((a, b) => a + b, 0) / Math.max(1, decodeSizes.length),
+            stepMs: {
+              pre: mid(decodes.map((step) => step.timings.preprocessMs)),
+              infer: mid(decodes.map((step) => step.timings.inferenceMs)),
+              post: mid(decodes.map((step) => step.timings.postprocessMs)),
+            },
+          };
+        },
+        { mode, clients, round, newTokens },
+      );
+
+    const results = new Map<string, Wave[]>();
+    const mismatches: string[] = [];
+    for (const clients of concurrencies) {
+      for (let round = 0; round < rounds; round++) {
+        const order: Mode[] = round % 2 === 0 ? ['one at a time', 'continuous'] : ['continuous', 'one at a time'];
+        const waves: Partial<Record<Mode, Wave>> = {};
+        for (const mode of order) {
+          const result = await wave(mode, clients, round);
+          waves[mode] = result;
+          results.set(`${clients}/${mode}`, [...(results.get(`${clients}/${mode}`) ?? []), result]);
+        }
+        if (JSON.stringify(waves['one at a time']?.tokenIds) !== JSON.stringify(waves.continuous?.tokenIds))
+          mismatches.push(`${clients} concurrent, round ${round}`);
+      }
+    }
+    await page.evaluate(() => window.generationBench?.runtime.dispose());
+
+    const rows: Row[] = [];
+    const speedUps = new Map<number, number>();
+    for (const clients of concurrencies) {
+      const rate = (mode: Mode): number => median((results.get(`${clients}/${mode}`) ?? []).map((w) => (w.tokens * 1000) / w.wallMs));
+      const base = rate('one at a time');
+      for (const mode of Object.keys(modes) as Mode[]) {
+        const waves = results.get(`${clients}/${mode}`) ?? [];
+        const ttft = waves.flatMap((w) => w.ttft);
+        rows.push({
+          backend,
+          concurrent: clients,
+          mode,
+          'tokens/s': rate(mode),
+          'wall ms p50': median(waves.map((w) => w.wallMs)),
+          'TTFT p50 ms': median(ttft),
+          'TTFT p95 ms': quantile(ttft, 0.95),
+          'mean decode batch': median(waves.map((w) => w.meanBatch)),
+          'step: inputs ms': median(waves.map((w) => w.stepMs.pre)),
+          'step: engine ms': median(waves.map((w) => w.stepMs.infer)),
+          'step: sampling ms': median(waves.map((w) => w.stepMs.post)),
+          speed_up: rate(mode) / base,
+        });
+      }
+      speedUps.set(clients, rate('continuous') / base);
+    }
+    const machine = await machineFacts(page);
+    writeReport({
+      name: `generation-${backend}`,
+      title: `Continuous batching: ${newTokens} new tokens per generation, N started at once (${backend})`,
+      environment: {
+        browser: `Chromium ${browser.version()}`,
+        backend,
+        webgpu: machine.webgpu,
+        cores: machine.cores,
+        model: 'fixture decoder: 4 layers, hidden 256, 4 heads, vocab 50257 (random weights)',
+        rounds,
+        command: `BENCH_BACKENDS=${backend} npx playwright test -c bench/playwright.config.ts generation`,
+      },
+      rows,
+      notes: [
+        'tokens/s: all generated tokens over the wall time of the wave (median over rounds). speed_up: against one at a time at the same concurrency.',
+        'TTFT: from generate() to the first token; under one at a time the later generations wait for the earlier ones to finish.',
+        `Greedy tokens identical in both modes: ${mismatches.length === 0 ? 'yes, every wave' : `NO (${mismatches.join('; ')})`}.`,
+      ],
+    });
+    expect(mismatches, 'greedy tokens must not depend on batching').toEqual([]);
+    if (backend === 'wasm') expect(speedUps.get(8), 'continuous vs one at a time, 8 concurrent').toBeGreaterThanOrEqual(2);
+  });
+}
