@@ -2,9 +2,12 @@
  * Continuous batching of text generation: total decode throughput (tokens/s) and time to
  * first token of N generations started at once on the fixture decoder, side by side in
  * one run, on the same worker:
- * - one at a time: `maxBatchSize: 1` (each generation decodes alone; the others wait);
- * - continuous: the default (every running generation advances one token per engine
- *   call; new ones join between steps, finished ones leave).
+ * - one at a time: `maxBatchSize: 1, kvOnDevice: false` (each generation decodes alone,
+ *   the others wait; every step's KV cache goes through the CPU: how it worked before);
+ * - continuous, KV via CPU: `kvOnDevice: false` (every running generation advances one
+ *   token per engine call; new ones join between steps, finished ones leave);
+ * - continuous: the default, the batch's KV cache kept on the device between steps (GPU
+ *   buffers on WebGPU).
  * Modes alternate within each round; every prompt is distinct; greedy decoding, so each
  * generation's tokens must be identical in both modes (checked).
  * Backends: wasm (add webgpu with BENCH_BACKENDS=wasm,webgpu; on SwiftShader a WebGPU
@@ -30,8 +33,14 @@ const quick = (process.env.BENCH_QUICK ?? '') !== '' && process.env.BENCH_QUICK 
 const concurrencies = quick ? [1, 8] : [1, 4, 8, 16];
 const rounds = Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 2));
 const newTokens = quick ? 16 : 32;
-const modes = { 'one at a time': 1, continuous: undefined } as const;
+/** The generators compared: today's one at a time (every step's cache through the CPU), and continuous batching with the KV cache through the CPU or kept on the device. */
+const modes = {
+  'one at a time': { maxBatchSize: 1, kvOnDevice: false },
+  'continuous, KV via CPU': { kvOnDevice: false },
+  continuous: {},
+} as const satisfies Record<string, { maxBatchSize?: number; kvOnDevice?: boolean }>;
 type Mode = keyof typeof modes;
+const modeNames = Object.keys(modes) as Mode[]; // the keys of the literal above
 
 interface Wave {
   readonly wallMs: number;
@@ -53,8 +62,8 @@ for (const backend of backends) {
       async ({ backend, modes }) => {
         const runtime = window.inpage.createRuntime({ cache: { kvPrefix: false } });
         const generators: Record<string, TextGenerator> = {};
-        for (const [mode, maxBatchSize] of Object.entries(modes)) {
-          const generator = await runtime.textGeneration({ backend, name: mode, ...(maxBatchSize === null ? {} : { maxBatchSize }) });
+        for (const [mode, options] of Object.entries(modes)) {
+          const generator = await runtime.textGeneration({ backend, name: mode, ...options });
           // Warm both paths: a prefill and batched decode steps of a few sizes.
           await Promise.all([1, 2, 3].map((i) => generator.generate(`Warm-up ${i} of the decoder`, { maxNewTokens: 4 }).stats));
           generators[mode] = generator;
@@ -62,8 +71,7 @@ for (const backend of backends) {
         window.generationBench = { runtime, generators };
         return { backend: generators.continuous?.backend ?? '?' };
       },
-      // `undefined` does not survive serialisation: null marks the default.
-      { backend, modes: Object.fromEntries(Object.entries(modes).map(([k, v]) => [k, v ?? null])) },
+      { backend, modes },
     );
     expect(loaded.backend).toBe(backend);
 
@@ -102,25 +110,28 @@ for (const backend of backends) {
     const mismatches: string[] = [];
     for (const clients of concurrencies) {
       for (let round = 0; round < rounds; round++) {
-        const order: Mode[] = round % 2 === 0 ? ['one at a time', 'continuous'] : ['continuous', 'one at a time'];
+        // Each round starts with another mode, so none always runs on a warmer machine.
+        const order = modeNames.map((_, i) => modeNames[(i + round) % modeNames.length]).filter((mode): mode is Mode => mode !== undefined);
         const waves: Partial<Record<Mode, Wave>> = {};
         for (const mode of order) {
           const result = await wave(mode, clients, round);
           waves[mode] = result;
           results.set(`${clients}/${mode}`, [...(results.get(`${clients}/${mode}`) ?? []), result]);
         }
-        if (JSON.stringify(waves['one at a time']?.tokenIds) !== JSON.stringify(waves.continuous?.tokenIds))
-          mismatches.push(`${clients} concurrent, round ${round}`);
+        const reference = JSON.stringify(waves['one at a time']?.tokenIds);
+        for (const mode of modeNames)
+          if (JSON.stringify(waves[mode]?.tokenIds) !== reference) mismatches.push(`${mode}, ${clients} concurrent, round ${round}`);
       }
     }
     await page.evaluate(() => window.generationBench?.runtime.dispose());
 
     const rows: Row[] = [];
     const speedUps = new Map<number, number>();
+    const deviceGains = new Map<number, number>();
     for (const clients of concurrencies) {
       const rate = (mode: Mode): number => median((results.get(`${clients}/${mode}`) ?? []).map((w) => (w.tokens * 1000) / w.wallMs));
       const base = rate('one at a time');
-      for (const mode of Object.keys(modes) as Mode[]) {
+      for (const mode of modeNames) {
         const waves = results.get(`${clients}/${mode}`) ?? [];
         const ttft = waves.flatMap((w) => w.ttft);
         rows.push({
@@ -136,9 +147,11 @@ for (const backend of backends) {
           'step: engine ms': median(waves.map((w) => w.stepMs.infer)),
           'step: sampling ms': median(waves.map((w) => w.stepMs.post)),
           speed_up: rate(mode) / base,
+          'vs KV via CPU': rate(mode) / rate('continuous, KV via CPU'),
         });
       }
       speedUps.set(clients, rate('continuous') / base);
+      deviceGains.set(clients, rate('continuous') / rate('continuous, KV via CPU'));
     }
     const machine = await machineFacts(page);
     writeReport({
@@ -157,6 +170,8 @@ for (const backend of backends) {
       notes: [
         'tokens/s: all generated tokens over the wall time of the wave (median over rounds). speed_up: against one at a time at the same concurrency.',
         'TTFT: from generate() to the first token; under one at a time the later generations wait for the earlier ones to finish.',
+        "vs KV via CPU: against continuous batching with every step's present.* read back and uploaded again (kvOnDevice: false). On WebGPU the default keeps them in GPU buffers; on WASM both feed CPU tensors, so it stays near 1.",
+        `KV kept on the device vs via CPU, continuous: ${[...deviceGains].map(([n, gain]) => `${n} concurrent ${gain.toFixed(2)}×`).join(', ')}.`,
         `Greedy tokens identical in both modes: ${mismatches.length === 0 ? 'yes, every wave' : `NO (${mismatches.join('; ')})`}.`,
       ],
     });
