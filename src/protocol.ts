@@ -117,6 +117,13 @@ export interface LoadRequest {
   readonly cacheModel?: string;
   /** How `'auto'` times an ONNX model on each backend at load. @default batch size 1, free dimensions 1, zeros */
   readonly probe?: BackendProbe;
+  /**
+   * Outputs that stay on the GPU on WebGPU (ONNX Runtime Web's `preferredOutputLocation:
+   * 'gpu-buffer'`), for {@link Engine.runKeeping}; a plain `run` downloads them. Names, or
+   * prefixes ending in `*`: a decoder's `present.*` KV cache, fed back as the next step's
+   * past. Ignored on WASM.
+   */
+  readonly keepOnDevice?: readonly string[];
 }
 
 /**
@@ -318,6 +325,8 @@ export interface EngineResources {
   readonly gpuPoolBudgetBytes?: number | null;
   /** TF.js on WebGPU: free buffers destroyed by the budget so far. */
   readonly gpuPoolTrimmed?: number;
+  /** ONNX Runtime Web: outputs kept on the device between calls ({@link DeviceTensor}s not yet disposed). */
+  readonly deviceTensors?: number;
 }
 
 /** What a worker holds now: its loaded models and tasks, and each started engine's resources. */
@@ -328,6 +337,28 @@ export interface WorkerResources {
   readonly tasks: number;
   /** Each engine started in this worker, by model format. */
   readonly engines: Partial<Record<ModelFormat, EngineResources>>;
+}
+
+/**
+ * An output an engine kept where it was computed (ONNX Runtime Web on WebGPU: a GPU
+ * buffer; on WASM: its CPU tensor, unconverted), to be fed back to the same model by
+ * {@link Engine.runKeeping} without a round trip through the CPU. Lives only inside the
+ * worker that made it: it is never posted, and whoever holds it disposes it once.
+ */
+export interface DeviceTensor {
+  readonly dtype: TensorDType;
+  readonly dims: readonly number[];
+  /** Where its data lives: `'gpu-buffer'` on WebGPU, `'cpu'` otherwise. */
+  readonly location: 'gpu-buffer' | 'cpu';
+  /** Copy its data to a CPU tensor and free the device copy: the handle is disposed after. */
+  download(): Promise<Tensor>;
+  /** Free its device memory. Idempotent. */
+  dispose(): void;
+}
+
+/** A run that kept some outputs on the device: `outputs` holds the rest, on the CPU. */
+export interface KeepingRunResult extends RunResult {
+  readonly kept: Readonly<Record<string, DeviceTensor>>;
 }
 
 /**
@@ -345,6 +376,12 @@ export interface Engine {
   release(modelId: string): Promise<void>;
   /** The backend a loaded model runs on. */
   backendOf(modelId: string): Promise<Backend>;
+  /**
+   * Worker-internal (not proxied): run with some inputs already on the device (outputs
+   * of an earlier call of the same model), keeping the outputs named in `keep` there.
+   * Engines that cannot leave it out.
+   */
+  runKeeping?(modelId: string, inputs: TensorMap, resident: Readonly<Record<string, DeviceTensor>>, keep: readonly string[]): Promise<KeepingRunResult>;
   /** What the engine holds now (sessions, tensors); engines without bookkeeping leave it out. */
   engineResources?(): Promise<EngineResources>;
 }
@@ -490,6 +527,8 @@ export interface GenerateTaskSpec extends TaskSpecBase {
   readonly maxContext?: number;
   /** Sequences decoded together in one engine call (continuous batching); 1 = one session at a time. Default 16. */
   readonly maxBatchSize?: number;
+  /** Keep the decode batch's KV cache where the engine computed it (GPU buffers on WebGPU) between steps. Default true. */
+  readonly kvOnDevice?: boolean;
 }
 
 /** What a worker needs to set up a task. */

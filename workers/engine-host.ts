@@ -10,9 +10,11 @@ import { transfer } from 'comlink';
 import { ignoreCacheEvents, type CacheEventSink } from '../src/cache/events';
 import { ProgressTracker } from '../src/cache/load-progress';
 import { WeightsStore } from '../src/cache/weights';
-import { InvalidOptionsError, ModelNotFoundError } from '../src/errors';
+import { InvalidInputError, InvalidOptionsError, ModelNotFoundError } from '../src/errors';
 import type {
   Backend,
+  DeviceTensor,
+  KeepingRunResult,
   StackedRunResult,
   Engine,
   EngineAssetPaths,
@@ -217,6 +219,47 @@ export class EngineHost implements EngineWorkerApi {
     const validateStart = performance.now();
     validateInputs(modelId, specs, inputs, { rejectNaN });
     return this.runGated(modelId, inputs, priority, performance.now() - validateStart);
+  }
+
+  /**
+   * {@link runValidated} with some inputs already on the device (outputs this model kept
+   * in an earlier call; their dtype and rank are checked, their data is the engine's),
+   * keeping the outputs named in `keep` there.
+   */
+  protected async runKeepingValidated(
+    modelId: string,
+    inputs: TensorMap,
+    resident: Readonly<Record<string, DeviceTensor>>,
+    keep: readonly string[],
+    priority?: Priority,
+  ): Promise<KeepingRunResult> {
+    const loaded = this.get(modelId);
+    const { engine, inputs: specs, rejectNaN } = loaded;
+    const validateStart = performance.now();
+    const onDevice = new Set(Object.keys(resident));
+    validateInputs(
+      modelId,
+      specs.filter((spec) => !onDevice.has(spec.name)),
+      inputs,
+      { rejectNaN },
+    );
+    for (const [name, t] of Object.entries(resident)) {
+      const spec = specs.find((candidate) => candidate.name === name);
+      if (spec === undefined || spec.dtype !== t.dtype || (spec.shape !== null && spec.shape.length !== t.dims.length)) {
+        throw new InvalidInputError(`Model "${modelId}" cannot take device tensor "${name}" (${t.dtype} [${t.dims.join(', ')}]).`, {
+          model: modelId,
+          input: name,
+          expected: spec === undefined ? specs.map((candidate) => candidate.name).join(', ') : `${spec.dtype} of rank ${spec.shape?.length ?? 'any'}`,
+          got: `${t.dtype} [${t.dims.join(', ')}]`,
+        });
+      }
+    }
+    const validateMs = performance.now() - validateStart;
+    const runKeeping = engine.runKeeping?.bind(engine);
+    if (runKeeping === undefined)
+      throw new InvalidOptionsError(`Model "${modelId}" runs on an engine that cannot keep tensors on its device (ONNX models only).`, { model: modelId });
+    const result = await loaded.gate.run(() => runKeeping(modelId, inputs, resident, keep), priority);
+    return { ...result, timings: { ...result.timings, prepareMs: result.timings.prepareMs + validateMs } };
   }
 
   /** Run on the model's engine, one call at a time per model, most urgent first. */

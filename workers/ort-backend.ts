@@ -31,8 +31,36 @@ export interface OpenedSession {
 const timedCalls = 3;
 const defaultProbe: BackendProbe = { batchSizes: [1] };
 
-async function create(model: Uint8Array, backend: 'webgpu' | 'wasm'): Promise<ort.InferenceSession> {
-  const session = await ort.InferenceSession.create(model, { executionProviders: [backend], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+/** Whether output `name` matches one of `patterns` (a name, or a prefix ending in `*`). */
+export function keepsOnDevice(patterns: readonly string[], name: string): boolean {
+  return patterns.some((pattern) => (pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : name === pattern));
+}
+
+/**
+ * ORT's `preferredOutputLocation` for `patterns`: `'gpu-buffer'` for every matching output.
+ * The names are known only once the session exists, so this is a read-only view that
+ * answers each name ORT looks up (onnxruntime-web reads `preferredOutputLocation[name]`
+ * per output, `'cpu'` when absent; were it ever to list keys instead, the view lists none
+ * and every output simply comes back on the CPU).
+ */
+function gpuBufferOutputs(patterns: readonly string[]): Readonly<Record<string, 'gpu-buffer'>> {
+  return new Proxy<Record<string, 'gpu-buffer'>>(
+    {},
+    {
+      get: (_target, name) => (typeof name === 'string' && keepsOnDevice(patterns, name) ? 'gpu-buffer' : undefined),
+    },
+  );
+}
+
+async function create(model: Uint8Array, backend: 'webgpu' | 'wasm', keepOnDevice: readonly string[] = []): Promise<ort.InferenceSession> {
+  // On WebGPU the kept outputs stay in GPU buffers (fed back as the next call's inputs); WASM has no such location.
+  const preferredOutputLocation = backend === 'webgpu' && keepOnDevice.length > 0 ? gpuBufferOutputs(keepOnDevice) : undefined;
+  const session = await ort.InferenceSession.create(model, {
+    executionProviders: [backend],
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+    ...(preferredOutputLocation === undefined ? {} : { preferredOutputLocation }),
+  });
   if (backend === 'webgpu') watchOrtDevice();
   return session;
 }
@@ -105,7 +133,7 @@ async function openWasm(model: Uint8Array, modelId: string): Promise<ort.Inferen
   }
 }
 
-async function openWebGpu(model: Uint8Array, modelId: string): Promise<ort.InferenceSession> {
+async function openWebGpu(model: Uint8Array, modelId: string, keepOnDevice: readonly string[] | undefined): Promise<ort.InferenceSession> {
   const gpu = await probeWebGpu();
   if (!gpu.available) {
     throw new BackendUnavailableError(
@@ -114,7 +142,7 @@ async function openWebGpu(model: Uint8Array, modelId: string): Promise<ort.Infer
     );
   }
   try {
-    return await create(model, 'webgpu');
+    return await create(model, 'webgpu', keepOnDevice);
   } catch (error) {
     throw new BackendUnavailableError(`Model "${modelId}" could not build a WebGPU session: ${messageOf(error)}`, {
       model: modelId,
@@ -128,7 +156,7 @@ async function openWebGpu(model: Uint8Array, modelId: string): Promise<ort.Infer
 export async function openSession(model: Uint8Array, request: LoadRequest, allowSoftwareWebGpu: boolean): Promise<OpenedSession> {
   const { modelId, backend } = request;
   if (backend === 'wasm') return { session: await openWasm(model, modelId), backend, reason: 'asked for "wasm"' };
-  if (backend === 'webgpu') return { session: await openWebGpu(model, modelId), backend, reason: 'asked for "webgpu"' };
+  if (backend === 'webgpu') return { session: await openWebGpu(model, modelId, request.keepOnDevice), backend, reason: 'asked for "webgpu"' };
   const wasmBecause = async (why: string): Promise<OpenedSession> => {
     const reason = `auto: ${why}`;
     return { session: await openWasm(model, modelId), backend: 'wasm', reason, fallbackReason: why };
@@ -139,7 +167,7 @@ export async function openSession(model: Uint8Array, request: LoadRequest, allow
   if (gpu.software === true && !allowSoftwareWebGpu) return wasmBecause(softwareAdapterReason(gpu));
   let gpuSession: ort.InferenceSession;
   try {
-    gpuSession = await create(model, 'webgpu');
+    gpuSession = await create(model, 'webgpu', request.keepOnDevice);
   } catch (error) {
     return wasmBecause(`WebGPU session failed: ${messageOf(error)}`);
   }

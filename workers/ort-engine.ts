@@ -6,10 +6,21 @@
  */
 import * as ort from 'onnxruntime-web';
 import { BackendUnavailableError, InferenceError, messageOf, ModelLoadError, ModelNotFoundError } from '../src/errors';
-import type { Backend, Engine, EngineAssetPaths, EngineResources, LoadRequest, ModelInfo, RunResult, TensorMap } from '../src/protocol';
+import type {
+  Backend,
+  DeviceTensor,
+  Engine,
+  EngineAssetPaths,
+  EngineResources,
+  KeepingRunResult,
+  LoadRequest,
+  ModelInfo,
+  RunResult,
+  TensorMap,
+} from '../src/protocol';
 import { expectedFor, fetchChecked } from '../src/cache/response-check';
 import { openSession } from './ort-backend';
-import { fromOrt, specsOf, toOrt } from './ort-tensors';
+import { deviceTensorCount, fromOrtAnywhere, OrtDeviceTensor, specsOf, toOrt } from './ort-tensors';
 import { ortThreads } from './wasm-threads';
 
 interface OrtModel {
@@ -90,10 +101,21 @@ export class OrtEngine implements Engine {
   }
 
   async run(modelId: string, inputs: TensorMap): Promise<RunResult> {
+    const { outputs, timings } = await this.runKeeping(modelId, inputs, {}, []);
+    return { outputs, timings };
+  }
+
+  /** Run with `resident` inputs fed as they are, keeping the outputs named in `keep` as {@link OrtDeviceTensor}s. */
+  async runKeeping(modelId: string, inputs: TensorMap, resident: Readonly<Record<string, DeviceTensor>>, keep: readonly string[]): Promise<KeepingRunResult> {
     const { session } = this.get(modelId);
     const prepareStart = performance.now();
     const feeds: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(inputs)) feeds[name] = toOrt(t);
+    for (const [name, t] of Object.entries(resident)) {
+      if (!(t instanceof OrtDeviceTensor))
+        throw new InferenceError(`Input "${name}" of model "${modelId}" is a device tensor another engine made.`, { model: modelId, input: name });
+      feeds[name] = t.ort;
+    }
     const inferenceStart = performance.now();
     let results: ort.InferenceSession.ReturnType;
     try {
@@ -101,10 +123,15 @@ export class OrtEngine implements Engine {
     } catch (error) {
       throw new InferenceError(`Model "${modelId}" failed to run: ${messageOf(error)}`, { model: modelId, detail: messageOf(error) });
     }
+    const kept: Record<string, DeviceTensor> = {};
     const outputs: TensorMap = {};
-    for (const [name, value] of Object.entries(results)) outputs[name] = fromOrt(name, value);
+    const keeping = new Set(keep);
+    for (const [name, value] of Object.entries(results)) {
+      if (keeping.has(name)) kept[name] = new OrtDeviceTensor(name, value);
+      else outputs[name] = await fromOrtAnywhere(name, value);
+    }
     const done = performance.now();
-    return { outputs, timings: { prepareMs: inferenceStart - prepareStart, inferenceMs: done - inferenceStart } };
+    return { outputs, kept, timings: { prepareMs: inferenceStart - prepareStart, inferenceMs: done - inferenceStart } };
   }
 
   async release(modelId: string): Promise<void> {
@@ -125,6 +152,6 @@ export class OrtEngine implements Engine {
 
   /** The sessions this engine holds (each released one leaves the map). */
   async engineResources(): Promise<EngineResources> {
-    return { sessions: this.models.size };
+    return { sessions: this.models.size, deviceTensors: deviceTensorCount() };
   }
 }

@@ -4,7 +4,7 @@
  */
 import * as ort from 'onnxruntime-web';
 import { InferenceError, ModelLoadError } from '../src/errors';
-import type { Dim, Tensor, TensorDType, TensorSpec } from '../src/protocol';
+import type { DeviceTensor, Dim, Tensor, TensorDType, TensorSpec } from '../src/protocol';
 import { ownedTensor } from '../src/tensor';
 
 const ortTypeToDType: Partial<Record<ort.Tensor.Type, TensorDType>> = {
@@ -60,5 +60,65 @@ export function fromOrt(name: string, value: ort.OnnxValue): Tensor {
       return owned({ dtype: 'bool', dims, data: value.data as Uint8Array });
     default:
       throw new InferenceError(`Output "${name}" has element type ${value.type}, which inpage does not support yet.`);
+  }
+}
+
+/**
+ * An ORT output whose data may sit in a GPU buffer: downloaded first (and the GPU buffer
+ * freed) when it does, as {@link fromOrt} otherwise.
+ */
+export async function fromOrtAnywhere(name: string, value: ort.Tensor): Promise<Tensor> {
+  if (value.location === 'cpu' || value.location === 'cpu-pinned') return fromOrt(name, value);
+  await value.getData(true); // ORT keeps the downloaded data in the tensor, now on the CPU
+  return fromOrt(name, value);
+}
+
+/** Live {@link OrtDeviceTensor}s, for the engine's resource count (leak hunts). */
+let liveDeviceTensors = 0;
+
+/** {@link DeviceTensor}s not yet disposed, in this worker. */
+export function deviceTensorCount(): number {
+  return liveDeviceTensors;
+}
+
+/** An ORT output kept where ORT computed it, to be fed back to the same session. */
+export class OrtDeviceTensor implements DeviceTensor {
+  readonly dtype: TensorDType;
+  readonly dims: readonly number[];
+  readonly location: 'gpu-buffer' | 'cpu';
+  private value: ort.Tensor | undefined;
+
+  constructor(
+    private readonly name: string,
+    value: ort.Tensor,
+  ) {
+    const dtype = ortTypeToDType[value.type];
+    if (dtype === undefined) throw new InferenceError(`Output "${name}" has element type ${value.type}, which inpage does not support yet.`);
+    this.dtype = dtype;
+    this.dims = [...value.dims];
+    this.location = value.location === 'gpu-buffer' ? 'gpu-buffer' : 'cpu';
+    this.value = value;
+    liveDeviceTensors += 1;
+  }
+
+  /** The ORT tensor to feed; throws once disposed (a cache fed after it was freed is a bug, not bad input). */
+  get ort(): ort.Tensor {
+    if (this.value === undefined) throw new InferenceError(`Device tensor "${this.name}" was fed after it was disposed.`);
+    return this.value;
+  }
+
+  async download(): Promise<Tensor> {
+    const value = this.ort;
+    await value.getData(true); // ORT keeps the data in the tensor, now on the CPU, and frees the GPU buffer
+    const tensor = fromOrt(this.name, value);
+    this.dispose();
+    return tensor;
+  }
+
+  dispose(): void {
+    if (this.value === undefined) return;
+    this.value.dispose();
+    this.value = undefined;
+    liveDeviceTensors -= 1;
   }
 }

@@ -64,6 +64,7 @@ export class TaskHost extends EngineHost implements WorkerApi {
         return file === undefined ? {} : { expectedSha256: file.sha256, expectedBytes: file.bytes };
       },
       runModel: (modelId, inputs, priority) => this.runValidated(modelId, inputs, priority),
+      runModelKeeping: (modelId, inputs, resident, keep, priority) => this.runKeepingValidated(modelId, inputs, resident, keep, priority),
       releaseModel: (modelId) => this.release(modelId),
       get cache() {
         return cacheConfig();

@@ -42,6 +42,15 @@ export interface TextGenerationOptions extends TaskOptions {
    */
   readonly maxBatchSize?: number;
   /**
+   * On WebGPU, the running batch's KV cache stays in GPU buffers between decode steps
+   * (ONNX Runtime Web's `preferredOutputLocation: 'gpu-buffer'`): a step uploads the new
+   * tokens and reads back only the logits. It comes to the CPU when a sequence joins or
+   * leaves the batch, and when the prefix cache stores it. `false` round-trips every
+   * step's cache through the CPU (the comparison `bench/generation.bench.ts` makes).
+   * @default true
+   */
+  readonly kvOnDevice?: boolean;
+  /**
    * Opt-in semantic result cache: a prompt whose embedding is within `threshold` (cosine)
    * of a cached prompt's, with the same generation settings, gets the cached completion.
    * @default off
@@ -326,6 +335,7 @@ export async function loadTextGeneration(loader: TaskLoader, options: TextGenera
       ...(options.configUrl === undefined ? {} : { configUrl: loader.resolveUrl(options.configUrl, 'configUrl') }),
       ...(options.maxContext === undefined ? {} : { maxContext: options.maxContext }),
       ...(options.maxBatchSize === undefined ? {} : { maxBatchSize: options.maxBatchSize }),
+      ...(options.kvOnDevice === undefined ? {} : { kvOnDevice: options.kvOnDevice }),
     },
     options.worker ?? 'text-onnx',
     options.onProgress,

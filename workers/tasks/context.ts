@@ -5,6 +5,8 @@
 import type {
   BackendProbe,
   Backend,
+  DeviceTensor,
+  KeepingRunResult,
   BackendPreference,
   Dim,
   ModelFormat,
@@ -28,6 +30,8 @@ export interface TaskModelRequest {
   readonly shapes?: Readonly<Record<string, readonly Dim[]>>;
   /** How `'auto'` times the model on each backend (see {@link BackendProbe}). */
   readonly probe?: BackendProbe;
+  /** Outputs to keep in GPU buffers on WebGPU (see `LoadRequest.keepOnDevice`). */
+  readonly keepOnDevice?: readonly string[];
 }
 
 /** The host's services for tasks. */
@@ -35,6 +39,18 @@ export interface TaskContext {
   loadModel(request: TaskModelRequest): Promise<ModelInfo>;
   /** Validated run; bad input throws `InvalidInputError` before the engine is called. Waiting runs go most urgent first. */
   runModel(modelId: string, inputs: TensorMap, priority?: Priority): Promise<RunResult>;
+  /**
+   * {@link runModel} with `resident` inputs already on the device (outputs an earlier call
+   * of this model kept), keeping the outputs named in `keep` there (on WebGPU, where the
+   * model was loaded with them in `keepOnDevice`). Absent where no engine can.
+   */
+  runModelKeeping?(
+    modelId: string,
+    inputs: TensorMap,
+    resident: Readonly<Record<string, DeviceTensor>>,
+    keep: readonly string[],
+    priority?: Priority,
+  ): Promise<KeepingRunResult>;
   releaseModel(modelId: string): Promise<void>;
   /** How this worker caches (the runtime's `cache` option). */
   readonly cache: WorkerCacheConfig;

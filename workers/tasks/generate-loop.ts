@@ -12,7 +12,7 @@
  * the reference path) re-run their whole sequence alone each round.
  */
 import { DeadlineExceededError, InferenceError } from '../../src/errors';
-import type { GenerateStep, Priority, TaskResult, TensorMap } from '../../src/protocol';
+import type { DeviceTensor, GenerateStep, KeepingRunResult, Priority, TaskResult, TensorMap } from '../../src/protocol';
 import { yieldToUrgentWork } from '../../src/scheduler/yield';
 import { StageClock, type TaskContext } from './context';
 import { PackedKv } from './generate-batch';
@@ -50,6 +50,8 @@ export class DecodeLoop {
     private readonly closed: (session: GenerateSession) => void,
     /** Sequences decoding at once; more wait for a free slot before their prefill. */
     private readonly maxBatchSize: number,
+    /** Feed each step's `present.*` back where the engine kept them (GPU buffers on WebGPU) instead of through the CPU. */
+    private readonly kvOnDevice: boolean,
   ) {
     this.batch = new PackedKv(layout, modelId);
   }
@@ -99,7 +101,7 @@ export class DecodeLoop {
         if ((await this.runAlone(session, new StageClock())) === 'continue') this.solos.push(session);
       }
       try {
-        this.batch.reshape(
+        await this.batch.reshape(
           (session) => session.ended,
           joiners.map((session) => {
             const cache = session.cache ?? {};
@@ -175,12 +177,19 @@ export class DecodeLoop {
   private async decode(): Promise<void> {
     const members = this.batch.members;
     const clock = new StageClock();
+    let kept: Readonly<Record<string, DeviceTensor>> = {};
     try {
-      const inputs = await clock.pre(() => this.batch.inputs((session) => session.tokens[session.tokens.length - 1] ?? 0));
+      const { inputs, resident } = await clock.pre(() => this.batch.inputs((session) => session.tokens[session.tokens.length - 1] ?? 0));
       const priority = members.reduce<Priority>((best, s) => (urgency[s.priority] < urgency[best] ? s.priority : best), 'background');
-      const result = await clock.infer(() => this.context.runModel(this.modelId, inputs, priority));
+      const runKeeping = this.kvOnDevice ? this.context.runModelKeeping?.bind(this.context) : undefined;
+      const result: KeepingRunResult =
+        runKeeping === undefined
+          ? { ...(await clock.infer(() => this.context.runModel(this.modelId, inputs, priority))), kept: {} }
+          : await clock.infer(() => runKeeping(this.modelId, inputs, resident, this.batch.presentNames, priority));
+      kept = result.kept;
       const logits = await clock.post(() => this.logitsOf(result.outputs, members.length, 1));
-      this.batch.absorb(result.outputs);
+      this.batch.absorb(result.outputs, kept);
+      kept = {}; // the batch holds them now
       const { vocab } = this.layout;
       for (const [row, session] of members.entries()) {
         if (session.ended) continue;
@@ -188,6 +197,7 @@ export class DecodeLoop {
         await this.deliver(session, clock, logits.subarray(row * vocab, (row + 1) * vocab), 1, 1, members.length);
       }
     } catch (error) {
+      for (const t of Object.values(kept)) t.dispose();
       this.failBatch(members, error);
     }
   }
@@ -237,7 +247,7 @@ export class DecodeLoop {
   /** A failed run leaves no half-updated cache behind: the sessions it served are over. */
   private failBatch(sessions: readonly GenerateSession[], error: unknown): void {
     for (const session of sessions) this.fail(session, error);
-    this.batch.reshape(() => true, []);
+    this.batch.clear();
   }
 
   private fail(session: GenerateSession, error: unknown): void {

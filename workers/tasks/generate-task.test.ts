@@ -3,7 +3,18 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { encode } from 'gpt-3-encoder';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Dim, GenerateStartRequest, GenerateTaskSpec, ModelInfo, RunResult, Tensor, TensorMap, TensorSpec } from '../../src/protocol';
+import type {
+  DeviceTensor,
+  Dim,
+  GenerateStartRequest,
+  GenerateTaskSpec,
+  KeepingRunResult,
+  ModelInfo,
+  RunResult,
+  Tensor,
+  TensorMap,
+  TensorSpec,
+} from '../../src/protocol';
 import { tensor } from '../../src/tensor';
 import { testCacheConfig } from './test-context';
 import type { TaskContext } from './context';
@@ -82,6 +93,65 @@ function fakeDecoder(options: { layers: number; kvHeads: Dim; headDim: Dim; eosA
     },
   };
   return { context, calls, released };
+}
+
+/**
+ * {@link fakeDecoder} with an engine that keeps outputs "on the device": kept outputs come
+ * back as handles that count their downloads and disposals, so a test sees what crossed
+ * to the CPU and what leaked.
+ */
+function fakeDeviceDecoder(options: Parameters<typeof fakeDecoder>[0]) {
+  const fake = fakeDecoder(options);
+  const counts = { made: 0, disposed: 0, downloads: 0, residentFeeds: 0, hostPastFeeds: 0, loadKeep: [] as readonly string[] };
+  const handle = (t: Tensor): DeviceTensor => {
+    let live = true;
+    counts.made += 1;
+    const dispose = (): void => {
+      if (live) counts.disposed += 1;
+      live = false;
+    };
+    return {
+      dtype: t.dtype,
+      dims: t.dims,
+      location: 'gpu-buffer',
+      download: async () => {
+        if (!live) throw new Error('downloaded after dispose');
+        counts.downloads += 1;
+        dispose();
+        return t;
+      },
+      dispose,
+      // the fake engine reads the data back through this (a real engine keeps it private)
+      ...{ peek: () => (live ? t : undefined) },
+    };
+  };
+  const peek = (d: DeviceTensor): Tensor | undefined => (Reflect.get(d, 'peek') as () => Tensor | undefined)(); // the fake's own handles
+  const context: TaskContext = {
+    ...fake.context,
+    loadModel: async (request) => {
+      counts.loadKeep = request.keepOnDevice ?? [];
+      return fake.context.loadModel(request);
+    },
+    runModelKeeping: async (modelId, inputs, resident, keep): Promise<KeepingRunResult> => {
+      const feeds: TensorMap = { ...inputs };
+      for (const [name, d] of Object.entries(resident)) {
+        const t = peek(d);
+        if (t === undefined) throw new Error(`${name} fed after dispose`);
+        feeds[name] = t;
+        counts.residentFeeds += 1;
+      }
+      counts.hostPastFeeds += Object.keys(inputs).filter((name) => name.startsWith('past_key_values.')).length;
+      const result = await fake.context.runModel(modelId, feeds);
+      const outputs: TensorMap = {};
+      const kept: Record<string, DeviceTensor> = {};
+      for (const [name, t] of Object.entries(result.outputs)) {
+        if (keep.includes(name)) kept[name] = handle(t);
+        else outputs[name] = t;
+      }
+      return { outputs, kept, timings: result.timings };
+    },
+  };
+  return { ...fake, context, counts };
 }
 
 const spec: GenerateTaskSpec = {
@@ -235,6 +305,39 @@ describe('GenerateWorkerTask', () => {
     expect(together[3]?.slice(-3).map((s) => s.batchSize)).toEqual([3, 2, 1]);
     expect(task.openSessions).toBe(0);
     expect(task.batchSize).toBe(0);
+  });
+
+  it('keeps the batch KV cache on the device between steps: same tokens, downloads only when the batch changes, nothing leaks', async () => {
+    files['http://test/models/decoder/config.json'] = JSON.stringify({ n_positions: 64 });
+    const prompts = ['The page runs models', 'a b c', 'one two three four five six seven'];
+    const run = (task: GenerateWorkerTask) =>
+      Promise.all(prompts.map((prompt, i) => generateAll(task, request({ sessionId: `s${i}`, prompt, maxNewTokens: 12 }))));
+    const host = fakeDecoder({ layers: 2, kvHeads: 1, headDim: 1 });
+    const expected = await run(await GenerateWorkerTask.create({ ...spec, kvOnDevice: false }, host.context));
+    const device = fakeDeviceDecoder({ layers: 2, kvHeads: 1, headDim: 1 });
+    const task = await GenerateWorkerTask.create(spec, device.context);
+    expect(device.counts.loadKeep).toEqual(['present.*']);
+    expect(task.info.facts?.kvBetweenSteps).toBe('cpu'); // the fake engine says "wasm"
+    const together = await run(task);
+    expect(together.map((steps) => steps.map((s) => s.tokenId))).toEqual(expected.map((steps) => steps.map((s) => s.tokenId)));
+    const { counts } = device;
+    const decodes = device.calls.filter((c) => c.pastLength > 0).length;
+    expect(decodes).toBeGreaterThanOrEqual(11);
+    // Each decode step feeds 4 caches (2 layers × key/value): from the CPU only on the
+    // first step after the batch changed (at most 3 join rounds and 2 leave rounds), from
+    // the device on every other step; only those changes download.
+    expect(counts.residentFeeds + counts.hostPastFeeds).toBe(decodes * 4);
+    expect(counts.hostPastFeeds).toBeLessThanOrEqual(5 * 4);
+    expect(counts.residentFeeds).toBeGreaterThanOrEqual((decodes - 5) * 4);
+    expect(counts.downloads).toBeLessThanOrEqual(counts.hostPastFeeds);
+    // Every kept cache was fed on, downloaded, or freed when the batch emptied.
+    expect(counts.made).toBe(decodes * 4);
+    expect(counts.disposed).toBe(counts.made);
+    expect(task.batchSize).toBe(0);
+    // Off: the loop never asks the engine to keep anything.
+    const off = fakeDeviceDecoder({ layers: 2, kvHeads: 1, headDim: 1 });
+    await generateAll(await GenerateWorkerTask.create({ ...spec, kvOnDevice: false }, off.context), request());
+    expect(off.counts).toMatchObject({ made: 0, residentFeeds: 0, loadKeep: [] });
   });
 
   it('with maxBatchSize 1 runs one session at a time; bad sizes are refused at load', async () => {

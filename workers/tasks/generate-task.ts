@@ -124,11 +124,12 @@ export class GenerateWorkerTask implements WorkerTask {
     /** The KV prefix cache, when `cache.kvPrefix` is on. */
     private readonly prefixCache: KvPrefixCache | undefined,
     maxBatchSize: number,
+    kvOnDevice: boolean,
   ) {
     const closed = (session: GenerateSession): void => {
       if (this.sessions.get(session.request.sessionId) === session) this.sessions.delete(session.request.sessionId);
     };
-    this.loop = new DecodeLoop(context, modelId, layout, prefixCache, () => this.sessions.size, closed, maxBatchSize);
+    this.loop = new DecodeLoop(context, modelId, layout, prefixCache, () => this.sessions.size, closed, maxBatchSize, kvOnDevice);
   }
 
   static async create(spec: GenerateTaskSpec, context: TaskContext): Promise<GenerateWorkerTask> {
@@ -145,7 +146,14 @@ export class GenerateWorkerTask implements WorkerTask {
     const { kvPrefix } = context.cache;
     const resources = Promise.all([loadTokenizer(spec, context), loadConfig(spec, context), kvPrefix.enabled ? modelFingerprint(spec.modelUrl) : '']);
     resources.catch(() => undefined); // awaited below; avoid an unhandled rejection while the model loads
-    const model = await context.loadModel({ modelId, format: 'onnx', source: { kind: 'url', url: spec.modelUrl }, backend: spec.backend });
+    const kvOnDevice = spec.kvOnDevice ?? true;
+    const model = await context.loadModel({
+      modelId,
+      format: 'onnx',
+      source: { kind: 'url', url: spec.modelUrl },
+      backend: spec.backend,
+      ...(kvOnDevice ? { keepOnDevice: ['present.*'] } : {}),
+    });
     try {
       const [tokenizer, config, fingerprint] = await resources;
       const layout = readDecoderLayout(model, config, spec.maxContext);
@@ -169,6 +177,7 @@ export class GenerateWorkerTask implements WorkerTask {
           vocab: layout.vocab,
           maxContext: layout.maxContext,
           maxBatchSize: spec.maxBatchSize ?? defaultMaxBatchSize,
+          kvBetweenSteps: kvOnDevice && model.backend === 'webgpu' ? 'gpu-buffer' : 'cpu',
           ...(layout.heads === undefined ? {} : { heads: layout.heads }),
           eosTokenId: layout.eosTokenId,
           tokenizerVocab: tokenizer.vocabularySize,
@@ -188,7 +197,7 @@ export class GenerateWorkerTask implements WorkerTask {
             events: context.cacheEvents,
           })
         : undefined;
-      return new GenerateWorkerTask(info, context, modelId, layout, tokenizer, prefixCache, spec.maxBatchSize ?? defaultMaxBatchSize);
+      return new GenerateWorkerTask(info, context, modelId, layout, tokenizer, prefixCache, spec.maxBatchSize ?? defaultMaxBatchSize, kvOnDevice);
     } catch (error) {
       await context.releaseModel(modelId);
       throw error;
