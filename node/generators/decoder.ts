@@ -93,7 +93,7 @@ const EOS_TOKEN = 50256;
 // ── Seeded weights ───────────────────────────────────────────────────────────
 
 /** mulberry32: a small, fast, well-mixed 32-bit PRNG → uniform [0, 1). */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -105,7 +105,7 @@ function mulberry32(seed: number): () => number {
 }
 
 /** `count` normal samples with standard deviation `std` (Box–Muller). */
-function normals(random: () => number, count: number, std: number): Float32Array {
+export function normals(random: () => number, count: number, std: number): Float32Array {
   const out = new Float32Array(count);
   for (let i = 0; i < count; i += 2) {
     const u = Math.max(random(), 1e-12);
@@ -125,7 +125,7 @@ const INT64 = TensorDataType.INT64;
 /** An attribute value: a list is INTS, an integer INT, anything else FLOAT. */
 type AttributeValue = number | readonly number[];
 
-class GraphBuilder {
+export class GraphBuilder {
   readonly nodes: NodeProto[] = [];
   readonly initializers: TensorProto[] = [];
   #counter = 0;
@@ -180,7 +180,7 @@ function attributeOf(name: string, value: AttributeValue): AttributeProto {
   return { name, type: AttributeType.FLOAT, f: value };
 }
 
-function valueInfo(name: string, elemType: number, dims: readonly (number | string)[]): ValueInfoProto {
+export function valueInfo(name: string, elemType: number, dims: readonly (number | string)[]): ValueInfoProto {
   const dim = dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
   return { name, type: { tensorType: { elemType, shape: { dim } } } };
 }

@@ -188,10 +188,10 @@ export class ProtoWriter {
 // ── ONNX messages (onnx.proto, IR version 8) ────────────────────────────────
 
 /** `TensorProto.DataType` values the generators use. */
-export const TensorDataType = { FLOAT: 1, INT32: 6, INT64: 7 } as const;
+export const TensorDataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9 } as const;
 
 /** `AttributeProto.AttributeType` values the generators use. */
-export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
+export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
 
 /** `OperatorSetIdProto`: an opset the model imports (`domain: ''` is the default ONNX domain). */
 export interface OperatorSetIdProto {
@@ -249,6 +249,8 @@ export interface AttributeProto {
   i?: number;
   s?: Uint8Array;
   t?: TensorProto;
+  /** A subgraph (`If`'s branches). */
+  g?: GraphProto;
   floats?: readonly number[];
   ints?: readonly number[];
   strings?: readonly Uint8Array[];
@@ -343,6 +345,8 @@ function writeAttribute(w: ProtoWriter, m: AttributeProto): void {
   if (m.s !== undefined) w.bytes(4, m.s);
   const tensor = m.t;
   if (tensor !== undefined) w.message(5, (c) => writeTensor(c, tensor));
+  const graph = m.g;
+  if (graph !== undefined) w.message(6, (c) => writeGraph(c, graph));
   if (m.floats !== undefined) w.packedFloat(7, m.floats);
   if (m.ints !== undefined) w.packedInt64(8, m.ints);
   for (const s of m.strings ?? []) w.bytes(9, s);
