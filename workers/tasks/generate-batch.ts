@@ -22,6 +22,7 @@ import { InferenceError } from '../../src/errors';
 import type { DeviceTensor, TensorMap } from '../../src/protocol';
 import { tensor } from '../../src/tensor';
 import type { DecoderLayout } from './generate-layout';
+import { logitsToKeepOne } from './generate-session';
 
 /** A sequence joining the batch: its batch-1 KV cache (`present.*` of its prefill) and how many positions it covers. */
 export interface Joiner<M> {
@@ -56,7 +57,7 @@ export class PackedKv<M> {
   private caches: Slot[] = [];
 
   constructor(
-    private readonly layout: Pick<DecoderLayout, 'layers' | 'kvHeads' | 'headDim' | 'hasPositionIds' | 'hasCacheBranch'>,
+    private readonly layout: Pick<DecoderLayout, 'layers' | 'kvHeads' | 'headDim' | 'hasPositionIds' | 'hasCacheBranch' | 'logitsToKeepInput'>,
     private readonly model: string,
   ) {}
 
@@ -146,6 +147,7 @@ export class PackedKv<M> {
         BigInt64Array.from(this.rows, (row) => BigInt(row.length)),
       );
     if (this.layout.hasCacheBranch) inputs.use_cache_branch = tensor('bool', [1], Uint8Array.of(1));
+    if (this.layout.logitsToKeepInput !== undefined) inputs[this.layout.logitsToKeepInput] = logitsToKeepOne();
     const resident: Record<string, DeviceTensor> = {};
     for (let layer = 0; layer < layers; layer++) {
       for (let part = 0; part < 2; part++) {

@@ -24,6 +24,12 @@ export interface DecoderLayout {
   readonly hasPositionIds: boolean;
   /** The graph is a merged decoder with a `use_cache_branch` switch. */
   readonly hasCacheBranch: boolean;
+  /**
+   * The graph's int64 scalar input that limits the logits to the last N positions
+   * (`num_logits_to_keep`, or `logits_to_keep` in newer exports): fed 1, so a prefill
+   * returns one row of logits instead of one per prompt token.
+   */
+  readonly logitsToKeepInput?: 'num_logits_to_keep' | 'logits_to_keep';
   /** Which facts came from the graph and which from the config. */
   readonly sources: Readonly<Record<'kvHeads' | 'headDim' | 'vocab' | 'maxContext', 'graph' | 'config' | 'option'>>;
 }
@@ -123,6 +129,20 @@ export function readDecoderLayout(model: ModelInfo, config: DecoderConfig | unde
     }
   }
 
+  const logitsToKeep = (): Pick<DecoderLayout, 'logitsToKeepInput'> => {
+    for (const name of ['num_logits_to_keep', 'logits_to_keep'] as const) {
+      const spec = inputs.get(name);
+      if (spec === undefined) continue;
+      if (spec.dtype !== 'int64' || (spec.shape !== null && spec.shape.length > 1))
+        throw error(
+          `takes "${name}" as ${spec.dtype} of rank ${spec.shape?.length ?? '?'}; the loader feeds an int64 scalar.`,
+          `int64 ${name} scalar`,
+          spec.dtype,
+        );
+      return { logitsToKeepInput: name };
+    }
+    return {};
+  };
   const usable = config !== undefined && (configLayers(config) === undefined || configLayers(config) === layers) ? config : undefined;
   const firstPast = inputs.get('past_key_values.0.key');
   const heads = usable?.n_head ?? usable?.num_attention_heads;
@@ -159,6 +179,7 @@ export function readDecoderLayout(model: ModelInfo, config: DecoderConfig | unde
     eosTokenId: usable?.eos_token_id ?? gpt2EosTokenId,
     hasPositionIds: inputs.has('position_ids'),
     hasCacheBranch: inputs.has('use_cache_branch'),
+    ...logitsToKeep(),
     sources: {
       kvHeads: graphKvHeads === undefined ? 'config' : 'graph',
       headDim: graphHeadDim === undefined ? 'config' : 'graph',

@@ -17,7 +17,7 @@ import { yieldToUrgentWork } from '../../src/scheduler/yield';
 import { StageClock, type TaskContext } from './context';
 import { PackedKv } from './generate-batch';
 import type { DecoderLayout } from './generate-layout';
-import { decoderInputs, presentOf, type GenerateSession } from './generate-session';
+import { decoderInputs, logitRows, presentOf, type GenerateSession } from './generate-session';
 import type { KvPrefixCache } from './kv-prefix-cache';
 
 /** Prompt tokens one round may prefill before it decodes (at least one prompt always goes). */
@@ -159,14 +159,15 @@ export class DecodeLoop {
       const inputs = await clock.pre(() => decoderInputs(this.layout, ids, pastLength, session.request.useKvCache ? session.cache : undefined));
       const result = await clock.infer(() => this.context.runModel(this.modelId, inputs, session.priority));
       if (session.ended) return 'done';
-      const logits = await clock.post(() => this.logitsOf(result.outputs, 1, ids.length));
+      const rows = logitRows(this.layout, ids.length);
+      const logits = await clock.post(() => this.logitsOf(result.outputs, 1, rows));
       if (session.request.useKvCache) {
         session.cache = presentOf(result.outputs);
         session.cachedTokens = pastLength + ids.length;
         if (session.prefix !== undefined) this.prefixCache?.remember(session.prefix, session.cache);
         session.prefix = undefined;
       }
-      return await this.deliver(session, clock, logits, ids.length, ids.length, 1);
+      return await this.deliver(session, clock, logits, rows, ids.length, 1);
     } catch (error) {
       this.fail(session, error);
       return 'done';

@@ -35,6 +35,7 @@ export function decoderInputs(layout: DecoderLayout, ids: readonly number[], pas
       BigInt64Array.from(ids, (_, i) => BigInt(pastLength + i)),
     );
   if (layout.hasCacheBranch) inputs.use_cache_branch = tensor('bool', [1], Uint8Array.of(pastLength > 0 ? 1 : 0));
+  if (layout.logitsToKeepInput !== undefined) inputs[layout.logitsToKeepInput] = logitsToKeepOne();
   const empty = (): Tensor => tensor('float32', [1, layout.kvHeads, 0, layout.headDim], new Float32Array(0));
   for (let layer = 0; layer < layout.layers; layer++) {
     for (const part of ['key', 'value']) {
@@ -42,6 +43,16 @@ export function decoderInputs(layout: DecoderLayout, ids: readonly number[], pas
     }
   }
   return inputs;
+}
+
+/** `num_logits_to_keep` = 1: only the newest position's logits (an int64 scalar). */
+export function logitsToKeepOne(): Tensor {
+  return tensor('int64', [], BigInt64Array.of(1n));
+}
+
+/** Rows of logits a run over `sequence` new tokens returns: 1 when the graph keeps only the last. */
+export function logitRows(layout: Pick<DecoderLayout, 'logitsToKeepInput'>, sequence: number): number {
+  return layout.logitsToKeepInput === undefined ? sequence : 1;
 }
 
 /** The KV cache part of a run's outputs (everything but the logits). */

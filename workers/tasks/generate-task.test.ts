@@ -36,21 +36,34 @@ const vocab = 50257;
  *
  * `gate`, when given, is awaited before each run answers: a test holds the engine with it.
  */
-function fakeDecoder(options: { layers: number; kvHeads: Dim; headDim: Dim; eosAfter?: number; gate?: () => Promise<void> }) {
-  const calls: { inputLength: number; pastLength: number; rows: number; firstIds: number[] }[] = [];
+function fakeDecoder(options: {
+  layers: number;
+  kvHeads: Dim;
+  headDim: Dim;
+  eosAfter?: number;
+  gate?: () => Promise<void>;
+  logitsToKeep?: boolean;
+  /** A merged decoder's `use_cache_branch` input. */
+  cacheBranch?: boolean;
+  backend?: 'wasm' | 'webgpu';
+}) {
+  const calls: { inputLength: number; pastLength: number; rows: number; firstIds: number[]; logitRows?: number; useCacheBranch?: boolean }[] = [];
   const past = (name: string): TensorSpec => ({ name, dtype: 'float32', shape: ['batch_size', options.kvHeads, 'past_sequence_length', options.headDim] });
   const inputs: TensorSpec[] = [
     { name: 'input_ids', dtype: 'int64', shape: ['batch_size', 'sequence_length'] },
     { name: 'attention_mask', dtype: 'int64', shape: ['batch_size', 'total_sequence_length'] },
     { name: 'position_ids', dtype: 'int64', shape: ['batch_size', 'sequence_length'] },
   ];
+  if (options.logitsToKeep === true) inputs.push({ name: 'num_logits_to_keep', dtype: 'int64', shape: [] });
   const outputs: TensorSpec[] = [{ name: 'logits', dtype: 'float32', shape: ['batch_size', 'sequence_length', vocab] }];
   for (let i = 0; i < options.layers; i++) {
     inputs.push(past(`past_key_values.${i}.key`), past(`past_key_values.${i}.value`));
     outputs.push({ ...past(`present.${i}.key`), shape: ['batch_size', options.kvHeads, 'total_sequence_length', options.headDim] });
     outputs.push({ ...past(`present.${i}.value`), shape: ['batch_size', options.kvHeads, 'total_sequence_length', options.headDim] });
   }
-  const info: ModelInfo = { modelId: 'generate-1/decoder', format: 'onnx', backend: 'wasm', backendReason: 'asked for "wasm"', inputs, outputs, loadMs: 1 };
+  if (options.cacheBranch === true) inputs.push({ name: 'use_cache_branch', dtype: 'bool', shape: [1] });
+  const backend = options.backend ?? 'wasm';
+  const info: ModelInfo = { modelId: 'generate-1/decoder', format: 'onnx', backend, backendReason: `asked for "${backend}"`, inputs, outputs, loadMs: 1 };
   const released: string[] = [];
   const context: TaskContext = {
     cache: { ...testCacheConfig },
@@ -68,7 +81,15 @@ function fakeDecoder(options: { layers: number; kvHeads: Dim; headDim: Dim; eosA
       const pastLength = cache.dims[2] ?? 0;
       const total = pastLength + sequence;
       if (mask.dims[0] !== rows || mask.dims[1] !== total || cache.dims[0] !== rows) throw new Error('bad feed shapes');
-      calls.push({ inputLength: sequence, pastLength, rows, firstIds: Array.from({ length: rows }, (_, r) => Number(ids.data[r * sequence])) });
+      const branch = feeds.use_cache_branch;
+      if (options.cacheBranch === true && (branch?.dtype !== 'bool' || branch.data.length !== 1)) throw new Error('use_cache_branch must be a bool [1]');
+      calls.push({
+        inputLength: sequence,
+        pastLength,
+        rows,
+        firstIds: Array.from({ length: rows }, (_, r) => Number(ids.data[r * sequence])),
+        ...(branch?.dtype === 'bool' ? { useCacheBranch: branch.data[0] === 1 } : {}),
+      });
       await options.gate?.();
       const logits = new Float32Array(rows * sequence * vocab);
       const present = new Float32Array(rows * total);
@@ -87,7 +108,13 @@ function fakeDecoder(options: { layers: number; kvHeads: Dim; headDim: Dim; eosA
         }
       }
       const kv: Tensor = tensor('float32', [rows, 1, total, 1], present);
-      const out: TensorMap = { logits: tensor('float32', [rows, sequence, vocab], logits) };
+      const keep = feeds.num_logits_to_keep;
+      if (options.logitsToKeep === true && (keep?.dtype !== 'int64' || keep.dims.length !== 0)) throw new Error('num_logits_to_keep must be an int64 scalar');
+      const kept = keep?.dtype === 'int64' && keep.data[0] !== 0n ? Math.min(sequence, Number(keep.data[0])) : sequence;
+      const lastRows = new Float32Array(rows * kept * vocab);
+      for (let r = 0; r < rows; r++) lastRows.set(logits.subarray((r * sequence + sequence - kept) * vocab, (r + 1) * sequence * vocab), r * kept * vocab);
+      calls[calls.length - 1] = { ...calls[calls.length - 1]!, logitRows: kept };
+      const out: TensorMap = { logits: tensor('float32', [rows, kept, vocab], lastRows) };
       for (let i = 0; i < options.layers; i++) out[`present.${i}.key`] = out[`present.${i}.value`] = kv;
       return { outputs: out, timings: { prepareMs: 0, inferenceMs: 0 } };
     },
@@ -101,7 +128,7 @@ function fakeDecoder(options: { layers: number; kvHeads: Dim; headDim: Dim; eosA
  * to the CPU and what leaked.
  */
 function fakeDeviceDecoder(options: Parameters<typeof fakeDecoder>[0]) {
-  const fake = fakeDecoder(options);
+  const fake = fakeDecoder({ backend: 'webgpu', ...options });
   const counts = { made: 0, disposed: 0, downloads: 0, residentFeeds: 0, hostPastFeeds: 0, loadKeep: [] as readonly string[] };
   const handle = (t: Tensor): DeviceTensor => {
     let live = true;
@@ -222,6 +249,19 @@ describe('GenerateWorkerTask', () => {
     expect(withCache[5]).toMatchObject({ done: true, finishReason: 'length', generatedTokens: 6, openSessions: 0 });
   });
 
+  it('feeds num_logits_to_keep = 1 where the graph takes it: a prefill returns one row of logits, tokens unchanged', async () => {
+    files['http://test/models/decoder/config.json'] = JSON.stringify({ n_positions: 64 });
+    const plain = fakeDecoder({ layers: 1, kvHeads: 1, headDim: 1 });
+    const expected = await generateAll(await GenerateWorkerTask.create(spec, plain.context), request());
+    const keeping = fakeDecoder({ layers: 1, kvHeads: 1, headDim: 1, logitsToKeep: true });
+    const task = await GenerateWorkerTask.create(spec, keeping.context);
+    expect(task.info.facts).toMatchObject({ logitsToKeep: 'num_logits_to_keep', positionIds: 'input' });
+    const steps = await generateAll(task, request());
+    expect(steps.map((s) => s.tokenId)).toEqual(expected.map((s) => s.tokenId));
+    expect(keeping.calls[0]).toMatchObject({ inputLength: 4, logitRows: 1 }); // the 4-token prompt's prefill
+    expect(keeping.calls.every((call) => call.logitRows === 1)).toBe(true);
+  });
+
   it('stops at the end-of-text token and at the context limit', async () => {
     files['http://test/models/decoder/config.json'] = JSON.stringify({ n_positions: 6 });
     const eos = fakeDecoder({ layers: 1, kvHeads: 1, headDim: 1, eosAfter: 5 });
@@ -317,7 +357,7 @@ describe('GenerateWorkerTask', () => {
     const device = fakeDeviceDecoder({ layers: 2, kvHeads: 1, headDim: 1 });
     const task = await GenerateWorkerTask.create(spec, device.context);
     expect(device.counts.loadKeep).toEqual(['present.*']);
-    expect(task.info.facts?.kvBetweenSteps).toBe('cpu'); // the fake engine says "wasm"
+    expect(task.info.facts?.kvBetweenSteps).toBe('gpu-buffer');
     const together = await run(task);
     expect(together.map((steps) => steps.map((s) => s.tokenId))).toEqual(expected.map((steps) => steps.map((s) => s.tokenId)));
     const { counts } = device;
@@ -338,6 +378,26 @@ describe('GenerateWorkerTask', () => {
     const off = fakeDeviceDecoder({ layers: 2, kvHeads: 1, headDim: 1 });
     await generateAll(await GenerateWorkerTask.create({ ...spec, kvOnDevice: false }, off.context), request());
     expect(off.counts).toMatchObject({ made: 0, residentFeeds: 0, loadKeep: [] });
+    // On wasm there is no device to keep it on.
+    const wasm = fakeDeviceDecoder({ layers: 2, kvHeads: 1, headDim: 1, backend: 'wasm' });
+    const onWasm = await GenerateWorkerTask.create(spec, wasm.context);
+    expect(onWasm.info.facts?.kvBetweenSteps).toBe('cpu');
+    await generateAll(onWasm, request());
+    expect(wasm.counts).toMatchObject({ made: 0, residentFeeds: 0 });
+  });
+
+  it('round-trips a merged decoder’s cache through the CPU on WebGPU (an If on use_cache_branch stalls on GPU-resident past), with the same tokens', async () => {
+    files['http://test/models/decoder/config.json'] = JSON.stringify({ n_positions: 64 });
+    const host = fakeDecoder({ layers: 2, kvHeads: 1, headDim: 1, cacheBranch: true });
+    const expected = await generateAll(await GenerateWorkerTask.create({ ...spec, kvOnDevice: false }, host.context), request());
+    const merged = fakeDeviceDecoder({ layers: 2, kvHeads: 1, headDim: 1, cacheBranch: true });
+    const task = await GenerateWorkerTask.create(spec, merged.context);
+    expect(task.info.facts.cacheBranch).toBe('use_cache_branch');
+    expect(task.info.facts.kvBetweenSteps).toMatch(/^cpu: a merged decoder/);
+    const steps = await generateAll(task, request());
+    expect(steps.map((s) => s.tokenId)).toEqual(expected.map((s) => s.tokenId));
+    expect(merged.counts).toMatchObject({ made: 0, residentFeeds: 0 });
+    expect(merged.calls.every((c) => c.useCacheBranch === c.pastLength > 0)).toBe(true);
   });
 
   it('with maxBatchSize 1 runs one session at a time; bad sizes are refused at load', async () => {

@@ -107,6 +107,16 @@ function checkRequest(request: GenerateStartRequest, model: string): void {
 }
 
 /** The worker side of the generation task. */
+/**
+ * Sequences one decode step may carry. A graph without a `position_ids` input counts
+ * positions from the past length (older exports do): in a left-padded batch every shorter
+ * row would see its positions shifted by its padding, so such a model decodes one
+ * sequence at a time.
+ */
+function batchCapacity(layout: DecoderLayout, requested: number | undefined): number {
+  return layout.hasPositionIds ? (requested ?? defaultMaxBatchSize) : 1;
+}
+
 export class GenerateWorkerTask implements WorkerTask {
   readonly kind = 'generate';
   /** Sessions holding a KV cache (or waiting for their prefill). */
@@ -157,6 +167,11 @@ export class GenerateWorkerTask implements WorkerTask {
     try {
       const [tokenizer, config, fingerprint] = await resources;
       const layout = readDecoderLayout(model, config, spec.maxContext);
+      // A merged decoder (an If on use_cache_branch) fed past tensors that live in GPU buffers
+      // stalls now and then inside ONNX Runtime Web 1.30's session.run on WebGPU (never
+      // resolves; reproduced by e2e/generate-layouts.spec.ts, unmerged graphs never do), so its
+      // cache round-trips through the CPU. Optimum's newer exports are unmerged.
+      const keepsKv = kvOnDevice && model.backend === 'webgpu' && !layout.hasCacheBranch;
       if (tokenizer.vocabularySize > layout.vocab) {
         throw new ModelLoadError(`The tokenizer has ${tokenizer.vocabularySize} tokens but model "${modelId}" only ${layout.vocab} logits.`, {
           model: modelId,
@@ -176,8 +191,16 @@ export class GenerateWorkerTask implements WorkerTask {
           headDim: layout.headDim,
           vocab: layout.vocab,
           maxContext: layout.maxContext,
-          maxBatchSize: spec.maxBatchSize ?? defaultMaxBatchSize,
-          kvBetweenSteps: kvOnDevice && model.backend === 'webgpu' ? 'gpu-buffer' : 'cpu',
+          maxBatchSize: batchCapacity(layout, spec.maxBatchSize),
+          logitsToKeep: layout.logitsToKeepInput ?? 'none',
+          cacheBranch: layout.hasCacheBranch ? 'use_cache_branch' : 'none',
+          positionIds: layout.hasPositionIds ? 'input' : 'none',
+          batching: layout.hasPositionIds ? 'continuous' : 'one at a time: no position_ids input, and left padding would shift positions',
+          kvBetweenSteps: keepsKv
+            ? 'gpu-buffer'
+            : kvOnDevice && model.backend === 'webgpu'
+              ? 'cpu: a merged decoder (If on use_cache_branch) stalls on GPU-resident past in ONNX Runtime Web 1.30'
+              : 'cpu',
           ...(layout.heads === undefined ? {} : { heads: layout.heads }),
           eosTokenId: layout.eosTokenId,
           tokenizerVocab: tokenizer.vocabularySize,
@@ -197,7 +220,7 @@ export class GenerateWorkerTask implements WorkerTask {
             events: context.cacheEvents,
           })
         : undefined;
-      return new GenerateWorkerTask(info, context, modelId, layout, tokenizer, prefixCache, spec.maxBatchSize ?? defaultMaxBatchSize, kvOnDevice);
+      return new GenerateWorkerTask(info, context, modelId, layout, tokenizer, prefixCache, batchCapacity(layout, spec.maxBatchSize), keepsKv);
     } catch (error) {
       await context.releaseModel(modelId);
       throw error;
