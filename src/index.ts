@@ -32,7 +32,7 @@ export type { CacheEntryInfo, CacheUsage, RuntimeCache, StoreUsage } from './cac
 export type { BackendTiming, BatchRunTimings, ExpectedBytes, ExpectedSha256, LoadProgress, WebGpuFacts, WorkerEnvironment } from './protocol';
 export type { ProbeOptions } from './backend-probe';
 export type { ReplicaOptions } from './scheduler/replicas';
-export type { GenerationMetrics, MetricsSnapshot, SeriesMetrics, Stage, Summary, WindowedSummary } from './metrics/types';
+export type { GenerationMetrics, MetricsSnapshot, SeriesMetrics, Stage, Summary, TokenTotals, WindowedSummary } from './metrics/types';
 export type { BatchPolicy, Modality, Priority } from './scheduler/policy';
 export { modalityDefaults } from './scheduler/policy';
 export type { SchedulingOptions } from './tasks/task-queue';
