@@ -378,12 +378,12 @@ describe('GenerateWorkerTask', () => {
     const off = fakeDeviceDecoder({ layers: 2, kvHeads: 1, headDim: 1 });
     await generateAll(await GenerateWorkerTask.create({ ...spec, kvOnDevice: false }, off.context), request());
     expect(off.counts).toMatchObject({ made: 0, residentFeeds: 0, loadKeep: [] });
-    // On wasm there is no device to keep it on.
+    // On wasm the engine's CPU tensors are fed back as they are; the facts say 'cpu'.
     const wasm = fakeDeviceDecoder({ layers: 2, kvHeads: 1, headDim: 1, backend: 'wasm' });
     const onWasm = await GenerateWorkerTask.create(spec, wasm.context);
     expect(onWasm.info.facts?.kvBetweenSteps).toBe('cpu');
     await generateAll(onWasm, request());
-    expect(wasm.counts).toMatchObject({ made: 0, residentFeeds: 0 });
+    expect(wasm.counts.residentFeeds).toBeGreaterThan(0);
   });
 
   it('round-trips a merged decoder’s cache through the CPU on WebGPU (an If on use_cache_branch stalls on GPU-resident past), with the same tokens', async () => {

@@ -170,8 +170,10 @@ export class GenerateWorkerTask implements WorkerTask {
       // A merged decoder (an If on use_cache_branch) fed past tensors that live in GPU buffers
       // stalls now and then inside ONNX Runtime Web 1.30's session.run on WebGPU (never
       // resolves; reproduced by e2e/generate-layouts.spec.ts, unmerged graphs never do), so its
-      // cache round-trips through the CPU. Optimum's newer exports are unmerged.
-      const keepsKv = kvOnDevice && model.backend === 'webgpu' && !layout.hasCacheBranch;
+      // cache round-trips through the CPU. (On WASM the engine's own CPU tensors are fed back
+      // unconverted either way.)
+      const mergedOnGpu = model.backend === 'webgpu' && layout.hasCacheBranch;
+      const keepsKv = kvOnDevice && !mergedOnGpu;
       if (tokenizer.vocabularySize > layout.vocab) {
         throw new ModelLoadError(`The tokenizer has ${tokenizer.vocabularySize} tokens but model "${modelId}" only ${layout.vocab} logits.`, {
           model: modelId,
@@ -196,11 +198,12 @@ export class GenerateWorkerTask implements WorkerTask {
           cacheBranch: layout.hasCacheBranch ? 'use_cache_branch' : 'none',
           positionIds: layout.hasPositionIds ? 'input' : 'none',
           batching: layout.hasPositionIds ? 'continuous' : 'one at a time: no position_ids input, and left padding would shift positions',
-          kvBetweenSteps: keepsKv
-            ? 'gpu-buffer'
-            : kvOnDevice && model.backend === 'webgpu'
-              ? 'cpu: a merged decoder (If on use_cache_branch) stalls on GPU-resident past in ONNX Runtime Web 1.30'
-              : 'cpu',
+          kvBetweenSteps:
+            model.backend !== 'webgpu' || !kvOnDevice
+              ? 'cpu'
+              : mergedOnGpu
+                ? 'cpu: a merged decoder (If on use_cache_branch) stalls on GPU-resident past in ONNX Runtime Web 1.30'
+                : 'gpu-buffer',
           ...(layout.heads === undefined ? {} : { heads: layout.heads }),
           eosTokenId: layout.eosTokenId,
           tokenizerVocab: tokenizer.vocabularySize,
