@@ -27,7 +27,7 @@
  * The GPT-2 tokenizer (vocab 50257) goes with them, as with the other fixtures.
  */
 import { createHash } from 'node:crypto';
-import { GraphBuilder, mulberry32, normals, valueInfo } from './decoder.js';
+import { GraphBuilder, attentionBias, mulberry32, normals, valueInfo } from './decoder.js';
 import { AttributeType, TensorDataType, encodeModelProto } from './protobuf.js';
 import type { GraphProto, ModelProto, NodeProto, ValueInfoProto } from './protobuf.js';
 
@@ -57,37 +57,25 @@ export interface LlamaVariant {
   readonly seed: number;
 }
 
+const llamaBase: LlamaVariant = {
+  dir: 'decoder-llama',
+  layers: 2,
+  heads: 4,
+  kvHeads: 2,
+  headDim: 32,
+  hidden: 128,
+  inner: 352,
+  vocab: 50257,
+  maxPositions: 512,
+  positionIds: true,
+  cacheBranch: true,
+  ropeTheta: 10000,
+  seed: 11,
+};
+
 export const llamaVariants: readonly LlamaVariant[] = [
-  {
-    dir: 'decoder-llama',
-    layers: 2,
-    heads: 4,
-    kvHeads: 2,
-    headDim: 32,
-    hidden: 128,
-    inner: 352,
-    vocab: 50257,
-    maxPositions: 512,
-    positionIds: true,
-    cacheBranch: true,
-    ropeTheta: 10000,
-    seed: 11,
-  },
-  {
-    dir: 'decoder-llama-nopos',
-    layers: 2,
-    heads: 4,
-    kvHeads: 2,
-    headDim: 32,
-    hidden: 128,
-    inner: 352,
-    vocab: 50257,
-    maxPositions: 512,
-    positionIds: false,
-    cacheBranch: false,
-    ropeTheta: 10000,
-    seed: 12,
-  },
+  llamaBase,
+  { ...llamaBase, dir: 'decoder-llama-nopos', positionIds: false, cacheBranch: false, seed: 12 },
 ];
 
 const FLOAT = TensorDataType.FLOAT;
@@ -122,27 +110,9 @@ function buildLlama(variant: LlamaVariant): ModelProto {
   }
   const cosTable = g.floats('rotary.cos', [maxPositions, headDim], cos);
   const sinTable = g.floats('rotary.sin', [maxPositions, headDim], sin);
-  const zero1 = g.ints('zero_1d', [0]);
-  const one1 = g.ints('one_1d', [1]);
-  const two1 = g.ints('two_1d', [2]);
-  const fZero = g.scalar('f_zero', 0);
-  const fOne = g.scalar('f_one', 1);
-  const fNegBig = g.scalar('f_neg_big', -1e9);
-  const fBig = g.scalar('f_big', 1e9);
+  const { bias, ownPositions, zero1, one1, two1 } = attentionBias(g, arange, group);
   const eps = g.scalar('rms_eps', RMS_EPSILON);
   const two = g.scalar('f_two', 2);
-
-  const idsShape = g.op('Shape', ['input_ids'], {}, 'ids_shape');
-  const seqLen = g.op('Slice', [idsShape, one1, two1], {}, 'seq_len');
-  const totalLen = g.op('Slice', [g.op('Shape', ['attention_mask']), one1, two1], {}, 'total_len');
-  const pastLen = g.op('Sub', [totalLen, seqLen], {}, 'past_len');
-  const keyPos = g.op('Slice', [arange, zero1, totalLen], {}, 'key_pos');
-  const ownPositions = g.op('Slice', [arange, pastLen, totalLen], {}, 'own_positions');
-  const causal = g.op('LessOrEqual', [keyPos, g.op('Unsqueeze', [ownPositions, one1])], {}, 'causal');
-  const causalBias = g.op('Where', [causal, fZero, fNegBig], {}, 'causal_bias');
-  const padBias = g.op('Mul', [g.op('Sub', [g.op('Cast', ['attention_mask'], { to: FLOAT }), fOne]), fBig], {}, 'pad_bias');
-  const bias4 = g.op('Add', [causalBias, g.op('Unsqueeze', [padBias, g.ints('axes_1_2', [1, 2])])], {}, 'attn_bias');
-  const bias = group === 1 ? bias4 : g.op('Unsqueeze', [bias4, two1], {}, 'attn_bias_5d');
 
   // Positions [B or 1, S]: the input, or past length + index (the same for every row).
   const positions = variant.positionIds ? 'position_ids' : g.op('Unsqueeze', [ownPositions, zero1], {}, 'counted_positions');

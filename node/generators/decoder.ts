@@ -201,28 +201,7 @@ function buildModel(variant: DecoderVariant): ModelProto {
     'positions',
     Array.from({ length: maxPositions }, (_, i) => i),
   );
-  const zero1 = g.ints('zero_1d', [0]);
-  const one1 = g.ints('one_1d', [1]);
-  const two1 = g.ints('two_1d', [2]);
-  const fZero = g.scalar('f_zero', 0);
-  const fOne = g.scalar('f_one', 1);
-  const fNegBig = g.scalar('f_neg_big', -1e9);
-  const fBig = g.scalar('f_big', 1e9);
-
-  // Attention bias [B, 1, S, T], shared by every layer.
-  const idsShape = g.op('Shape', ['input_ids'], {}, 'ids_shape');
-  const seqLen = g.op('Slice', [idsShape, one1, two1], {}, 'seq_len');
-  const totalLen = g.op('Slice', [g.op('Shape', ['attention_mask']), one1, two1], {}, 'total_len');
-  const pastLen = g.op('Sub', [totalLen, seqLen], {}, 'past_len');
-  const keyPos = g.op('Slice', [arange, zero1, totalLen], {}, 'key_pos');
-  const queryPos = g.op('Unsqueeze', [g.op('Slice', [arange, pastLen, totalLen]), one1], {}, 'query_pos');
-  const causal = g.op('LessOrEqual', [keyPos, queryPos], {}, 'causal');
-  const causalBias = g.op('Where', [causal, fZero, fNegBig], {}, 'causal_bias');
-  const maskF = g.op('Cast', ['attention_mask'], { to: FLOAT }, 'mask_f');
-  const padBias = g.op('Mul', [g.op('Sub', [maskF, fOne]), fBig], {}, 'pad_bias');
-  const padBias4 = g.op('Unsqueeze', [padBias, g.ints('axes_1_2', [1, 2])], {}, 'pad_bias_4d');
-  const bias4 = g.op('Add', [causalBias, padBias4], {}, 'attn_bias');
-  const bias = group === 1 ? bias4 : g.op('Unsqueeze', [bias4, two1], {}, 'attn_bias_5d');
+  const { bias, two1, fOne } = attentionBias(g, arange, group);
 
   let x = g.op('Add', [g.op('Gather', [wte, 'input_ids'], { axis: 0 }), g.op('Gather', [wpe, 'position_ids'], { axis: 0 })], {}, 'embeddings');
   const qScale = g.scalar('q_scale', 1 / Math.sqrt(headDim));
@@ -325,6 +304,50 @@ function checkVariant(variant: DecoderVariant): void {
   if (!Number.isSafeInteger(variant.seed)) throw new Error(`generateDecoder: variant ${variant.dir}: seed must be an integer, got ${variant.seed}`);
   if (variant.heads * variant.headDim !== variant.hidden || variant.heads % variant.kvHeads !== 0)
     throw new Error(`generateDecoder: variant ${variant.dir}: heads × headDim must equal hidden and heads divide by kvHeads`);
+}
+
+/** The names {@link attentionBias} adds to the graph. */
+export interface AttentionBias {
+  /** Causal and padding bias [B, 1, S, T] (an extra axis [B, 1, 1, S, T] when query heads are grouped). */
+  readonly bias: string;
+  /** This step's own positions [S]: past length + 0 … S − 1. */
+  readonly ownPositions: string;
+  /** Constants the bias used, for the caller's own ops: int64 [0], [1], [2] and float 1. */
+  readonly zero1: string;
+  readonly one1: string;
+  readonly two1: string;
+  readonly fOne: string;
+}
+
+/**
+ * The attention bias every layer shares, from `input_ids` and `attention_mask`: −1e9 where
+ * a key lies after the query (causal) or is padding, 0 elsewhere. `arange` holds
+ * 0 … maxPositions − 1; `group` is query heads per KV head.
+ */
+export function attentionBias(g: GraphBuilder, arange: string, group: number): AttentionBias {
+  const zero1 = g.ints('zero_1d', [0]);
+  const one1 = g.ints('one_1d', [1]);
+  const two1 = g.ints('two_1d', [2]);
+  const fZero = g.scalar('f_zero', 0);
+  const fOne = g.scalar('f_one', 1);
+  const fNegBig = g.scalar('f_neg_big', -1e9);
+  const fBig = g.scalar('f_big', 1e9);
+
+  const idsShape = g.op('Shape', ['input_ids'], {}, 'ids_shape');
+  const seqLen = g.op('Slice', [idsShape, one1, two1], {}, 'seq_len');
+  const totalLen = g.op('Slice', [g.op('Shape', ['attention_mask']), one1, two1], {}, 'total_len');
+  const pastLen = g.op('Sub', [totalLen, seqLen], {}, 'past_len');
+  const keyPos = g.op('Slice', [arange, zero1, totalLen], {}, 'key_pos');
+  const ownPositions = g.op('Slice', [arange, pastLen, totalLen]);
+  const queryPos = g.op('Unsqueeze', [ownPositions, one1], {}, 'query_pos');
+  const causal = g.op('LessOrEqual', [keyPos, queryPos], {}, 'causal');
+  const causalBias = g.op('Where', [causal, fZero, fNegBig], {}, 'causal_bias');
+  const maskF = g.op('Cast', ['attention_mask'], { to: FLOAT }, 'mask_f');
+  const padBias = g.op('Mul', [g.op('Sub', [maskF, fOne]), fBig], {}, 'pad_bias');
+  const padBias4 = g.op('Unsqueeze', [padBias, g.ints('axes_1_2', [1, 2])], {}, 'pad_bias_4d');
+  const bias4 = g.op('Add', [causalBias, padBias4], {}, 'attn_bias');
+  const bias = group === 1 ? bias4 : g.op('Unsqueeze', [bias4, two1], {}, 'attn_bias_5d');
+  return { bias, ownPositions, zero1, one1, two1, fOne };
 }
 
 /**
