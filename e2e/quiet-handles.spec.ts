@@ -78,10 +78,13 @@ test('JSON.stringify of a loaded model and of every task handle gives a summary,
     await model.dispose();
     const disposed = JSON.stringify(model);
     await runtime.dispose();
-    return { json, all, keys, names, loadMs: model.loadMs, disposed, rejections, runJson, runtimeJson };
+    return { json, all, keys, names, loadMs: model.loadMs, operators: model.operators, disposed, rejections, runJson, runtimeJson };
   }, vadShapes);
   expect(result.rejections).toEqual([]);
   expect(seen).toEqual([]);
+  // The operators the graph uses, read from the file: Silero v5's LSTM and its If on the sample rate.
+  expect(result.operators).toEqual(expect.arrayContaining(['Conv', 'If', 'LSTM', 'Sigmoid']));
+  expect(result.operators).toEqual([...(result.operators ?? [])].sort());
   const parsed = (text: string | undefined): unknown => JSON.parse(text ?? 'null');
   const modelSummary = {
     id: 'vad-model',
@@ -132,7 +135,7 @@ test('JSON.stringify of a loaded model and of every task handle gives a summary,
   expect(runtimeSummary.assets.ortWasmPrefix).toMatch(/\/ort\/$/);
   // Nothing private is enumerable: no worker client, queue, loader or replicas to walk.
   expect(result.keys).toEqual({
-    model: ['backend', 'backendReason', 'backendTimings', 'fallbackReason', 'format', 'id', 'inputs', 'loadMs', 'outputs', 'weightBytes'],
+    model: ['backend', 'backendReason', 'backendTimings', 'fallbackReason', 'format', 'id', 'inputs', 'loadMs', 'operators', 'outputs', 'weightBytes'],
     pose: [],
     ocr: [],
     encoder: [],

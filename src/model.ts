@@ -81,6 +81,11 @@ export interface Model {
   readonly loadMs: number;
   /** Size of the weights one replica holds (the model file, or TF.js weight shards), bytes. */
   readonly weightBytes: number;
+  /**
+   * The operators an ONNX graph uses, sorted (`com.microsoft.MatMulNBits` for contrib
+   * ops); `undefined` for TF.js models.
+   */
+  readonly operators: readonly string[] | undefined;
   /** The modality whose scheduling defaults the model uses. */
   readonly modality: Modality;
   /** The batching policy in force (the modality's defaults, your `batching`, and what the graph allows). */
@@ -247,6 +252,7 @@ class ModelHandle implements ManagedModel {
   readonly outputs: readonly TensorSpec[];
   readonly loadMs: number;
   readonly weightBytes: number;
+  readonly operators: readonly string[] | undefined;
   // ES private fields, not TypeScript `private`: they are not enumerable, so
   // `JSON.stringify`, spreading or a logger never walks the worker clients (a comlink
   // proxy answers any property, `toJSON` included, with a call to the worker).
@@ -288,6 +294,7 @@ class ModelHandle implements ManagedModel {
     this.outputs = info.outputs;
     this.loadMs = info.loadMs;
     this.weightBytes = info.weightBytes ?? 0;
+    this.operators = info.operators;
   }
 
   get sequenceStates(): readonly ResolvedState[] {

@@ -200,6 +200,12 @@ export interface ModelInfo {
   readonly loadMs: number;
   /** Size of the model's weights as loaded (the ONNX file, or the TF.js weight shards), bytes; 0 when unknown. */
   readonly weightBytes?: number;
+  /**
+   * The operators an ONNX model's graph uses (its subgraphs' too), sorted: plain names for
+   * the ONNX domain, `domain.Name` for others (`com.microsoft.GroupQueryAttention`).
+   * Absent for TF.js models and for ONNX files it could not read.
+   */
+  readonly operators?: readonly string[];
 }
 
 /** Stage timings measured inside the worker for one run, in ms. */

@@ -20,6 +20,7 @@ import type {
 } from '../src/protocol';
 import { expectedFor, fetchChecked } from '../src/cache/response-check';
 import { openSession } from './ort-backend';
+import { onnxOperators } from './onnx-operators';
 import { deviceTensorCount, fromOrtAnywhere, OrtDeviceTensor, specsOf, toOrt } from './ort-tensors';
 import { ortThreads } from './wasm-threads';
 
@@ -57,6 +58,7 @@ export class OrtEngine implements Engine {
       });
     }
     const model = await this.source(request);
+    const operators = onnxOperators(model);
     const opened = await openSession(model, request, this.allowSoftwareWebGpu);
     this.models.set(modelId, { session: opened.session, backend: opened.backend });
     const { session } = opened;
@@ -70,6 +72,7 @@ export class OrtEngine implements Engine {
       ...(opened.fallbackReason === undefined ? {} : { fallbackReason: opened.fallbackReason }),
       ...(opened.timings === undefined ? {} : { backendTimings: opened.timings }),
       loadMs: performance.now() - started,
+      ...(operators === undefined ? {} : { operators }),
     };
   }
 

@@ -81,7 +81,7 @@ export function expectSpeechSegments(result: Record<string, unknown> | undefined
 
 /** The custom model (Silero VAD run by hand through `runtime.load`) answered a silent frame. */
 export function expectCustomModel(result: Record<string, unknown> | undefined, backend: string): void {
-  expect(result).toMatchObject({ backend, inputs: ['input', 'state', 'sr'], outputs: ['output', 'stateN'] });
+  expect(result).toMatchObject({ backend, inputs: ['input', 'state', 'sr'], outputs: ['output', 'stateN'], usesLstm: true });
   expect((result as { silenceProbability: number } | undefined)?.silenceProbability).toBeLessThan(0.1);
 }
 

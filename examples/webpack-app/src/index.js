@@ -43,6 +43,7 @@ async function runCustom(runtime) {
     backend: model.backend,
     inputs: model.inputs.map((i) => i.name),
     outputs: Object.keys(out).sort(),
+    usesLstm: model.operators?.includes('LSTM') ?? false,
     silenceProbability: typeof probability === 'number' ? Number(probability.toFixed(4)) : null,
   };
 }
