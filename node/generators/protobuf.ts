@@ -188,7 +188,7 @@ export class ProtoWriter {
 // ── ONNX messages (onnx.proto, IR version 8) ────────────────────────────────
 
 /** `TensorProto.DataType` values the generators use. */
-export const TensorDataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9 } as const;
+export const TensorDataType = { FLOAT: 1, UINT8: 2, INT32: 6, INT64: 7, BOOL: 9 } as const;
 
 /** `AttributeProto.AttributeType` values the generators use. */
 export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
