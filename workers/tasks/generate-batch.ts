@@ -1,13 +1,17 @@
 /**
  * The running batch of continuous batching: the KV caches of every sequence that decodes
  * together, packed into one `[rows, kvHeads, columns, headDim]` tensor per layer and part
- * (key, value), left-padded so that every sequence's newest position is the last column.
+ * (key, value), left-padded so that every sequence's newest position is the last column
+ * (or right-padded, each row from column 0, for graphs whose GroupQueryAttention reads
+ * them that way: `DecoderLayout.kvPadding`).
  *
  * One decode step feeds each row's newest token with `attention_mask` 0 over its padding
  * and 1 over its own positions, and `position_ids` = the row's own length; the model's
  * `present.*` outputs (one column longer) become the next step's past as they are, with
- * no copy. Rows are copied only when the membership changes: {@link PackedKv.reshape}
- * drops finished sequences, adds newly prefilled ones, and trims the padding columns no
+ * no copy. (Right-padded, GroupQueryAttention writes each row's new position right after
+ * its own ones, and the output is again one column wider than the longest row.)
+ * Rows are copied only when the membership changes: {@link PackedKv.reshape} drops
+ * finished sequences, adds newly prefilled ones, and trims the padding columns no
  * remaining row needs.
  *
  * A padded column never reaches a row's attention (its bias is -1e9, so its softmax
@@ -57,7 +61,7 @@ export class PackedKv<M> {
   private caches: Slot[] = [];
 
   constructor(
-    private readonly layout: Pick<DecoderLayout, 'layers' | 'kvHeads' | 'headDim' | 'hasPositionIds' | 'hasCacheBranch' | 'logitsToKeepInput'>,
+    private readonly layout: Pick<DecoderLayout, 'layers' | 'kvHeads' | 'headDim' | 'hasPositionIds' | 'hasCacheBranch' | 'logitsToKeepInput' | 'kvPadding'>,
     private readonly model: string,
   ) {}
 
@@ -98,8 +102,8 @@ export class PackedKv<M> {
       const packed = new Float32Array(count * kvHeads * columns * headDim);
       kept.forEach(({ row, index }, r) => {
         for (let h = 0; h < kvHeads; h++) {
-          const from = ((index * kvHeads + h) * this.columns + this.columns - row.length) * headDim;
-          const to = ((r * kvHeads + h) * columns + columns - row.length) * headDim;
+          const from = ((index * kvHeads + h) * this.columns + this.padding(this.columns, row.length)) * headDim;
+          const to = ((r * kvHeads + h) * columns + this.padding(columns, row.length)) * headDim;
           packed.set(old.subarray(from, from + row.length * headDim), to);
         }
       });
@@ -114,7 +118,7 @@ export class PackedKv<M> {
         }
         for (let h = 0; h < kvHeads; h++) {
           const from = h * joiner.length * headDim;
-          const to = (((kept.length + j) * kvHeads + h) * columns + columns - joiner.length) * headDim;
+          const to = (((kept.length + j) * kvHeads + h) * columns + this.padding(columns, joiner.length)) * headDim;
           packed.set(source.data.subarray(from, from + joiner.length * headDim), to);
         }
       });
@@ -131,7 +135,10 @@ export class PackedKv<M> {
     const rows = this.rows.length;
     const total = this.columns + 1;
     const mask = new BigInt64Array(rows * total);
-    this.rows.forEach((row, r) => mask.fill(1n, r * total + total - 1 - row.length, (r + 1) * total));
+    this.rows.forEach((row, r) => {
+      const start = r * total + this.padding(total, row.length + 1);
+      mask.fill(1n, start, start + row.length + 1);
+    });
     const inputs: TensorMap = {
       input_ids: tensor(
         'int64',
@@ -226,6 +233,11 @@ export class PackedKv<M> {
 
   private emptyCaches(): Float32Array[] {
     return Array.from({ length: this.layout.layers * 2 }, () => new Float32Array(0));
+  }
+
+  /** Padding columns before a row of `length` positions in a cache `columns` wide. */
+  private padding(columns: number, length: number): number {
+    return this.layout.kvPadding === 'left' ? columns - length : 0;
   }
 
   private presentName(slot: number): string {

@@ -25,6 +25,14 @@ export interface DecoderLayout {
   /** The graph is a merged decoder with a `use_cache_branch` switch. */
   readonly hasCacheBranch: boolean;
   /**
+   * Where a batched row's cache sits among the padding columns. `'left'`: its newest
+   * position in the last column, padding before it (plain attention ops read the mask).
+   * `'right'`: from column 0 up to its own length, padding after it, as ONNX Runtime's
+   * `com.microsoft.GroupQueryAttention` reads it (its `seqlens_k` gives each row's length;
+   * its rotary positions follow from that, so such a graph needs no `position_ids`).
+   */
+  readonly kvPadding: 'left' | 'right';
+  /**
    * The graph's int64 scalar input that limits the logits to the last N positions
    * (`num_logits_to_keep`, or `logits_to_keep` in newer exports): fed 1, so a prefill
    * returns one row of logits instead of one per prompt token.
@@ -78,6 +86,9 @@ export function parseDecoderConfig(json: unknown): DecoderConfig {
 
 /** GPT-2's `<|endoftext|>`. */
 export const gpt2EosTokenId = 50256;
+
+/** ONNX Runtime's fused attention contrib op, which reads each row's cache from column 0 (`kvPadding: 'right'`). */
+export const groupQueryAttention = 'com.microsoft.GroupQueryAttention';
 
 const pastPattern = /^past_key_values\.(\d+)\.(key|value)$/;
 
@@ -179,6 +190,7 @@ export function readDecoderLayout(model: ModelInfo, config: DecoderConfig | unde
     eosTokenId: usable?.eos_token_id ?? gpt2EosTokenId,
     hasPositionIds: inputs.has('position_ids'),
     hasCacheBranch: inputs.has('use_cache_branch'),
+    kvPadding: model.operators?.includes(groupQueryAttention) === true ? 'right' : 'left',
     ...logitsToKeep(),
     sources: {
       kvHeads: graphKvHeads === undefined ? 'config' : 'graph',

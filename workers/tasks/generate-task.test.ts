@@ -45,15 +45,22 @@ function fakeDecoder(options: {
   logitsToKeep?: boolean;
   /** A merged decoder's `use_cache_branch` input. */
   cacheBranch?: boolean;
+  /**
+   * Attention as ONNX Runtime's GroupQueryAttention computes it: no `position_ids`; a row's
+   * length is the sum of its `attention_mask`, its past is cache columns 0 … length − new
+   * ids, and its new entries are written right after them (right-padded rows).
+   */
+  groupQueryAttention?: boolean;
   backend?: 'wasm' | 'webgpu';
 }) {
+  const gqa = options.groupQueryAttention === true;
   const calls: { inputLength: number; pastLength: number; rows: number; firstIds: number[]; logitRows?: number; useCacheBranch?: boolean }[] = [];
   const past = (name: string): TensorSpec => ({ name, dtype: 'float32', shape: ['batch_size', options.kvHeads, 'past_sequence_length', options.headDim] });
   const inputs: TensorSpec[] = [
     { name: 'input_ids', dtype: 'int64', shape: ['batch_size', 'sequence_length'] },
     { name: 'attention_mask', dtype: 'int64', shape: ['batch_size', 'total_sequence_length'] },
-    { name: 'position_ids', dtype: 'int64', shape: ['batch_size', 'sequence_length'] },
   ];
+  if (!gqa) inputs.push({ name: 'position_ids', dtype: 'int64', shape: ['batch_size', 'sequence_length'] });
   if (options.logitsToKeep === true) inputs.push({ name: 'num_logits_to_keep', dtype: 'int64', shape: [] });
   const outputs: TensorSpec[] = [{ name: 'logits', dtype: 'float32', shape: ['batch_size', 'sequence_length', vocab] }];
   for (let i = 0; i < options.layers; i++) {
@@ -63,7 +70,17 @@ function fakeDecoder(options: {
   }
   if (options.cacheBranch === true) inputs.push({ name: 'use_cache_branch', dtype: 'bool', shape: [1] });
   const backend = options.backend ?? 'wasm';
-  const info: ModelInfo = { modelId: 'generate-1/decoder', format: 'onnx', backend, backendReason: `asked for "${backend}"`, inputs, outputs, loadMs: 1 };
+  const operators = gqa ? ['MatMul', 'com.microsoft.GroupQueryAttention'] : ['MatMul', 'Softmax'];
+  const info: ModelInfo = {
+    modelId: 'generate-1/decoder',
+    format: 'onnx',
+    backend,
+    backendReason: `asked for "${backend}"`,
+    inputs,
+    outputs,
+    loadMs: 1,
+    operators,
+  };
   const released: string[] = [];
   const context: TaskContext = {
     cache: { ...testCacheConfig },
@@ -76,7 +93,8 @@ function fakeDecoder(options: {
       const cache = feeds['past_key_values.0.key'];
       const mask = feeds.attention_mask;
       const positions = feeds.position_ids;
-      if (ids?.dtype !== 'int64' || cache?.dtype !== 'float32' || mask?.dtype !== 'int64' || positions?.dtype !== 'int64') throw new Error('bad feeds');
+      if (ids?.dtype !== 'int64' || cache?.dtype !== 'float32' || mask?.dtype !== 'int64') throw new Error('bad feeds');
+      if (gqa ? positions !== undefined : positions?.dtype !== 'int64') throw new Error(gqa ? 'no position_ids input' : 'position_ids missing');
       const [rows = 1, sequence = 1] = ids.dims;
       const pastLength = cache.dims[2] ?? 0;
       const total = pastLength + sequence;
@@ -94,6 +112,21 @@ function fakeDecoder(options: {
       const logits = new Float32Array(rows * sequence * vocab);
       const present = new Float32Array(rows * total);
       for (let r = 0; r < rows; r++) {
+        if (gqa) {
+          // GroupQueryAttention: the row's own past from column 0, its new ids right after it.
+          let own = 0;
+          for (let c = 0; c < total; c++) own += Number(mask.data[r * total + c]);
+          const ownPast = own - sequence;
+          present.set(cache.data.subarray(r * pastLength, r * pastLength + ownPast), r * total);
+          for (let s = 0; s < sequence; s++) {
+            present[r * total + ownPast + s] = Number(ids.data[r * sequence + s]);
+            const seen = Array.from(present.subarray(r * total, r * total + ownPast + s + 1));
+            const next =
+              options.eosAfter !== undefined && seen.length >= options.eosAfter ? 50256 : (seen.reduce((h, t) => (h * 31 + t) % 50000, 7) + 1) % vocab;
+            logits[(r * sequence + s) * vocab + next] = 10;
+          }
+          continue;
+        }
         present.set(cache.data.subarray(r * pastLength, (r + 1) * pastLength), r * total);
         for (let s = 0; s < sequence; s++) present[r * total + pastLength + s] = Number(ids.data[r * sequence + s]);
         const valid = (column: number): boolean => mask.data[r * total + column] === 1n;
@@ -101,8 +134,8 @@ function fakeDecoder(options: {
           const seen: number[] = [];
           for (let c = 0; c <= pastLength + s; c++) if (valid(c)) seen.push(present[r * total + c] ?? 0);
           // position_ids must count the row's own tokens, not its padding.
-          if (Number(positions.data[r * sequence + s]) !== seen.length - 1)
-            throw new Error(`row ${r}: position ${positions.data[r * sequence + s]} for ${seen.length} valid tokens`);
+          if (Number(positions?.data[r * sequence + s]) !== seen.length - 1)
+            throw new Error(`row ${r}: position ${positions?.data[r * sequence + s]} for ${seen.length} valid tokens`);
           const next = options.eosAfter !== undefined && seen.length >= options.eosAfter ? 50256 : (seen.reduce((h, t) => (h * 31 + t) % 50000, 7) + 1) % vocab;
           logits[(r * sequence + s) * vocab + next] = 10;
         }
@@ -345,6 +378,33 @@ describe('GenerateWorkerTask', () => {
     expect(together[3]?.slice(-3).map((s) => s.batchSize)).toEqual([3, 2, 1]);
     expect(task.openSessions).toBe(0);
     expect(task.batchSize).toBe(0);
+  });
+
+  it('batches a GroupQueryAttention graph (no position_ids) with right-padded caches on WASM, one at a time on WebGPU: each session gets the tokens it gets alone', async () => {
+    files['http://test/models/decoder/config.json'] = JSON.stringify({ n_positions: 64 });
+    const prompts = ['The page runs models', 'a b c', 'one two three four five six seven', 'Hello'];
+    const alone = [];
+    for (const [i, prompt] of prompts.entries()) {
+      const single = fakeDecoder({ layers: 2, kvHeads: 1, headDim: 1, groupQueryAttention: true });
+      alone.push(await generateAll(await GenerateWorkerTask.create(spec, single.context), request({ sessionId: `s${i}`, prompt, maxNewTokens: 5 + i })));
+    }
+    const { context, calls } = fakeDecoder({ layers: 2, kvHeads: 1, headDim: 1, groupQueryAttention: true });
+    const task = await GenerateWorkerTask.create(spec, context);
+    expect(task.info.facts).toMatchObject({ kvPadding: 'right', positionIds: 'none', maxBatchSize: 16 });
+    const together = await Promise.all(prompts.map((prompt, i) => generateAll(task, request({ sessionId: `s${i}`, prompt, maxNewTokens: 5 + i }))));
+    // Left-padded rows would read padding as their past and drift from these.
+    expect(together.map((steps) => steps.map((s) => s.tokenId))).toEqual(alone.map((steps) => steps.map((s) => s.tokenId)));
+    expect(Math.max(...calls.filter((c) => c.pastLength > 0).map((c) => c.rows))).toBe(4);
+    const plain = await GenerateWorkerTask.create(spec, fakeDecoder({ layers: 2, kvHeads: 1, headDim: 1 }).context);
+    expect(plain.info.facts).toMatchObject({ kvPadding: 'left', positionIds: 'input' });
+    // ONNX Runtime Web's WebGPU kernel rotates every row at the first row's positions: one at a time there.
+    const gpu = fakeDecoder({ layers: 2, kvHeads: 1, headDim: 1, groupQueryAttention: true, backend: 'webgpu' });
+    const onGpu = await GenerateWorkerTask.create({ ...spec, backend: 'webgpu' }, gpu.context);
+    expect(onGpu.info.facts).toMatchObject({ kvPadding: 'right', maxBatchSize: 1 });
+    expect(String(onGpu.info.facts?.batching)).toMatch(/^one at a time: .*WebGPU GroupQueryAttention/);
+    const onGpuTogether = await Promise.all(prompts.map((prompt, i) => generateAll(onGpu, request({ sessionId: `s${i}`, prompt, maxNewTokens: 5 + i }))));
+    expect(onGpuTogether.map((steps) => steps.map((s) => s.tokenId))).toEqual(alone.map((steps) => steps.map((s) => s.tokenId)));
+    expect(Math.max(...gpu.calls.map((c) => c.rows))).toBe(1);
   });
 
   it('keeps the batch KV cache on the device between steps: same tokens, downloads only when the batch changes, nothing leaks', async () => {

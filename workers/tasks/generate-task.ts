@@ -108,13 +108,32 @@ function checkRequest(request: GenerateStartRequest, model: string): void {
 
 /** The worker side of the generation task. */
 /**
- * Sequences one decode step may carry. A graph without a `position_ids` input counts
- * positions from the past length (older exports do): in a left-padded batch every shorter
- * row would see its positions shifted by its padding, so such a model decodes one
- * sequence at a time.
+ * Why sequences of different lengths cannot share a decode step here, or `undefined` when
+ * they can. A graph with plain attention and no `position_ids` input counts positions from
+ * the past length (older exports do): in a left-padded batch every shorter row would see
+ * its positions shifted by its padding. GroupQueryAttention counts each row's positions
+ * from its own length (right-padded rows), so it batches without them, except on ONNX
+ * Runtime Web 1.30's WebGPU kernel: its rotary embedding takes the per-row positions as
+ * one offset, so every row after the first is rotated at the first row's positions
+ * (measured: logits off by 0.4 to 3.4 against the row alone; exact without rotary, and
+ * exact on WASM).
  */
-function batchCapacity(layout: DecoderLayout, requested: number | undefined): number {
-  return layout.hasPositionIds ? (requested ?? defaultMaxBatchSize) : 1;
+function whyOneAtATime(layout: DecoderLayout, backend: string): string | undefined {
+  if (layout.kvPadding === 'right')
+    return backend === 'webgpu' ? "ONNX Runtime Web 1.30's WebGPU GroupQueryAttention rotates every row of a batch at the first row's positions" : undefined;
+  return layout.hasPositionIds ? undefined : 'no position_ids input, and left padding would shift positions';
+}
+
+/** Sequences one decode step may carry. */
+function batchCapacity(layout: DecoderLayout, backend: string, requested: number | undefined): number {
+  return whyOneAtATime(layout, backend) === undefined ? (requested ?? defaultMaxBatchSize) : 1;
+}
+
+/** How the decode steps batch, in words (the `batching` fact). */
+function batchingFact(layout: DecoderLayout, backend: string): string {
+  const why = whyOneAtATime(layout, backend);
+  if (why !== undefined) return `one at a time: ${why}`;
+  return layout.kvPadding === 'right' ? 'continuous, caches right-padded (GroupQueryAttention reads each row from column 0)' : 'continuous';
 }
 
 export class GenerateWorkerTask implements WorkerTask {
@@ -193,11 +212,12 @@ export class GenerateWorkerTask implements WorkerTask {
           headDim: layout.headDim,
           vocab: layout.vocab,
           maxContext: layout.maxContext,
-          maxBatchSize: batchCapacity(layout, spec.maxBatchSize),
+          maxBatchSize: batchCapacity(layout, model.backend, spec.maxBatchSize),
           logitsToKeep: layout.logitsToKeepInput ?? 'none',
           cacheBranch: layout.hasCacheBranch ? 'use_cache_branch' : 'none',
           positionIds: layout.hasPositionIds ? 'input' : 'none',
-          batching: layout.hasPositionIds ? 'continuous' : 'one at a time: no position_ids input, and left padding would shift positions',
+          batching: batchingFact(layout, model.backend),
+          kvPadding: layout.kvPadding,
           kvBetweenSteps:
             model.backend !== 'webgpu' || !kvOnDevice
               ? 'cpu'
@@ -223,7 +243,7 @@ export class GenerateWorkerTask implements WorkerTask {
             events: context.cacheEvents,
           })
         : undefined;
-      return new GenerateWorkerTask(info, context, modelId, layout, tokenizer, prefixCache, batchCapacity(layout, spec.maxBatchSize), keepsKv);
+      return new GenerateWorkerTask(info, context, modelId, layout, tokenizer, prefixCache, batchCapacity(layout, model.backend, spec.maxBatchSize), keepsKv);
     } catch (error) {
       await context.releaseModel(modelId);
       throw error;
