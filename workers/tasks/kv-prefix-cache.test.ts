@@ -123,6 +123,25 @@ describe('KvPrefixCache', () => {
     ]);
   });
 
+  it('hands prompts that reuse the same run of blocks the same assembled tensors, and a longer run new ones', async () => {
+    const { cache } = await cacheWith();
+    cache.remember(await cache.lookup(range(14)), presentFor(14));
+    await cache.flush();
+    const a = await cache.lookup([...range(8), 600, 601, 602]);
+    const b = await cache.lookup([...range(8), 700, 701, 702, 703, 704, 705]);
+    expect(a.tokens).toBe(8);
+    expect(b.tokens).toBe(8);
+    // No second copy of the floats: the very tensors the first lookup assembled, still right.
+    expect(b.cache?.['present.1.value']).toBe(a.cache?.['present.1.value']);
+    expect(b.cache).toEqual(presentFor(8));
+    const longer = await cache.lookup(range(13));
+    expect(longer.tokens).toBe(12);
+    expect(longer.cache).toEqual(presentFor(12));
+    const again = await cache.lookup([...range(8), 800, 801]);
+    expect(again.cache).toEqual(presentFor(8));
+    expect(again.cache?.['present.0.key']).not.toBe(a.cache?.['present.0.key']); // assembled afresh after the longer run
+  });
+
   it('stores only the blocks the lookup did not supply', async () => {
     const { cache, events } = await cacheWith();
     cache.remember(await cache.lookup(range(9)), presentFor(9));

@@ -95,6 +95,16 @@ export class KvPrefixCache {
   private writes: Promise<void> = Promise.resolve();
   /** Keys known to be in IndexedDB (read from or written there by this cache). */
   private readonly persisted = new Set<string>();
+  /**
+   * The last KV cache {@link lookup} assembled, by the key of its last block. Prompts that
+   * share a prefix (a system prompt, a document asked several questions) reuse the same
+   * run of blocks, and joining them into per-layer tensors (a copy of every float, and
+   * megabytes of fresh allocations) was most of a lookup's cost; a key stands for every
+   * token before its block's end, so the tensors are valid for as long as they are kept.
+   * Nobody writes into them: the engine copies its inputs. One entry (its bytes are not
+   * counted in `memoryBytes`).
+   */
+  private assembled: { readonly key: string; readonly cache: TensorMap } | undefined;
   private storageWarned = false;
 
   private constructor(
@@ -178,7 +188,15 @@ export class KvPrefixCache {
           message: `${tokens} of ${prompt.length} prompt tokens`,
         });
     }
-    return { tokens, keys, prompt, ...(tier === undefined ? {} : { tier, cache: assembleCache(blocks, this.options.shape) }) };
+    return { tokens, keys, prompt, ...(tier === undefined ? {} : { tier, cache: this.assemble(keys[blocks.length - 1] ?? '', blocks) }) };
+  }
+
+  /** The KV cache of `blocks` (the run ending with block `key`): the one assembled last time, when it is the same run. */
+  private assemble(key: string, blocks: readonly Float32Array[]): TensorMap {
+    if (this.assembled?.key === key) return this.assembled.cache;
+    const cache = assembleCache(blocks, this.options.shape);
+    this.assembled = { key, cache };
+    return cache;
   }
 
   /**
@@ -274,6 +292,7 @@ export class KvPrefixCache {
   /** Drop the memory tier (IndexedDB keeps its blocks). */
   clearMemory(): void {
     this.memory.clear();
+    this.assembled = undefined;
   }
 
   private warn(message: string): void {
