@@ -4,9 +4,13 @@
  * writes per-test JSON and Markdown under perf/results/ and compares the run with
  * perf-baseline.json. `INPAGE_UPDATE_BASELINE=1 npx playwright test -c perf` rewrites the baseline.
  *
- * The tolerance is loose (a metric fails at 4× its baseline, p99 at 10×) because this
+ * The tolerance is loose (a metric fails at 4× its baseline, p99 at 21×) because this
  * baseline was recorded on one machine and CI runs on others; on fixed CI hardware, keep
- * the default 0.2 (20%).
+ * the default 0.2 (20%). The baseline comes from the slowest 2-core machine seen so far
+ * (a faster one only ever beats it), and p99 of a ~40-call open loop is its slowest call,
+ * which one scheduling hiccup of a shared 2-core VM sets (measured 10× between two runs
+ * there, WebGPU on SwiftShader). The kit's own regression check, a baseline recorded in
+ * the same run, is scripts/examples.mjs's injected-delay run.
  */
 import { defineConfig } from '@playwright/test';
 import type { InpageWorkerOptions } from 'inpage/testing';
@@ -30,7 +34,7 @@ export default defineConfig<object, InpageWorkerOptions>({
         outputDir: 'results',
         baseline: process.env.PERF_BASELINE ?? 'perf-baseline.json',
         tolerance: {
-          ratio: process.env.PERF_TOLERANCE === undefined ? { p50Ms: 3, p95Ms: 3, p99Ms: 9, throughputPerSecond: 3 } : Number(process.env.PERF_TOLERANCE),
+          ratio: process.env.PERF_TOLERANCE === undefined ? { p50Ms: 3, p95Ms: 3, p99Ms: 20, throughputPerSecond: 3 } : Number(process.env.PERF_TOLERANCE),
           minDeltaMs: 2,
         },
       },
