@@ -23,24 +23,14 @@
  */
 import { createHash } from 'node:crypto';
 import { GraphBuilder, mulberry32, normals, valueInfo } from './decoder.js';
+import type { LlamaVariant } from './decoder-llama.js';
 import { TensorDataType, encodeModelProto } from './protobuf.js';
 import type { ModelProto, ValueInfoProto } from './protobuf.js';
 
-/** The shape and seed of the contrib-op fixture. `heads * headDim === hidden`; hidden and inner divide by `blockSize`. */
-export interface ContribVariant {
-  readonly dir: string;
-  readonly layers: number;
-  readonly heads: number;
-  readonly kvHeads: number;
-  readonly headDim: number;
-  readonly hidden: number;
-  readonly inner: number;
-  readonly vocab: number;
-  readonly maxPositions: number;
-  readonly ropeTheta: number;
+/** The shape and seed of the contrib-op fixture: a Llama variant's sizes, plus MatMulNBits' `block_size` (hidden and inner divide by it). */
+export interface ContribVariant extends Omit<LlamaVariant, 'positionIds' | 'cacheBranch'> {
   /** MatMulNBits' `block_size`: input rows sharing one scale. */
   readonly blockSize: number;
-  readonly seed: number;
 }
 
 export const contribVariant: ContribVariant = {
