@@ -44,6 +44,7 @@ export class Gpt2Tokenizer {
   /** Merge rank by `"left right"` (tokens never contain a space: it maps to `Ġ`). */
   private readonly ranks: ReadonlyMap<string, number>;
   private readonly byteChars = byteToUnicode();
+  /** Token ids by pre-token, as the text has it (a prompt's words repeat; most encode from here). */
   private readonly cache = new Map<string, readonly number[]>();
   private readonly utf8 = new TextEncoder();
 
@@ -87,9 +88,13 @@ export class Gpt2Tokenizer {
   /** Token ids of `text` (special tokens such as `<|endoftext|>` are not recognised). */
   encode(text: string): number[] {
     const ids: number[] = [];
-    for (const match of text.matchAll(pretokenPattern)) {
-      const word = Array.from(this.utf8.encode(match[0]), (byte) => this.byteChars[byte] ?? '').join('');
-      ids.push(...this.bpe(word));
+    for (const [pretoken] of text.matchAll(pretokenPattern)) {
+      let tokens = this.cache.get(pretoken);
+      if (tokens === undefined) {
+        tokens = this.bpe(Array.from(this.utf8.encode(pretoken), (byte) => this.byteChars[byte] ?? '').join(''));
+        if (this.cache.size < 50_000) this.cache.set(pretoken, tokens);
+      }
+      for (const id of tokens) ids.push(id);
     }
     return ids;
   }
@@ -111,10 +116,8 @@ export class Gpt2Tokenizer {
     return new TextDecoder().decode(bytes);
   }
 
-  /** Merge one pre-token's characters by rank until no known pair is left. */
+  /** Merge one pre-token's characters (in byte-to-unicode form) by rank until no known pair is left. */
   private bpe(word: string): readonly number[] {
-    const cached = this.cache.get(word);
-    if (cached !== undefined) return cached;
     let parts = Array.from(word);
     while (parts.length > 1) {
       let best = -1;
@@ -144,8 +147,6 @@ export class Gpt2Tokenizer {
     }
     // A merge whose result the vocabulary lacks (mismatched files) falls back to byte tokens,
     // which the constructor checked are all present.
-    const ids = parts.flatMap((part) => this.encoder.get(part) ?? Array.from(part, (char) => this.encoder.get(char) ?? 0));
-    if (this.cache.size < 50_000) this.cache.set(word, ids);
-    return ids;
+    return parts.flatMap((part) => this.encoder.get(part) ?? Array.from(part, (char) => this.encoder.get(char) ?? 0));
   }
 }
