@@ -1,5 +1,5 @@
 import 'fake-indexeddb/auto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { CacheEvent } from '../../src/cache/events';
 import type { TensorMap } from '../../src/protocol';
 import { tensor } from '../../src/tensor';
@@ -61,6 +61,26 @@ describe('block keys', () => {
     // Same tokens, another block boundary or namespace: different keys.
     expect((await blockKeys(await namespaceRoot('other'), range(13), 4))[0]).not.toBe(a[0]);
     expect(await blockKeys(root, range(3), 4)).toEqual([]);
+  });
+
+  it('take the blocks an earlier prompt shares from its keys, and give the keys hashing from the root gives', async () => {
+    const root = await namespaceRoot('ns');
+    const earlier = range(13);
+    const known = { tokens: earlier, keys: await blockKeys(root, earlier, 4) };
+    const digest = vi.spyOn(crypto.subtle, 'digest');
+    try {
+      for (const tokens of [[...range(8), 99, 99, 99, 99, 5], [1, ...range(11, 1)], range(9), range(17), range(13)]) {
+        digest.mockClear();
+        const reused = await blockKeys(root, tokens, 4, known);
+        const hashed = digest.mock.calls.length;
+        expect(reused, `tokens ${tokens.join()}`).toEqual(await blockKeys(root, tokens, 4));
+        let sharedBlocks = 0;
+        while (sharedBlocks < Math.min(3, Math.floor(tokens.length / 4)) && range(4, sharedBlocks * 4).every((t) => tokens[t] === earlier[t])) sharedBlocks++;
+        expect(hashed).toBe(Math.floor(tokens.length / 4) - sharedBlocks);
+      }
+    } finally {
+      digest.mockRestore();
+    }
   });
 });
 

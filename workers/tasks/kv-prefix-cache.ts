@@ -19,7 +19,7 @@ import type { CacheEventSink } from '../../src/cache/events';
 import { messageOf } from '../../src/errors';
 import type { TensorMap, WorkerCacheConfig } from '../../src/protocol';
 import { assembleCache, blockFloats, sliceBlocks, type KvBlockShape } from './kv-prefix-blocks';
-import { blockKeys, namespaceRoot } from './kv-prefix-hash';
+import { blockKeys, namespaceRoot, type KnownKeys } from './kv-prefix-hash';
 import { BlockLru } from './kv-prefix-lru';
 
 /** What a stored block records besides its floats (checked on read). */
@@ -105,6 +105,8 @@ export class KvPrefixCache {
    * counted in `memoryBytes`).
    */
   private assembled: { readonly key: string; readonly cache: TensorMap } | undefined;
+  /** The last prompt's block keys: the next prompt hashes only the blocks it does not share with it. */
+  private lastKeys: KnownKeys | undefined;
   private storageWarned = false;
 
   private constructor(
@@ -158,7 +160,8 @@ export class KvPrefixCache {
   async lookup(prompt: readonly number[]): Promise<PrefixLookup> {
     let keys: string[];
     try {
-      keys = await blockKeys(this.root, prompt, this.blockTokens);
+      keys = await blockKeys(this.root, prompt, this.blockTokens, this.lastKeys);
+      this.lastKeys = { tokens: prompt, keys };
     } catch (error) {
       this.warn(`could not hash the prompt's blocks: ${messageOf(error)}`);
       return { tokens: 0, keys: [], prompt }; // generate without the cache
