@@ -12,7 +12,7 @@
  * its own ones, and the output is again one column wider than the longest row.)
  * Rows are copied only when the membership changes: {@link PackedKv.reshape} drops
  * finished sequences, adds newly prefilled ones, and trims the padding columns no
- * remaining row needs.
+ * remaining row needs (a sequence joining an empty batch brings its cache as it is).
  *
  * A padded column never reaches a row's attention (its bias is -1e9, so its softmax
  * weight is exactly 0) and holds zeros, so a row decodes as it would alone.
@@ -99,6 +99,9 @@ export class PackedKv<M> {
     const { kvHeads, headDim } = this.layout;
     const count = kept.length + joiners.length;
     const packedCaches = hosted.map((old, slot) => {
+      // A lone joiner's batch-1 cache is already the packed layout: take it as it is.
+      const lone = kept.length === 0 && joiners.length === 1 ? joiners[0]?.cache[this.presentName(slot)] : undefined;
+      if (lone?.dtype === 'float32' && lone.data.length === kvHeads * columns * headDim) return lone.data;
       const packed = new Float32Array(count * kvHeads * columns * headDim);
       kept.forEach(({ row, index }, r) => {
         for (let h = 0; h < kvHeads; h++) {
