@@ -24,23 +24,14 @@
  *   npm --prefix bench/compare ci --ignore-scripts
  *   npx playwright test -c bench/playwright.config.ts transformers-js   (writes bench/results/transformers-js.{json,md})
  *
- * The test is skipped when bench/compare/node_modules is missing. Files reach the page
- * through Playwright routes: `/tjs/…` from bench/compare/node_modules, `/tjs-models/fixture/`
- * from public/models/decoder/.
+ * The test is skipped without it. `transformers-js-page.ts` routes its files into the page.
+ * `transformers-js-decode.bench.ts` compares decode speed and concurrent generations.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
 import { decode, encode } from 'gpt-3-encoder';
 import type { Runtime, TextGenerator } from '../src/index';
 import { machineFacts, median, writeReport, type Row } from './support';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const compare = join(root, 'bench/compare/node_modules');
-const tjsVersion = existsSync(join(compare, '@huggingface/transformers/package.json'))
-  ? String((JSON.parse(readFileSync(join(compare, '@huggingface/transformers/package.json'), 'utf8')) as { version: unknown }).version)
-  : undefined;
+import { loadTransformers, routeTransformers, tjsMissing, tjsVersion } from './transformers-js-page';
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const prompts = 10;
 const prefixTokens = 400;
@@ -89,93 +80,8 @@ interface Outcome {
 
 declare global {
   interface Window {
-    /** transformers.js's model and `DynamicCache`, loaded once into the page. */
-    tjsBench?: {
-      generate: (ids: readonly number[], options: { handPassed?: 'fill' | 'use'; maxNewTokens: number }) => Promise<number[]>;
-      /** Durations of its session's one-token runs since the last call. */
-      takeSteps: () => number[];
-    };
     inpageBench?: { runtime: Runtime; generator: TextGenerator };
   }
-}
-
-/** Route transformers.js, its ONNX Runtime files and the fixture model into the page. */
-async function routeTransformers(page: Page): Promise<void> {
-  await page.route('**/tjs/transformers.js', (route) => route.fulfill({ path: join(compare, '@huggingface/transformers/dist/transformers.js') }));
-  await page.route('**/tjs/ort/*', (route) =>
-    route.fulfill({ path: join(compare, 'onnxruntime-web/dist', new URL(route.request().url()).pathname.split('/').pop() ?? '') }),
-  );
-  await page.route('**/tjs-models/fixture/**', (route) => {
-    const file = new URL(route.request().url()).pathname.split('/tjs-models/fixture/')[1];
-    if (file === 'config.json') return route.fulfill({ path: join(root, 'public/models/decoder/config.json') });
-    if (file === 'onnx/model.onnx') return route.fulfill({ path: join(root, 'public/models/decoder/decoder.onnx') });
-    return route.fulfill({ status: 404, body: 'not here' });
-  });
-}
-
-/** Load transformers.js's causal LM on WASM with one thread, and a `generate` that can hand it a prefix cache; warm it up on `warmUp`. */
-async function loadTransformers(page: Page, warmUp: readonly number[]): Promise<void> {
-  await page.evaluate(async (warmUp) => {
-    interface TjsTensor {
-      readonly dims: readonly number[];
-      tolist(): bigint[][];
-    }
-    interface TjsModule {
-      env: {
-        allowRemoteModels: boolean;
-        allowLocalModels: boolean;
-        localModelPath: string;
-        backends: { onnx: { wasm: { wasmPaths: unknown; numThreads: number } } };
-      };
-      AutoModelForCausalLM: {
-        from_pretrained(id: string, options: Record<string, unknown>): Promise<{ generate(options: Record<string, unknown>): Promise<unknown> }>;
-      };
-      DynamicCache: new (entries: Record<string, unknown>) => object;
-      Tensor: new (type: string, data: BigInt64Array, dims: number[]) => TjsTensor;
-    }
-    const url = '/tjs/transformers.js';
-    const tjs = (await import(/* @vite-ignore */ url)) as TjsModule; // the module's shape as used here
-    tjs.env.allowRemoteModels = false;
-    tjs.env.allowLocalModels = true;
-    tjs.env.localModelPath = '/tjs-models/';
-    tjs.env.backends.onnx.wasm.wasmPaths = { mjs: '/tjs/ort/ort-wasm-simd-threaded.asyncify.mjs', wasm: '/tjs/ort/ort-wasm-simd-threaded.asyncify.wasm' };
-    tjs.env.backends.onnx.wasm.numThreads = 1;
-    const model = await tjs.AutoModelForCausalLM.from_pretrained('fixture', { device: 'wasm', dtype: 'fp32' });
-    // Time its ONNX Runtime session's one-token runs (the decode steps), as inpage's step timings do.
-    let steps: number[] = [];
-    const sessions = (model as unknown as { sessions: Record<string, { run: (feeds: Record<string, { dims: readonly number[] }>) => Promise<unknown> }> })
-      .sessions; // transformers.js internals, read only here
-    for (const session of Object.values(sessions)) {
-      const run = session.run.bind(session);
-      session.run = async (feeds) => {
-        const start = performance.now();
-        const out = await run(feeds);
-        if (feeds.input_ids?.dims[1] === 1) steps.push(performance.now() - start);
-        return out;
-      };
-    }
-    const ids = (list: readonly number[]) => new tjs.Tensor('int64', BigInt64Array.from(list, BigInt), [1, list.length]);
-    let prefixCache: Record<string, unknown> | undefined;
-    window.tjsBench = {
-      takeSteps: () => {
-        const taken = steps;
-        steps = [];
-        return taken;
-      },
-      generate: async (list, { handPassed, maxNewTokens }) => {
-        const inputs = { input_ids: ids(list), attention_mask: ids(list.map(() => 1)), do_sample: false };
-        if (handPassed === 'fill') {
-          const out = (await model.generate({ ...inputs, max_new_tokens: 1, return_dict_in_generate: true })) as { past_key_values: Record<string, unknown> };
-          prefixCache = { ...out.past_key_values };
-          return [];
-        }
-        const past = handPassed === 'use' && prefixCache !== undefined ? { past_key_values: new tjs.DynamicCache({ ...prefixCache }) } : {};
-        const sequences = (await model.generate({ ...inputs, ...past, max_new_tokens: maxNewTokens })) as TjsTensor;
-        return (sequences.tolist()[0] ?? []).slice(list.length).map(Number);
-      },
-    };
-    await window.tjsBench.generate(warmUp, { maxNewTokens: 2 });
-  }, warmUp);
 }
 
 /** inpage's runtime (WASM, one thread, prefix cache in memory only), warmed up on `warmUp`. */
@@ -234,12 +140,12 @@ async function runTransformers(page: Page, idLists: readonly number[][], handPas
 }
 
 test('shared prefix: inpage against transformers.js, plain and with a hand-passed KV cache (wasm, 1 thread)', async ({ page, browser }) => {
-  test.skip(tjsVersion === undefined, 'transformers.js is not installed: npm --prefix bench/compare ci --ignore-scripts');
+  test.skip(tjsVersion === undefined, tjsMissing);
   await routeTransformers(page);
   await page.goto('/e2e/harness.html');
   await page.locator('#status', { hasText: 'ready' }).waitFor();
   const warmUp = prompt(-1, 0);
-  await loadTransformers(page, warmUp.ids);
+  await loadTransformers(page, 'wasm', warmUp.ids);
   await loadInpage(page, warmUp.text);
   const samples: Record<'inpage' | 'plain' | 'hand', Outcome[]> = { inpage: [], plain: [], hand: [] };
   // Round 0 is not counted: during the first rounds V8 recompiles each ONNX Runtime build's hot
