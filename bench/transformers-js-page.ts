@@ -32,8 +32,8 @@ export interface TjsBench {
   generate(ids: readonly number[], options: { handPassed?: 'fill' | 'use'; maxNewTokens: number }): Promise<number[]>;
   /** One greedy `generate` over equal-length prompts as one batch: each row's new ids. */
   generateBatch(idLists: readonly (readonly number[])[], maxNewTokens: number): Promise<number[][]>;
-  /** Durations of its session's one-token runs (decode steps) since the last call. */
-  takeSteps(): number[];
+  /** Durations of its session's runs since the last call: one-token runs (decode steps) and longer ones (prefills), in order. */
+  takeRuns(): { steps: number[]; prefills: number[] };
 }
 
 declare global {
@@ -90,8 +90,9 @@ export async function loadTransformers(page: Page, device: 'wasm' | 'webgpu', wa
       tjs.env.backends.onnx.wasm.wasmPaths = { mjs: '/tjs/ort/ort-wasm-simd-threaded.asyncify.mjs', wasm: '/tjs/ort/ort-wasm-simd-threaded.asyncify.wasm' };
       tjs.env.backends.onnx.wasm.numThreads = 1;
       const model = await tjs.AutoModelForCausalLM.from_pretrained('fixture', { device, dtype: 'fp32' });
-      // Time its ONNX Runtime session's one-token runs (the decode steps), as inpage's step timings do.
+      // Time its ONNX Runtime session's runs (decode steps and prefills), as inpage's step timings do.
       let steps: number[] = [];
+      let prefills: number[] = [];
       const sessions = (model as unknown as { sessions: Record<string, { run: (feeds: Record<string, { dims: readonly number[] }>) => Promise<unknown> }> })
         .sessions; // transformers.js internals, read only here
       for (const session of Object.values(sessions)) {
@@ -99,7 +100,7 @@ export async function loadTransformers(page: Page, device: 'wasm' | 'webgpu', wa
         session.run = async (feeds) => {
           const start = performance.now();
           const out = await run(feeds);
-          if (feeds.input_ids?.dims[1] === 1) steps.push(performance.now() - start);
+          (feeds.input_ids?.dims[1] === 1 ? steps : prefills).push(performance.now() - start);
           return out;
         };
       }
@@ -108,9 +109,10 @@ export async function loadTransformers(page: Page, device: 'wasm' | 'webgpu', wa
       const ones = (lists: readonly (readonly number[])[]) => ids(lists.map((list) => list.map(() => 1)));
       let prefixCache: Record<string, unknown> | undefined;
       window.tjsBench = {
-        takeSteps: () => {
-          const taken = steps;
+        takeRuns: () => {
+          const taken = { steps, prefills };
           steps = [];
+          prefills = [];
           return taken;
         },
         generate: async (list, { handPassed, maxNewTokens }) => {

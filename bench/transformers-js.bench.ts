@@ -76,6 +76,8 @@ interface Outcome {
   readonly cached?: number[];
   /** Engine time of each one-token decode step, ms (inpage: its step's inference stage; transformers.js: its session's `run`). */
   readonly steps?: number[];
+  /** Engine time of the round's first full prefill (the prefix's), ms. */
+  readonly prefill?: number;
 }
 
 declare global {
@@ -103,16 +105,18 @@ async function runInpage(page: Page, texts: readonly string[]): Promise<Outcome>
       const cached: number[] = [];
       const steps: number[] = [];
       const each: number[] = [];
+      let prefill: number | undefined;
       const started = performance.now();
       for (const text of texts) {
         const start = performance.now();
         const stats = await generator.generate(text, { maxNewTokens }).stats;
+        prefill ??= stats.steps[0]?.timings.inferenceMs;
         each.push(performance.now() - start);
         tokens.push([...stats.tokenIds]);
         cached.push(stats.cachedPromptTokens);
         steps.push(...stats.steps.slice(1).map((step) => step.timings.inferenceMs));
       }
-      return { ms: performance.now() - started, each, tokens, cached, steps };
+      return { ms: performance.now() - started, each, tokens, cached, steps, ...(prefill === undefined ? {} : { prefill }) };
     },
     { texts, maxNewTokens },
   );
@@ -125,7 +129,7 @@ async function runTransformers(page: Page, idLists: readonly number[][], handPas
       if (bench === undefined) throw new Error('transformers.js is not loaded');
       const tokens: number[][] = [];
       const each: number[] = [];
-      bench.takeSteps();
+      bench.takeRuns();
       const started = performance.now();
       if (handPassed) await bench.generate(prefix, { handPassed: 'fill', maxNewTokens });
       for (const ids of idLists) {
@@ -133,7 +137,9 @@ async function runTransformers(page: Page, idLists: readonly number[][], handPas
         tokens.push(await bench.generate(ids, { ...(handPassed ? { handPassed: 'use' as const } : {}), maxNewTokens }));
         each.push(performance.now() - start);
       }
-      return { ms: performance.now() - started, each, tokens, steps: bench.takeSteps() };
+      const { steps, prefills } = bench.takeRuns();
+      const prefill = prefills[0];
+      return { ms: performance.now() - started, each, tokens, steps, ...(prefill === undefined ? {} : { prefill }) };
     },
     { idLists, handPassed, prefix, maxNewTokens },
   );
@@ -175,6 +181,7 @@ test('shared prefix: inpage against transformers.js, plain and with a hand-passe
     'first prompt p50 ms': median(samples[key].map((o) => o.each[0] ?? 0)),
     'later prompt p50 ms': median(samples[key].flatMap((o) => o.each.slice(1))),
     'decode step engine p50 ms': median(samples[key].flatMap((o) => o.steps ?? [])),
+    'prefix prefill engine p50 ms': median(samples[key].flatMap((o) => (o.prefill === undefined ? [] : [o.prefill]))),
     'tokens generated': generated(samples[key][0] ?? { ms: 0, each: [], tokens: [] }),
     'inpage speed-up': total(key) / inpageMs,
     rounds: samples[key].length,
