@@ -10,6 +10,8 @@
  *   buffers on WebGPU).
  * Modes alternate within each round; every prompt is distinct; greedy decoding, so each
  * generation's tokens must be identical in both modes (checked).
+ * Decoder: BENCH_DECODER (default `decoder`, the shipped 4-layer fixture; `decoder-124m`,
+ * GPT-2 small's shape, is made by `node scripts/decoder-124m.mjs`).
  * Backends: wasm (add webgpu with BENCH_BACKENDS=wasm,webgpu; on SwiftShader a WebGPU
  * decoder step takes seconds, so measure WebGPU on the device machine).
  * Floor: continuous ≥ 1.5× the throughput of one at a time at 8 concurrent on wasm. The
@@ -35,6 +37,9 @@ const quick = (process.env.BENCH_QUICK ?? '') !== '' && process.env.BENCH_QUICK 
 const concurrencies = quick ? [1, 8] : [1, 4, 8, 16];
 const rounds = Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 2));
 const newTokens = quick ? 16 : 32;
+/** A folder under /models/ (default the shipped fixture); `decoder-124m` is GPT-2 small's shape, made by scripts/decoder-124m.mjs (see decode-backends.bench.ts). */
+const decoder = process.env.BENCH_DECODER ?? 'decoder';
+if (!/^[A-Za-z0-9_.-]+$/.test(decoder)) throw new Error(`BENCH_DECODER: a folder name under /models/, got "${decoder}"`);
 /** The generators compared: today's one at a time (every step's cache through the CPU), and continuous batching with the KV cache through the CPU or kept on the device. */
 const modes = {
   'one at a time': { maxBatchSize: 1, kvOnDevice: false },
@@ -61,11 +66,12 @@ for (const backend of backends) {
     await page.goto('/e2e/harness.html');
     await page.locator('#status', { hasText: 'ready' }).waitFor();
     const loaded = await page.evaluate(
-      async ({ backend, modes }) => {
-        const runtime = window.inpage.createRuntime({ cache: { kvPrefix: false } });
+      async ({ backend, modes, decoder }) => {
+        // No weight cache: a model-scale decoder would first be written to IndexedDB.
+        const runtime = window.inpage.createRuntime({ cache: { weights: false, kvPrefix: false } });
         const generators: Record<string, TextGenerator> = {};
         for (const [mode, options] of Object.entries(modes)) {
-          const generator = await runtime.textGeneration({ backend, name: mode, ...options });
+          const generator = await runtime.textGeneration({ backend, name: mode, modelUrl: `/models/${decoder}/decoder.onnx`, ...options });
           // Warm both paths: a prefill and batched decode steps of a few sizes.
           await Promise.all([1, 2, 3].map((i) => generator.generate(`Warm-up ${i} of the decoder`, { maxNewTokens: 4 }).stats));
           generators[mode] = generator;
@@ -73,7 +79,7 @@ for (const backend of backends) {
         window.generationBench = { runtime, generators };
         return { backend: generators.continuous?.backend ?? '?' };
       },
-      { backend, modes },
+      { backend, modes, decoder },
     );
     expect(loaded.backend).toBe(backend);
 
@@ -157,16 +163,19 @@ for (const backend of backends) {
     }
     const machine = await machineFacts(page);
     writeReport({
-      name: `generation-${backend}`,
+      name: decoder === 'decoder' ? `generation-${backend}` : `generation-${decoder}-${backend}`,
       title: `Continuous batching: ${newTokens} new tokens per generation, N started at once (${backend})`,
       environment: {
         browser: `Chromium ${browser.version()}`,
         backend,
         webgpu: machine.webgpu,
         cores: machine.cores,
-        model: 'fixture decoder: 4 layers, hidden 256, 4 heads, vocab 50257 (random weights)',
+        model:
+          decoder === 'decoder'
+            ? 'fixture decoder: 4 layers, hidden 256, 4 heads, vocab 50257 (random weights)'
+            : `${decoder} (generated: scripts/decoder-124m.mjs; random weights)`,
         rounds,
-        command: `BENCH_BACKENDS=${backend} npx playwright test -c bench/playwright.config.ts generation`,
+        command: `BENCH_DECODER=${decoder} BENCH_BACKENDS=${backend} npx playwright test -c bench/playwright.config.ts generation`,
       },
       rows,
       notes: [

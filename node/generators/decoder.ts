@@ -82,6 +82,26 @@ export const decoderVariants: readonly Readonly<DecoderVariant>[] = [
 ];
 
 /**
+ * A decoder of GPT-2 small's shape (124M parameters: 12 layers, 12 heads of 64, hidden 768,
+ * inner 3072, vocab 50257, 1024 positions; ~498 MB of fp32), for benches only: on the
+ * shipped 4-layer fixture a decode step is ~16M multiply-adds, too little work to show
+ * what a GPU does with a real model's weights. Never shipped or committed; generate it
+ * with `node scripts/decoder-124m.mjs` (5 s, 1 GiB of memory).
+ */
+export const modelScaleVariant: Readonly<DecoderVariant> = {
+  dir: 'decoder-124m',
+  layers: 12,
+  heads: 12,
+  kvHeads: 12,
+  headDim: 64,
+  hidden: 768,
+  inner: 3072,
+  vocab: 50257,
+  maxPositions: 1024,
+  seed: 124,
+};
+
+/**
  * Weight standard deviations. GPT-2's own init (0.02 everywhere) gives near-uniform
  * attention, and greedy decoding then repeats one token; sharper attention and a wider
  * MLP make the next token depend on the context (measured over 8 prompts × 20 greedy
