@@ -103,9 +103,25 @@ describe('decoderVariants', () => {
 describe('modelScaleVariant', () => {
   it('has GPT-2 small’s shape: 124,439,808 parameters with the lm_head tied', () => {
     const v = modelScaleVariant;
-    expect(v).toMatchObject({ dir: 'decoder-124m', layers: 12, heads: 12, kvHeads: 12, headDim: 64, hidden: 768, inner: 3072, vocab: 50257, maxPositions: 1024 });
+    expect(v).toMatchObject({
+      dir: 'decoder-124m',
+      layers: 12,
+      heads: 12,
+      kvHeads: 12,
+      headDim: 64,
+      hidden: 768,
+      inner: 3072,
+      vocab: 50257,
+      maxPositions: 1024,
+    });
     const kv = v.kvHeads * v.headDim;
-    const block = 2 * v.hidden + (v.hidden * (v.hidden + 2 * kv) + v.hidden + 2 * kv) + (v.hidden * v.hidden + v.hidden) + 2 * v.hidden + (v.hidden * v.inner + v.inner) + (v.inner * v.hidden + v.hidden);
+    const block =
+      2 * v.hidden +
+      (v.hidden * (v.hidden + 2 * kv) + v.hidden + 2 * kv) +
+      (v.hidden * v.hidden + v.hidden) +
+      2 * v.hidden +
+      (v.hidden * v.inner + v.inner) +
+      (v.inner * v.hidden + v.hidden);
     expect(v.vocab * v.hidden + v.maxPositions * v.hidden + v.layers * block + 2 * v.hidden).toBe(124_439_808);
     expect(v.heads * v.headDim).toBe(v.hidden); // what generateDecoder checks (generating it takes ~5 s and 1 GiB: not a unit test)
   });
