@@ -13,6 +13,9 @@
  *   after another (one ONNX Runtime session runs one call at a time), and as ONE batched
  *   `generate` over the eight (equal lengths, so no padding): the best a hand-written batch does.
  *
+ * BENCH_DECODER picks the decoder (a folder under /models/; default the shipped fixture,
+ * `decoder-124m` is GPT-2 small's shape, made by `node scripts/decoder-124m.mjs`).
+ *
  * Floor (wasm only): inpage's eight at once ≥ 1.5× transformers.js one after another.
  * Its batched call is reported, not floored. Greedy ids are compared prompt by prompt.
  *
@@ -34,6 +37,9 @@ declare global {
 type Backend = 'wasm' | 'webgpu';
 const backends = (process.env.BENCH_BACKENDS ?? 'wasm').split(',').filter((b): b is Backend => b === 'wasm' || b === 'webgpu');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+/** A folder under /models/ (default the shipped fixture); `decoder-124m`, GPT-2 small's shape, is made by scripts/decoder-124m.mjs. */
+const decoder = process.env.BENCH_DECODER ?? 'decoder';
+if (!/^[A-Za-z0-9_.-]+$/.test(decoder)) throw new Error(`BENCH_DECODER: a folder name under /models/, got "${decoder}"`);
 const promptTokens = 32;
 const maxNewTokens = 64;
 const concurrent = 8;
@@ -62,19 +68,20 @@ for (const backend of backends) {
     test.setTimeout(60 * 60_000);
     const prompts = Array.from({ length: concurrent }, (_, i) => prompt(i));
     const warmUp = prompt(99);
-    await routeTransformers(page);
+    await routeTransformers(page, decoder);
     await page.goto('/e2e/harness.html');
     await page.locator('#status', { hasText: 'ready' }).waitFor();
     await loadTransformers(page, backend, warmUp.ids);
     const facts = await page.evaluate(
-      async ({ backend, warmUp }) => {
-        const runtime = window.inpage.createRuntime({ ortNumThreads: 1 });
-        const generator = await runtime.textGeneration({ backend });
+      async ({ backend, warmUp, decoder }) => {
+        // No weight cache: transformers.js keeps none here either, and a model-scale decoder would first be written to IndexedDB.
+        const runtime = window.inpage.createRuntime({ ortNumThreads: 1, cache: { weights: false } });
+        const generator = await runtime.textGeneration({ backend, modelUrl: `/models/${decoder}/decoder.onnx` });
         await generator.generate(warmUp, { maxNewTokens: 4 }).stats;
         window.inpageDecode = { runtime, generator };
         return { kvBetweenSteps: String(generator.facts.kvBetweenSteps), batching: String(generator.facts.batching) };
       },
-      { backend, warmUp: warmUp.text },
+      { backend, warmUp: warmUp.text, decoder },
     );
 
     const inpage = (): Promise<Sample> =>
@@ -146,20 +153,21 @@ for (const backend of backends) {
       samples.inpage.flatMap((s, r) => s.eight.map((ids, i) => ids.join() === samples[key][r]?.eight[i]?.join())).filter(Boolean).length;
     const machine = await machineFacts(page);
     writeReport({
-      name: `transformers-js-decode-${backend}`,
+      name: decoder === 'decoder' ? `transformers-js-decode-${backend}` : `transformers-js-decode-${decoder}-${backend}`,
       title: `Decode and ${concurrent} at once: inpage vs transformers.js (${backend}; ${promptTokens}-token prompts, ${maxNewTokens} new tokens)`,
       environment: {
         browser: `Chromium ${browser.version()}`,
         backend: backend === 'wasm' ? 'wasm, 1 thread each' : 'webgpu',
         webgpu: machine.webgpu,
         cores: machine.cores,
-        model: 'fixture decoder: 4 layers, hidden 256, vocab 50257',
+        model:
+          decoder === 'decoder' ? 'fixture decoder: 4 layers, hidden 256, vocab 50257' : `${decoder} (generated: scripts/decoder-124m.mjs; random weights)`,
         'transformers.js': tjsVersion ?? 'none',
         'inpage KV between steps': facts.kvBetweenSteps,
         'inpage batching': facts.batching,
         'greedy ids, inpage = transformers.js one after another': `${same('sequential')} of ${rounds * concurrent}`,
         'greedy ids, inpage = transformers.js batched': `${same('batched')} of ${rounds * concurrent}`,
-        command: `BENCH_BACKENDS=${backend} npx playwright test -c bench/playwright.config.ts transformers-js-decode`,
+        command: `BENCH_DECODER=${decoder} BENCH_BACKENDS=${backend} npx playwright test -c bench/playwright.config.ts transformers-js-decode`,
       },
       rows,
       notes: [

@@ -8,7 +8,8 @@
  * `bench/compare/node_modules` (`npm --prefix bench/compare ci --ignore-scripts`), or from
  * the folder `BENCH_TJS_DIR` names (holding `@huggingface/transformers/{package.json,dist/transformers.js}`
  * and `onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.{mjs,wasm}`: enough for the
- * device machine). The fixture's files come from the app's own `/models/decoder/`.
+ * device machine). The decoder's files come from the app's own `/models/decoder/` (or the
+ * folder `routeTransformers` is given, such as `decoder-124m`).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -43,8 +44,8 @@ declare global {
   }
 }
 
-/** Route transformers.js, its ONNX Runtime files and the fixture model into the page. */
-export async function routeTransformers(page: Page): Promise<void> {
+/** Route transformers.js, its ONNX Runtime files and a decoder (a folder under the app's `/models/`: the fixture by default) into the page. */
+export async function routeTransformers(page: Page, decoder = 'decoder'): Promise<void> {
   await page.route('**/tjs/transformers.js', (route) => route.fulfill({ path: join(tjsDir, '@huggingface/transformers/dist/transformers.js') }));
   await page.route('**/tjs/ort/*', (route) =>
     route.fulfill({ path: join(tjsDir, 'onnxruntime-web/dist', new URL(route.request().url()).pathname.split('/').pop() ?? '') }),
@@ -54,7 +55,7 @@ export async function routeTransformers(page: Page): Promise<void> {
     const file = url.pathname.split('/tjs-models/fixture/')[1];
     const served = file === 'config.json' ? 'config.json' : file === 'onnx/model.onnx' ? 'decoder.onnx' : undefined;
     if (served === undefined) return route.fulfill({ status: 404, body: 'not here' });
-    return route.fulfill({ response: await route.fetch({ url: new URL(`/models/decoder/${served}`, url).toString() }) });
+    return route.fulfill({ response: await route.fetch({ url: new URL(`/models/${decoder}/${served}`, url).toString() }) });
   });
 }
 
