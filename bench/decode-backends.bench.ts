@@ -10,6 +10,9 @@
  * decoder of GPT-2 small's shape (124M parameters, ~498 MB of fp32, seeded random
  * weights), made by `node scripts/decoder-124m.mjs` (never shipped or committed): there
  * the weights, not the dispatches, set the cost, which is what a real model's user meets.
+ * WebGPU runs with the WASM thread count a WebGPU worker gets by default (1), and, where a
+ * WASM worker gets more (cores > 2), once more with those in a second runtime: ORT's
+ * thread pool beside GPU kernels is what made WebGPU slower than WASM here before.
  * Both use the shipped GPT-2 tokenizer. The weight cache is off (a 498 MB model would
  * first be written to IndexedDB), as is the KV prefix cache (every prompt is distinct).
  *
@@ -32,8 +35,8 @@ import { machineFacts, median, quantile, writeReport, type Row } from './support
 
 declare global {
   interface Window {
-    /** The benchmark's runtime and one generator per backend, kept in the page between `evaluate` calls. */
-    decodeBench?: { runtime: Runtime; generators: Record<string, TextGenerator> };
+    /** The benchmark's runtimes and one generator per variant, kept in the page between `evaluate` calls. */
+    decodeBench?: { runtimes: Runtime[]; generators: Record<string, TextGenerator> };
   }
 }
 
@@ -45,6 +48,13 @@ const quick = (process.env.BENCH_QUICK ?? '') !== '' && process.env.BENCH_QUICK 
 const rounds = Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 3));
 const newTokens = quick ? 12 : 32;
 const concurrent = 8;
+
+/** A generator measured: its name in the report, its backend, and ORT's WASM threads when not the runtime's default. */
+interface Variant {
+  readonly name: string;
+  readonly backend: Backend;
+  readonly ortNumThreads?: number;
+}
 
 interface Alone {
   readonly ttftMs: number;
@@ -63,31 +73,41 @@ test(`decode on WebGPU vs WASM (${decoder})`, async ({ page, browser }) => {
   test.setTimeout(30 * 60_000);
   await page.goto('/e2e/harness.html');
   await page.locator('#status', { hasText: 'ready' }).waitFor();
+  const machine = await machineFacts(page);
+  // WebGPU also with the WASM threads a WASM worker gets (ORT's thread pool beside GPU kernels), where that is more than one.
+  const wasmThreads = machine.cores <= 2 ? 1 : Math.min(8, Math.floor(machine.cores / 2));
+  const variants: Variant[] = backends.map((backend) => ({ name: backend, backend }));
+  if (backends.includes('webgpu') && wasmThreads > 1)
+    variants.push({ name: `webgpu, ${wasmThreads} WASM threads`, backend: 'webgpu', ortNumThreads: wasmThreads });
   const loaded = await page.evaluate(
-    async ({ backends, decoder }) => {
-      const runtime = window.inpage.createRuntime({ cache: { weights: false, kvPrefix: false } });
+    async ({ variants, decoder }) => {
+      const cache = { weights: false, kvPrefix: false };
+      const runtimes = [window.inpage.createRuntime({ cache })];
       const generators: Record<string, TextGenerator> = {};
       const loadMs: Record<string, number> = {};
-      for (const backend of backends) {
+      for (const { name, backend, ortNumThreads } of variants) {
+        let runtime = runtimes[0];
+        if (ortNumThreads !== undefined) runtimes.push((runtime = window.inpage.createRuntime({ cache, ortNumThreads })));
+        if (runtime === undefined) throw new Error('no runtime');
         const started = performance.now();
-        const generator = await runtime.textGeneration({ backend, name: backend, modelUrl: `/models/${decoder}/decoder.onnx` });
-        loadMs[backend] = performance.now() - started;
+        const generator = await runtime.textGeneration({ backend, name, modelUrl: `/models/${decoder}/decoder.onnx` });
+        loadMs[name] = performance.now() - started;
         // Warm the prefill and batched decode steps of a few sizes.
         await Promise.all([1, 2, 3].map((i) => generator.generate(`Warm-up ${i} of the decoder`, { maxNewTokens: 4 }).stats));
-        generators[backend] = generator;
+        generators[name] = generator;
       }
-      window.decodeBench = { runtime, generators };
+      window.decodeBench = { runtimes, generators };
       return { backends: Object.fromEntries(Object.entries(generators).map(([name, g]) => [name, g.backend])), loadMs };
     },
-    { backends, decoder },
+    { variants, decoder },
   );
-  for (const backend of backends) expect(loaded.backends[backend]).toBe(backend);
+  for (const { name, backend } of variants) expect(loaded.backends[name]).toBe(backend);
 
-  const alone = (backend: Backend, round: number): Promise<Alone> =>
+  const alone = (variant: string, round: number): Promise<Alone> =>
     page.evaluate(
-      async ({ backend, round, newTokens }) => {
-        const generator = window.decodeBench?.generators[backend];
-        if (generator === undefined) throw new Error(`no generator "${backend}"`);
+      async ({ variant, round, newTokens }) => {
+        const generator = window.decodeBench?.generators[variant];
+        if (generator === undefined) throw new Error(`no generator "${variant}"`);
         // Request 0's prompt of the same round's wave, so the two continuations can be compared.
         const stats = await generator.generate(`Request 0 of round ${round}: the page schedules models, and request 0`, { maxNewTokens: newTokens }).stats;
         const engine = stats.steps.slice(1).map((step) => step.timings.inferenceMs);
@@ -98,13 +118,13 @@ test(`decode on WebGPU vs WASM (${decoder})`, async ({ page, browser }) => {
           tokenIds: stats.tokenIds,
         };
       },
-      { backend, round, newTokens },
+      { variant, round, newTokens },
     );
-  const together = (backend: Backend, round: number): Promise<Together> =>
+  const together = (variant: string, round: number): Promise<Together> =>
     page.evaluate(
-      async ({ backend, round, newTokens, concurrent }) => {
-        const generator = window.decodeBench?.generators[backend];
-        if (generator === undefined) throw new Error(`no generator "${backend}"`);
+      async ({ variant, round, newTokens, concurrent }) => {
+        const generator = window.decodeBench?.generators[variant];
+        if (generator === undefined) throw new Error(`no generator "${variant}"`);
         const started = performance.now();
         const runs = Array.from(
           { length: concurrent },
@@ -120,23 +140,23 @@ test(`decode on WebGPU vs WASM (${decoder})`, async ({ page, browser }) => {
           tokenIds: stats.map((s) => s.tokenIds),
         };
       },
-      { backend, round, newTokens, concurrent },
+      { variant, round, newTokens, concurrent },
     );
 
-  const alones = new Map<Backend, Alone[]>();
-  const togethers = new Map<Backend, Together[]>();
+  const alones = new Map<string, Alone[]>();
+  const togethers = new Map<string, Together[]>();
   const empty: string[] = [];
   /** Rounds where request 0 alone and request 0 among 8 gave other greedy tokens (batched kernels may round differently). */
   const batchDiffers: string[] = [];
   for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? backends : [...backends].reverse();
-    for (const backend of order) {
-      const single = await alone(backend, round);
-      const wave = await together(backend, round);
-      alones.set(backend, [...(alones.get(backend) ?? []), single]);
-      togethers.set(backend, [...(togethers.get(backend) ?? []), wave]);
-      if ([single.tokenIds, ...wave.tokenIds].some((ids) => ids.length === 0)) empty.push(`${backend}, round ${round}`);
-      if (JSON.stringify(single.tokenIds) !== JSON.stringify(wave.tokenIds[0])) batchDiffers.push(`${backend}, round ${round}`);
+    const names = variants.map((v) => v.name);
+    for (const name of round % 2 === 0 ? names : names.reverse()) {
+      const single = await alone(name, round);
+      const wave = await together(name, round);
+      alones.set(name, [...(alones.get(name) ?? []), single]);
+      togethers.set(name, [...(togethers.get(name) ?? []), wave]);
+      if ([single.tokenIds, ...wave.tokenIds].some((ids) => ids.length === 0)) empty.push(`${name}, round ${round}`);
+      if (JSON.stringify(single.tokenIds) !== JSON.stringify(wave.tokenIds[0])) batchDiffers.push(`${name}, round ${round}`);
     }
   }
   // The same prompts on both backends: how many of the 8 greedy continuations agree (float
@@ -147,31 +167,32 @@ test(`decode on WebGPU vs WASM (${decoder})`, async ({ page, browser }) => {
     const same = a.filter((ids, i) => JSON.stringify(ids) === JSON.stringify(b[i])).length;
     return `${same} of ${a.length} identical`;
   };
-  await page.evaluate(() => window.decodeBench?.runtime.dispose());
+  await page.evaluate(async () => {
+    for (const runtime of window.decodeBench?.runtimes ?? []) await runtime.dispose();
+  });
 
-  const decodeRate = (backend: Backend): number => median((alones.get(backend) ?? []).map((a) => a.decodeTokensPerSecond));
-  const batchRate = (backend: Backend): number => median((togethers.get(backend) ?? []).map((t) => t.tokensPerSecond));
+  const decodeRate = (name: string): number => median((alones.get(name) ?? []).map((a) => a.decodeTokensPerSecond));
+  const batchRate = (name: string): number => median((togethers.get(name) ?? []).map((t) => t.tokensPerSecond));
   const rows: Row[] = [];
-  for (const backend of backends) {
-    const a = alones.get(backend) ?? [];
-    const t = togethers.get(backend) ?? [];
+  for (const { name } of variants) {
+    const a = alones.get(name) ?? [];
+    const t = togethers.get(name) ?? [];
     rows.push({
-      backend,
-      'load ms': loaded.loadMs[backend] ?? 0,
+      backend: name,
+      'load ms': loaded.loadMs[name] ?? 0,
       'alone: TTFT ms': median(a.map((x) => x.ttftMs)),
-      'alone: decode tokens/s': decodeRate(backend),
+      'alone: decode tokens/s': decodeRate(name),
       'alone: engine ms/step': median(a.map((x) => x.engineMs)),
-      [`${concurrent} at once: tokens/s`]: batchRate(backend),
+      [`${concurrent} at once: tokens/s`]: batchRate(name),
       [`${concurrent} at once: TTFT p95 ms`]: quantile(
         t.flatMap((x) => x.ttft),
         0.95,
       ),
       [`${concurrent} at once: engine ms/step`]: median(t.map((x) => x.engineMs)),
-      'decode vs wasm': decodeRate(backend) / decodeRate('wasm'),
-      [`${concurrent} at once vs wasm`]: batchRate(backend) / batchRate('wasm'),
+      'decode vs wasm': decodeRate(name) / decodeRate('wasm'),
+      [`${concurrent} at once vs wasm`]: batchRate(name) / batchRate('wasm'),
     });
   }
-  const machine = await machineFacts(page);
   const adapter = await readAdapter(page);
   const gain = decodeRate('webgpu') / decodeRate('wasm');
   writeReport({
@@ -192,6 +213,7 @@ test(`decode on WebGPU vs WASM (${decoder})`, async ({ page, browser }) => {
     notes: [
       'alone: one request with nothing else running; decode tokens/s counts the tokens after the first over the time after the first (median over rounds). engine ms/step: median session.run of a decode step.',
       `${concurrent} at once: all generated tokens over the wave's wall time (continuous batching, KV cache kept on the device).`,
+      `webgpu runs with 1 ONNX Runtime WASM thread (the default for a WebGPU worker)${wasmThreads > 1 ? `; "webgpu, ${wasmThreads} WASM threads" with the count a WASM worker gets here, in a second runtime (ortNumThreads: ${wasmThreads}): ${(decodeRate(`webgpu, ${wasmThreads} WASM threads`) / decodeRate('webgpu')).toFixed(2)}× the default's decode tokens/s alone` : ''}.`,
       `Greedy continuations of the ${concurrent} prompts, WebGPU vs WASM, first round: ${agree()}.`,
       `Request 0 alone vs among ${concurrent}, same backend: ${batchDiffers.length === 0 ? 'identical greedy tokens in every round' : `different in ${batchDiffers.join('; ')}`}.`,
     ],

@@ -50,12 +50,13 @@ export async function routeTransformers(page: Page, decoder = 'decoder'): Promis
   await page.route('**/tjs/ort/*', (route) =>
     route.fulfill({ path: join(tjsDir, 'onnxruntime-web/dist', new URL(route.request().url()).pathname.split('/').pop() ?? '') }),
   );
-  await page.route('**/tjs-models/fixture/**', async (route) => {
+  await page.route('**/tjs-models/fixture/**', (route) => {
     const url = new URL(route.request().url());
     const file = url.pathname.split('/tjs-models/fixture/')[1];
     const served = file === 'config.json' ? 'config.json' : file === 'onnx/model.onnx' ? 'decoder.onnx' : undefined;
     if (served === undefined) return route.fulfill({ status: 404, body: 'not here' });
-    return route.fulfill({ response: await route.fetch({ url: new URL(`/models/${decoder}/${served}`, url).toString() }) });
+    // Rewritten, not fetched here: a body through Playwright is a string, too short for a model-scale decoder.
+    return route.continue({ url: new URL(`/models/${decoder}/${served}`, url).toString() });
   });
 }
 
