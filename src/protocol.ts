@@ -253,7 +253,7 @@ export interface WorkerEnvironment {
   readonly webgpu: WebGpuFacts;
   readonly crossOriginIsolated: boolean;
   readonly hardwareConcurrency: number;
-  /** The WASM threads ONNX Runtime uses for a WASM or `'auto'` model (1 without cross-origin isolation; a worker whose first model asks for `'webgpu'` uses 1 unless `ortNumThreads` is set). */
+  /** The WASM threads ONNX Runtime uses in this worker (1 without cross-origin isolation). */
   readonly ortNumThreads: number;
   /** The WASM threads TF.js uses (1: its threaded build breaks once bundled; see `configureTfjs`). */
   readonly tfjsNumThreads: number;
@@ -270,7 +270,7 @@ export interface EngineAssetPaths {
   readonly ortWasmPrefix: string;
   /** URL prefix of TF.js's `tfjs-backend-wasm*.wasm` files, ending in `/`. */
   readonly tfjsWasmPrefix: string;
-  /** WASM threads for ONNX Runtime (needs cross-origin isolation); 0: from the core count, or 1 in a worker whose first model asks for `'webgpu'` (`workers/wasm-threads.ts`). */
+  /** WASM threads for ONNX Runtime (needs cross-origin isolation); 0: from the core count (`workers/wasm-threads.ts`). */
   readonly ortNumThreads: number;
   /** Let `'auto'` consider a software WebGPU adapter (SwiftShader). @default false */
   readonly allowSoftwareWebGpu?: boolean;

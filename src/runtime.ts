@@ -59,11 +59,8 @@ export interface RuntimeOptions {
   readonly tfjsWasmPrefix?: string | URL;
   /**
    * WASM threads per ONNX Runtime worker (needs a cross-origin-isolated page; otherwise 1).
-   * `runtime.environment()` says what a worker uses. A worker whose first model asks for
-   * `backend: 'webgpu'` uses 1 unless this is set: its kernels run on the GPU, and ORT's
-   * thread pool only slows the CPU work between them (GPT-2-small-shaped decoder on an H200:
-   * 81 against 44 tokens/s, `bench/decode-backends.bench.ts`).
-   * @default 0: 1 thread on 2 cores or fewer, else half the cores, at most 8 (measured: `bench/threads.bench.ts`); 1 for `'webgpu'`
+   * `runtime.environment()` says what a worker uses.
+   * @default 0: 1 thread on 2 cores or fewer, else half the cores, at most 8 (measured: `bench/threads.bench.ts`)
    */
   readonly ortNumThreads?: number;
   /**

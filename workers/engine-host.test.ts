@@ -61,19 +61,6 @@ function setup() {
 }
 
 describe('EngineHost', () => {
-  it('starts each engine once, for the backend its first model asks for (ORT sets its WASM threads by it)', async () => {
-    const engine = new DoublingEngine();
-    const started: string[] = [];
-    const host = new EngineHost(async (format, _paths, backend) => {
-      started.push(`${format}:${backend}`);
-      return engine;
-    });
-    const { request } = setup();
-    await host.load({ ...request, modelId: 'first', backend: 'webgpu' });
-    await host.load({ ...request, modelId: 'second', backend: 'wasm' });
-    expect(started).toEqual(['onnx:webgpu']);
-  });
-
   it('rejects invalid input before the engine runs, then keeps serving', async () => {
     const { engine, host, request } = setup();
     await host.load(request);

@@ -13,7 +13,6 @@ import { WeightsStore } from '../src/cache/weights';
 import { InvalidInputError, InvalidOptionsError, ModelNotFoundError } from '../src/errors';
 import type {
   Backend,
-  BackendPreference,
   DeviceTensor,
   KeepingRunResult,
   StackedRunResult,
@@ -70,17 +69,14 @@ const disabledCaches: WorkerCacheConfig = {
 
 const defaultPaths: EngineAssetPaths = { ortWasmPrefix: '/ort/', tfjsWasmPrefix: '/tfjs/', ortNumThreads: 0 };
 
-/**
- * Builds the engine for a format; the default imports the real engine lazily. `backend`:
- * what the worker's first model of that format asks for (ORT's WASM thread count follows it).
- */
-export type EngineFactory = (format: ModelFormat, paths: EngineAssetPaths, backend: BackendPreference) => Promise<Engine>;
+/** Builds the engine for a format; the default imports the real engine lazily. */
+export type EngineFactory = (format: ModelFormat, paths: EngineAssetPaths) => Promise<Engine>;
 
-const importEngine: EngineFactory = (format, paths, backend) =>
+const importEngine: EngineFactory = (format, paths) =>
   format === 'onnx'
     ? // The served WASM must be the one the bundled ORT code was built with (engine-files.ts).
       Promise.all([import('./ort-engine'), verifyOrtFiles(paths.ortWasmPrefix)]).then(([{ OrtEngine, configureOrt }]) => {
-        configureOrt(paths, backend);
+        configureOrt(paths);
         return new OrtEngine(paths.allowSoftwareWebGpu ?? false);
       })
     : import('./tfjs-engine').then(({ TfjsEngine, configureTfjs }) => {
@@ -147,10 +143,10 @@ export class EngineHost implements EngineWorkerApi {
     return { models: this.loaded.size, tasks: 0, engines };
   }
 
-  private engineFor(format: ModelFormat, backend: BackendPreference): Promise<Engine> {
+  private engineFor(format: ModelFormat): Promise<Engine> {
     let engine = this.engines.get(format);
     if (engine === undefined) {
-      engine = this.createEngine(format, this.paths, backend);
+      engine = this.createEngine(format, this.paths);
       this.engines.set(format, engine);
       // A failed start (missing engine files) is not kept: the next load tries again.
       void engine.catch(() => {
@@ -190,7 +186,7 @@ export class EngineHost implements EngineWorkerApi {
     const viaStore = request.source.kind === 'url';
     // Start the engine (WASM, backend) while the files download.
     const [engine, source] = await Promise.all([
-      this.engineFor(request.format, request.backend),
+      this.engineFor(request.format),
       viaStore ? resolveSource(request, this.weights(), tracker) : Promise.resolve(request.source),
     ]);
     const loadedInfo = await engine.load(source === request.source ? request : { ...request, source });

@@ -8,7 +8,6 @@ import * as ort from 'onnxruntime-web';
 import { BackendUnavailableError, InferenceError, messageOf, ModelLoadError, ModelNotFoundError } from '../src/errors';
 import type {
   Backend,
-  BackendPreference,
   DeviceTensor,
   Engine,
   EngineAssetPaths,
@@ -30,13 +29,13 @@ interface OrtModel {
   readonly backend: Backend;
 }
 
-/** Configure ONNX Runtime's WASM paths and threads (by the first model's `backend`: `ortThreads`). Must run before the first session. */
-export function configureOrt(paths: EngineAssetPaths, backend: BackendPreference): void {
+/** Configure ONNX Runtime's WASM paths and threads. Must run before the first session. */
+export function configureOrt(paths: EngineAssetPaths): void {
   // Serve ORT's own WASM + glue from this app; ORT would otherwise resolve them relative
   // to its bundle URL, which breaks once a bundler renames or inlines the bundle.
   ort.env.wasm.wasmPaths = paths.ortWasmPrefix;
   // Threads need SharedArrayBuffer, i.e. a cross-origin-isolated page (COOP + COEP).
-  ort.env.wasm.numThreads = ortThreads(paths.ortNumThreads, backend);
+  ort.env.wasm.numThreads = ortThreads(paths.ortNumThreads);
   ort.env.logLevel = 'error';
 }
 

@@ -8,19 +8,12 @@ describe('WASM threads', () => {
   });
 
   it('are 1 without cross-origin isolation, whatever was asked', () => {
-    expect(ortThreads(8, 'wasm', false, 16)).toBe(1);
-    expect(ortThreads(0, 'wasm', false, 16)).toBe(1);
+    expect(ortThreads(8, false, 16)).toBe(1);
+    expect(ortThreads(0, false, 16)).toBe(1);
   });
 
   it('follow an explicit count when isolated, else the default', () => {
-    expect(ortThreads(8, 'wasm', true, 2)).toBe(8);
-    expect(ortThreads(0, 'wasm', true, 16)).toBe(8);
-    expect(ortThreads(0, undefined, true, 16)).toBe(8);
-  });
-
-  it('are 1 by default in a worker whose first model runs on WebGPU; auto keeps the default, an explicit count wins', () => {
-    expect(ortThreads(0, 'webgpu', true, 16)).toBe(1);
-    expect(ortThreads(0, 'auto', true, 16)).toBe(8);
-    expect(ortThreads(4, 'webgpu', true, 16)).toBe(4);
+    expect(ortThreads(8, true, 2)).toBe(8);
+    expect(ortThreads(0, true, 16)).toBe(8);
   });
 });

@@ -337,7 +337,10 @@ export async function loadTextGeneration(loader: TaskLoader, options: TextGenera
       ...(options.maxBatchSize === undefined ? {} : { maxBatchSize: options.maxBatchSize }),
       ...(options.kvOnDevice === undefined ? {} : { kvOnDevice: options.kvOnDevice }),
     },
-    options.worker ?? 'text-onnx',
+    // One worker per backend, as OCR: a WebGPU decode loop never shares its worker's thread
+    // and ONNX Runtime instance with a WASM one (on the H200, sharing them slowed WebGPU decode
+    // steps of a GPT-2-small-shaped decoder from ~10 to ~21 ms: bench/decode-backends.bench.ts).
+    options.worker ?? `text-onnx:${backend}`,
     options.onProgress,
   );
   const name = options.name ?? task.info.taskId;

@@ -70,7 +70,7 @@ export type TaskSpecWithoutId = TaskSpec extends infer S ? (S extends TaskSpec ?
 export interface TaskOptions extends SchedulingOptions {
   /** Where the task's models run. @default 'auto' */
   readonly backend?: BackendPreference;
-  /** Worker to host the task; tasks with the same key share a worker. @default one worker per modality and engine */
+  /** Worker to host the task; tasks with the same key share a worker. @default one worker per modality, engine and (VAD aside) backend */
   readonly worker?: string;
   /** Download progress of the task's model files, per file and overall (bytes). */
   readonly onProgress?: (progress: LoadProgress) => void;
