@@ -18,12 +18,13 @@
  *
  * Floors, on a hardware adapter with a decoder other than the shipped fixture: WebGPU's
  * decode tokens/s of one request alone ≥ 0.7× WASM's, and of eight at once ≥ 1.4×. On the
- * H200 with decoder-124m they were 0.96× and 1.93×: a decode step on ONNX Runtime Web's
- * WebGPU backend (JSEP) costs 18–21 ms whatever the batch (1 to 16), the GPU busy a third
- * of that time, so one request alone is bound by ORT's per-kernel work, not the weights
- * (the goal of 3× is not met), and the GPU pulls ahead as the batch grows. A KV cache
- * round-tripped through the CPU (0.38× alone there) falls below the first floor. None on
- * SwiftShader, where WebGPU runs on the CPU, or on the fixture, where WASM wins.
+ * H200 with decoder-124m and both generators sharing one worker (the default then), they
+ * were 0.96× and 1.93×: a WebGPU decode step (ONNX Runtime Web's JSEP) took 18–21 ms
+ * whatever the batch (1 to 16), the GPU busy a third of the time, so one request alone is
+ * bound by ORT's per-kernel work, not the weights (the goal of 3× is not met), and the GPU
+ * pulls ahead as the batch grows. Another run gave ~10 ms steps. A KV cache round-tripped
+ * through the CPU (0.38× alone) falls below the first floor. None on SwiftShader, where
+ * WebGPU runs on the CPU, or on the fixture, where WASM wins.
  *
  *   BENCH_DECODER=decoder-124m npx playwright test -c bench/playwright.config.ts decode-backends
  *   (writes bench/results/decode-backends-<decoder>.{json,md}; BENCH_BACKENDS, BENCH_ROUNDS, BENCH_QUICK)
