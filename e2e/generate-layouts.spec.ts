@@ -56,6 +56,7 @@ for (const backend of backends) {
         cacheBranch: dir === 'decoder-llama' ? 'use_cache_branch' : 'none', // decoder-llama is merged: an If on use_cache_branch
         // GroupQueryAttention reads each row's cache from column 0 and counts its positions from its length.
         kvPadding: contrib ? 'right' : 'left',
+        attention: contrib ? 'GroupQueryAttention' : expect.stringMatching(/^plain ops/),
         // ONNX Runtime Web 1.30's WebGPU GroupQueryAttention rotates every row at the first row's positions.
         maxBatchSize: nopos || (contrib && backend === 'webgpu') ? 1 : 16,
       });
@@ -94,6 +95,7 @@ for (const backend of backends) {
         const together = await Promise.all(prompts.map((prompt) => fused.generate(prompt, { maxNewTokens }).stats));
         const out = {
           facts: fused.facts,
+          plainAttention: plain.facts.attention,
           reference: reference.map((stats) => stats.tokenIds),
           uncached: uncached.tokenIds,
           together: together.map((stats) => stats.tokenIds),
@@ -113,8 +115,10 @@ for (const backend of backends) {
       maxContext: 1024,
       positionIds: 'input',
       kvPadding: 'left',
+      attention: 'MultiHeadAttention',
     });
     expect(result.facts.kvBetweenSteps).toBe(backend === 'wasm' ? 'cpu' : 'gpu-buffer');
+    expect(result.plainAttention).toMatch(backend === 'webgpu' ? /^plain ops: ONNX Runtime Web fuses none for WebGPU/ : /^plain ops$/);
     expect(new Set(result.reference.map((ids) => ids.join())).size).toBe(prompts.length);
     expect(result.together).toEqual(result.reference);
     expect(result.uncached).toEqual(result.reference[0]);

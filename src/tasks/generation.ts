@@ -221,7 +221,10 @@ export class TextGenerator {
 
   /**
    * What the worker read from the graph (and config): `layers`, `kvHeads`, `headDim`,
-   * `vocab`, `maxContext`, `eosTokenId`, and where each size came from (`kvHeadsFrom` …).
+   * `vocab`, `maxContext`, `eosTokenId`, and where each size came from (`kvHeadsFrom` …);
+   * how it runs: `batching`, `kvPadding`, `kvBetweenSteps`, and `attention` (ONNX
+   * Runtime's fused attention op the graph uses, e.g. `MultiHeadAttention`, or `plain ops`,
+   * which on WebGPU says that a fused export decodes faster).
    *
    * @example
    * generator.facts; // { layers: 4, kvHeads: 4, headDim: 64, vocab: 50257, maxContext: 1024, … }

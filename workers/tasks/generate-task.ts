@@ -19,7 +19,7 @@ import { AbortedError, InvalidInputError, InvalidOptionsError, ModelLoadError } 
 import type { GenerateStartRequest, GenerateStep, GenerateTaskSpec, TaskInfo, TaskResult } from '../../src/protocol';
 import { Gpt2Tokenizer } from './bpe';
 import { StageClock, taskBackend, type TaskContext, type WorkerTask } from './context';
-import { parseDecoderConfig, readDecoderLayout, type DecoderConfig, type DecoderLayout } from './generate-layout';
+import { attentionFact, parseDecoderConfig, readDecoderLayout, type DecoderConfig, type DecoderLayout } from './generate-layout';
 import { DecodeLoop } from './generate-loop';
 import { GenerateSession } from './generate-session';
 import { KvPrefixCache, modelFingerprint, prefixNamespace } from './kv-prefix-cache';
@@ -218,6 +218,7 @@ export class GenerateWorkerTask implements WorkerTask {
           positionIds: layout.hasPositionIds ? 'input' : 'none',
           batching: batchingFact(layout, model.backend),
           kvPadding: layout.kvPadding,
+          attention: attentionFact(model.operators, model.backend),
           kvBetweenSteps:
             model.backend !== 'webgpu' || !kvOnDevice
               ? 'cpu'
