@@ -84,27 +84,30 @@ for (const backend of backends) {
 for (const backend of backends) {
   test(`the fused decoder-fused layout decodes what the shipped decoder does on ${backend}`, async ({ harness }) => {
     test.slow(backend === 'webgpu', 'SwiftShader WebGPU: seconds per decoder step');
+    // SwiftShader runs a step of this 4-layer decoder in ~1 s: fewer tokens and prompts there,
+    // and the uncached path (a whole-sequence run per token) only on WASM.
     const maxNewTokens = backend === 'webgpu' ? 3 : 8;
+    const fusedPrompts = backend === 'webgpu' ? prompts.slice(0, 2) : prompts;
     const result = await harness.evaluate(
       async ({ backend, prompts, maxNewTokens }) => {
         const runtime = window.inpage.createRuntime({ cache: { kvPrefix: false } });
         const plain = await runtime.textGeneration({ backend, name: 'plain' });
         const fused = await runtime.textGeneration({ backend, name: 'fused', modelUrl: '/models/decoder-fused/decoder.onnx' });
         const reference = await Promise.all(prompts.map((prompt) => plain.generate(prompt, { maxNewTokens }).stats));
-        const uncached = await fused.generate(prompts[0] ?? '', { maxNewTokens, useKvCache: false }).stats;
+        const uncached = backend === 'wasm' ? (await fused.generate(prompts[0] ?? '', { maxNewTokens, useKvCache: false }).stats).tokenIds : undefined;
         const together = await Promise.all(prompts.map((prompt) => fused.generate(prompt, { maxNewTokens }).stats));
         const out = {
           facts: fused.facts,
           plainAttention: plain.facts.attention,
           reference: reference.map((stats) => stats.tokenIds),
-          uncached: uncached.tokenIds,
+          uncached,
           together: together.map((stats) => stats.tokenIds),
           batchSizes: together.flatMap((stats) => stats.steps.map((step) => step.batchSize)),
         };
         await runtime.dispose();
         return out;
       },
-      { backend, prompts, maxNewTokens },
+      { backend, prompts: fusedPrompts, maxNewTokens },
     );
     expect(result.facts).toMatchObject({
       layers: 4,
@@ -119,11 +122,11 @@ for (const backend of backends) {
     });
     expect(result.facts.kvBetweenSteps).toBe(backend === 'wasm' ? 'cpu' : 'gpu-buffer');
     expect(result.plainAttention).toMatch(backend === 'webgpu' ? /^plain ops: ONNX Runtime Web fuses none for WebGPU/ : /^plain ops$/);
-    expect(new Set(result.reference.map((ids) => ids.join())).size).toBe(prompts.length);
+    expect(new Set(result.reference.map((ids) => ids.join())).size).toBe(fusedPrompts.length);
+    expect(result.reference[0]).toHaveLength(maxNewTokens);
     expect(result.together).toEqual(result.reference);
-    expect(result.uncached).toEqual(result.reference[0]);
-    expect(result.uncached).toHaveLength(maxNewTokens);
-    expect(Math.max(...result.batchSizes)).toBe(prompts.length);
+    if (backend === 'wasm') expect(result.uncached).toEqual(result.reference[0]);
+    expect(Math.max(...result.batchSizes)).toBe(fusedPrompts.length);
   });
 }
 
