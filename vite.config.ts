@@ -90,6 +90,8 @@ export default defineConfig({
         harness: resolve(import.meta.dirname, 'e2e/harness.html'),
         // A bench page that drives ONNX Runtime Web directly (bench/webgpu-call.bench.ts).
         ortCall: resolve(import.meta.dirname, 'bench/pages/ort-call.html'),
+        // Greedy decoding with each ONNX Runtime Web build directly (bench/decode-ort-builds.bench.ts).
+        ortDecode: resolve(import.meta.dirname, 'bench/pages/ort-decode.html'),
       },
     },
   },

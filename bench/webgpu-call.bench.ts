@@ -11,7 +11,7 @@
  */
 import { test } from '@playwright/test';
 import { machineFacts, writeReport, type Row } from './support';
-import type { Flavor } from './pages/ort-call';
+import type { Flavor } from './pages/ort-flavors';
 
 // Which ONNX Runtime Web builds to take apart (see `Flavor`); BENCH_ORT_FLAVORS=jsep,jspi picks some.
 const allFlavors: readonly Flavor[] = ['jsep', 'webgpu-ep', 'jspi', 'wasm'];

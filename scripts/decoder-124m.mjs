@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // scripts/decoder-124m.mjs — a decoder of GPT-2 small's shape for the benches, never shipped.
 //
-//   node scripts/decoder-124m.mjs [--fused | --q4] [folder]
+//   node scripts/decoder-124m.mjs [--fused | --q4 | --fixture | --fixture-fused] [folder]
 //       (default folder: public/models/decoder-124m, decoder-124m-fused or decoder-124m-q4)
 //
 // Writes decoder.onnx (~498 MB: 12 layers, hidden 768, vocab 50257, seeded random fp32
@@ -14,6 +14,9 @@
 // about half the kernels per step; `--q4` also makes the projections 4-bit MatMulNBits
 // (~220 MB), as ONNX Runtime's q4 exports. It needs dist/node/generators (built by
 // `npm run assets`) and takes ~5 s and 1 GiB of memory.
+// `--fixture` and `--fixture-fused` write the shipped 4-layer fixture (`decoder`) and its
+// fused twin (`decoder-fused`), byte for byte as `npm run assets` does, where a device
+// run wants them without carrying 65 MB each.
 // On the device machine it runs with the carried node before the suite starts, since one
 // call carries 64 MiB at most (see bench/decode-backends.bench.ts).
 
@@ -22,10 +25,12 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const { generateDecoder, modelScaleVariant, fusedModelScaleVariant, quantizedModelScaleVariant } = await import('../dist/node/generators/decoder.js');
+const { generateDecoder, decoderVariants, modelScaleVariant, fusedModelScaleVariant, fusedTestVariant, quantizedModelScaleVariant } =
+  await import('../dist/node/generators/decoder.js');
 
 const args = process.argv.slice(2);
-const variant = args.includes('--q4') ? quantizedModelScaleVariant : args.includes('--fused') ? fusedModelScaleVariant : modelScaleVariant;
+const flags = { '--q4': quantizedModelScaleVariant, '--fused': fusedModelScaleVariant, '--fixture': decoderVariants[0], '--fixture-fused': fusedTestVariant };
+const variant = flags[args.find((arg) => arg in flags)] ?? modelScaleVariant;
 const folder = args.find((arg) => !arg.startsWith('--'));
 const out = resolve(folder ?? join(ROOT, 'public/models', variant.dir));
 const started = Date.now();

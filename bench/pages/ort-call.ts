@@ -22,36 +22,10 @@
  * page runs once per ORT Web build (`Flavor`).
  */
 import type * as Ort from 'onnxruntime-web';
-// The other builds' WASM and loaders, emitted by Vite beside the page (the app serves only JSEP's).
-import asyncifyMjs from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
-import asyncifyWasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
-import jspiMjs from 'onnxruntime-web/ort-wasm-simd-threaded.jspi.mjs?url';
-import jspiWasm from 'onnxruntime-web/ort-wasm-simd-threaded.jspi.wasm?url';
-import plainMjs from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
-import plainWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { withConstantInput } from './onnx-constant';
+import { adapterOf, loadOrt, message, quantile, type Flavor } from './ort-flavors';
 
-/**
- * Which build of ONNX Runtime Web runs the page: `jsep` (the default import, WebGPU
- * kernels written in TypeScript, what inpage ships today), `webgpu-ep` (the
- * `onnxruntime-web/webgpu` import: the native C++ WebGPU execution provider, Asyncify) or
- * `jspi` (the same EP suspended with JavaScript Promise Integration instead of Asyncify),
- * `wasm` (`onnxruntime-web/wasm`: CPU only, without Asyncify; only the wasm rows).
- */
-export type Flavor = 'jsep' | 'webgpu-ep' | 'jspi' | 'wasm';
-const flavors: Record<Flavor, () => Promise<typeof Ort>> = {
-  jsep: () => import('onnxruntime-web'),
-  wasm: () => import('onnxruntime-web/wasm'),
-  'webgpu-ep': () => import('onnxruntime-web/webgpu'),
-  jspi: () => import('onnxruntime-web/jspi'),
-};
-/** Where each build's WASM and loader are served: JSEP's by the app (`public/ort/`), the others by Vite. */
-const wasmPaths: Record<Flavor, string | { readonly mjs: string; readonly wasm: string }> = {
-  jsep: '/ort/',
-  'webgpu-ep': { mjs: asyncifyMjs, wasm: asyncifyWasm },
-  jspi: { mjs: jspiMjs, wasm: jspiWasm },
-  wasm: { mjs: plainMjs, wasm: plainWasm },
-};
+export type { Flavor } from './ort-flavors';
 let ort: typeof Ort;
 interface Variant {
   readonly variant: string;
@@ -61,11 +35,6 @@ interface Variant {
 }
 
 const calls = 60;
-
-function quantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
-}
 
 async function timed(run: () => Promise<unknown>, count = calls): Promise<{ medianMs: number; p90Ms: number }> {
   for (let i = 0; i < 5; i += 1) await run();
@@ -96,10 +65,6 @@ async function probability(out: Ort.InferenceSession.OnnxValueMapType): Promise<
   if (output === undefined) return Number.NaN;
   const data = await output.getData();
   return data instanceof Float32Array ? (data[0] ?? Number.NaN) : Number.NaN;
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message.slice(0, 300) : String(error);
 }
 
 /**
@@ -211,10 +176,7 @@ async function graphCapture(
 }
 
 async function experiment(modelUrl: string, flavor: Flavor = 'jsep'): Promise<{ variants: Variant[]; cpuNodes: string[]; adapter: string }> {
-  ort = await flavors[flavor]();
-  const paths = wasmPaths[flavor];
-  ort.env.wasm.wasmPaths = typeof paths === 'string' ? paths : { mjs: paths.mjs, wasm: paths.wasm };
-  ort.env.wasm.numThreads = 1;
+  ort = await loadOrt(flavor);
   const model = new Uint8Array(await (await fetch(modelUrl)).arrayBuffer());
   const variants: Variant[] = [];
   const base = { graphOptimizationLevel: 'all' as const, logSeverityLevel: 3 as const };
@@ -405,9 +367,9 @@ async function experiment(modelUrl: string, flavor: Flavor = 'jsep'): Promise<{ 
     await step(`floor, ${submitEach ? 'a submit per kernel' : 'one submit'}`, async () => {
       variants.push(await dispatchChain(29, submitEach));
     });
-  const info = (ort.env.webgpu.adapter as GPUAdapter | undefined)?.info;
+  const adapter = adapterOf(ort);
   await gpu.release();
-  return { variants, cpuNodes, adapter: info === undefined ? 'unknown' : `${info.vendor} ${info.architecture} ${info.description}` };
+  return { variants, cpuNodes, adapter };
 }
 
 declare global {
