@@ -24,7 +24,13 @@
  * 3 rounds, 8 WASM threads), decode tokens/s alone, WebGPU vs WASM: plain 47.1 vs 52.4
  * (0.90×), fused 74.7 vs 55.5 (1.35×), q4 105 vs 15.4 (6.8×; ORT's WASM MatMulNBits is
  * slow, so against the best WASM decoder of the run it is 1.9×). The plain graph's ~30
- * kernels per layer cost more than its weights; fusing halves them.
+ * kernels per layer cost more than its weights; fusing halves them. A later run with the
+ * warm repeat: fused 79.4 alone, 101 warm (1.91× WASM's warm 53.1); q4 102 / 103 (7.5×).
+ *
+ * `warm`: each alone request runs twice back to back, and the second is reported too. The
+ * first mostly follows the other variants' runs, after which the GPU has idled for seconds
+ * and runs at lower clocks; the second shows the steady step (the same as ORT driven
+ * directly, `decode-ort-builds.bench.ts`).
  *
  * Floors, on a hardware adapter with decoders other than the shipped fixture: WebGPU's
  * decode tokens/s of one request alone ≥ 0.7× WASM's on the same decoder, and of eight at
