@@ -7,7 +7,8 @@
  *   - `webgpu-ep`: `onnxruntime-web/webgpu`, the native C++ WebGPU execution provider
  *     (Asyncify; the build transformers.js 4 runs on);
  *   - `jspi`: the same EP with JavaScript Promise Integration;
- *   - `wasm`: `onnxruntime-web/wasm`, the CPU, the bar each GPU build must clear.
+ *   - `jsep-cpu`: JSEP's build on its WASM provider, what inpage's WASM workers run;
+ *   - `wasm`: `onnxruntime-web/wasm`, the CPU-only build, the bar each GPU build must clear.
  * Each build gets a fresh page, and runs on the page's main thread and in a dedicated worker
  * (where inpage hosts its sessions; BENCH_ORT_WHERE=page,worker picks). Every run's greedy
  * tokens are compared with WASM's on the page.
@@ -26,8 +27,15 @@ import type { DecodeResult } from './pages/ort-decode-run';
 import type { Flavor } from './pages/ort-flavors';
 import { machineFacts, writeReport, type Row } from './support';
 
-const allFlavors: readonly Flavor[] = ['jsep', 'webgpu-ep', 'jspi', 'wasm'];
-const flavors = (process.env.BENCH_ORT_FLAVORS?.split(',') ?? allFlavors).filter((f): f is Flavor => allFlavors.some((a) => a === f));
+/** A build and the execution provider it runs: `jsep-cpu` is JSEP's build on its WASM provider, what inpage's WASM workers run. */
+const variantsOf: Readonly<Record<string, { readonly flavor: Flavor; readonly ep: 'webgpu' | 'wasm' }>> = {
+  jsep: { flavor: 'jsep', ep: 'webgpu' },
+  'webgpu-ep': { flavor: 'webgpu-ep', ep: 'webgpu' },
+  jspi: { flavor: 'jspi', ep: 'webgpu' },
+  'jsep-cpu': { flavor: 'jsep', ep: 'wasm' },
+  wasm: { flavor: 'wasm', ep: 'wasm' },
+};
+const builds = (process.env.BENCH_ORT_FLAVORS?.split(',') ?? Object.keys(variantsOf)).filter((name) => name in variantsOf);
 type Where = 'page' | 'worker';
 const places = (process.env.BENCH_ORT_WHERE ?? 'page,worker').split(',').filter((w): w is Where => w === 'page' || w === 'worker');
 const decoders = (process.env.BENCH_DECODER ?? 'decoder').split(',');
@@ -50,8 +58,9 @@ test(`greedy decoding in each ONNX Runtime Web build (${decoders.join('+')})`, a
   let threads = 1;
   for (const dir of decoders) {
     const results = new Map<string, DecodeResult & { readonly where: Where }>();
-    for (const flavor of flavors)
+    for (const build of builds)
       for (const where of places) {
+        const { flavor, ep } = variantsOf[build] ?? { flavor: 'wasm', ep: 'wasm' };
         await page.goto('/bench/pages/ort-decode.html');
         await page.locator('#status', { hasText: 'ready' }).waitFor();
         if (machine === undefined) {
@@ -60,11 +69,11 @@ test(`greedy decoding in each ONNX Runtime Web build (${decoders.join('+')})`, a
         }
         const result = await page.evaluate(
           ({ url, flavor, where, options }) => (where === 'worker' ? window.ortDecode.decodeInWorker : window.ortDecode.decode)(url, flavor, options),
-          { url: `/models/${dir}/decoder.onnx`, flavor, where, options: { tokens, rounds, threads, prompt, profile } },
+          { url: `/models/${dir}/decoder.onnx`, flavor, where, options: { tokens, rounds, threads, prompt, profile, ep } },
         );
-        console.log(`${dir} ${flavor} (${where}): ${result.error ?? `${fixed(result.stepMs, 2)} ms/step`}`);
-        if (result.flavor !== 'wasm') adapters.add(`${flavor}: ${result.adapter}`);
-        results.set(where === 'page' ? flavor : `${flavor}, worker`, { ...result, where });
+        console.log(`${dir} ${build} (${where}): ${result.error ?? `${fixed(result.stepMs, 2)} ms/step`}`);
+        if (result.kv === 'gpu-buffer') adapters.add(`${build}: ${result.adapter}`);
+        results.set(where === 'page' ? build : `${build}, worker`, { ...result, where });
       }
     const reference = results.get('wasm') ?? results.get('wasm, worker');
     const jsep = results.get('jsep') ?? results.get('jsep, worker');
@@ -112,7 +121,7 @@ test(`greedy decoding in each ONNX Runtime Web build (${decoders.join('+')})`, a
       `One sequence, prompt of ${prompt.length} token ids, ${tokens} new tokens per round; one untimed warm-up round, then ${rounds} timed. ms/step: median over every timed decode step (the cache growing); TTFT: the prefill call and its argmax; tokens/s = 1000 / ms/step.`,
       '`X, worker`: the same decode in a dedicated worker of the page (where inpage hosts its sessions); `vs jsep` and `vs wasm` compare with the runs on the page.',
       'On WebGPU the present.* outputs stay in GPU buffers and go back in as the next past; only the logits are read back (the argmax runs in JS). WASM runs with the threads above.',
-      'Builds: jsep = `onnxruntime-web` (what inpage ships); webgpu-ep = `onnxruntime-web/webgpu` (native WebGPU EP, Asyncify); jspi = `onnxruntime-web/jspi`; wasm = `onnxruntime-web/wasm`.',
+      "Builds: jsep = `onnxruntime-web` (what inpage ships); webgpu-ep = `onnxruntime-web/webgpu` (native WebGPU EP, Asyncify); jspi = `onnxruntime-web/jspi`; jsep-cpu = the `onnxruntime-web` build on its WASM provider (what inpage's WASM workers run); wasm = `onnxruntime-web/wasm` (CPU only, no JSEP).",
     ],
   });
 });

@@ -27,6 +27,8 @@ export interface DecodeOptions {
   readonly prompt: readonly number[];
   /** Count JSEP's GPU kernels per decode step and their GPU time. */
   readonly profile?: boolean;
+  /** The execution provider: WebGPU by default in the WebGPU builds; `'wasm'` runs a WebGPU build on its CPU provider (as inpage's WASM workers do with JSEP's build). */
+  readonly ep?: 'webgpu' | 'wasm';
 }
 
 /** One build's decode of one model. */
@@ -117,7 +119,7 @@ async function generate(ort: typeof Ort, session: Ort.InferenceSession, layout: 
 
 /** Greedy-decode `modelUrl` with `flavor`'s build; a failure becomes `error`. */
 export async function decode(modelUrl: string, flavor: Flavor, options: DecodeOptions): Promise<DecodeResult> {
-  const gpu = flavor !== 'wasm';
+  const gpu = flavor !== 'wasm' && options.ep !== 'wasm';
   const kv = gpu ? 'gpu-buffer' : 'cpu';
   let adapter = 'none (CPU)';
   try {
@@ -151,7 +153,7 @@ export async function decode(modelUrl: string, flavor: Flavor, options: DecodeOp
       steps.push(...ms.slice(1));
     }
     let profiled: Pick<DecodeResult, 'kernelsPerStep' | 'gpuMsPerStep'> = {};
-    if (options.profile === true && flavor === 'jsep') {
+    if (options.profile === true && flavor === 'jsep' && gpu) {
       let kernels = 0;
       let gpuNs = 0;
       ort.env.webgpu.profiling = {
