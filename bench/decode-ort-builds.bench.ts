@@ -35,7 +35,10 @@ const variantsOf: Readonly<Record<string, { readonly flavor: Flavor; readonly ep
   'jsep-cpu': { flavor: 'jsep', ep: 'wasm' },
   wasm: { flavor: 'wasm', ep: 'wasm' },
 };
-const builds = (process.env.BENCH_ORT_FLAVORS?.split(',') ?? Object.keys(variantsOf)).filter((name) => name in variantsOf);
+const builds = (process.env.BENCH_ORT_FLAVORS?.split(',') ?? Object.keys(variantsOf)).flatMap((name) => {
+  const variant = variantsOf[name];
+  return variant === undefined ? [] : [{ name, ...variant }];
+});
 type Where = 'page' | 'worker';
 const places = (process.env.BENCH_ORT_WHERE ?? 'page,worker').split(',').filter((w): w is Where => w === 'page' || w === 'worker');
 const decoders = (process.env.BENCH_DECODER ?? 'decoder').split(',');
@@ -57,10 +60,9 @@ test(`greedy decoding in each ONNX Runtime Web build (${decoders.join('+')})`, a
   let machine: Awaited<ReturnType<typeof machineFacts>> | undefined;
   let threads = 1;
   for (const dir of decoders) {
-    const results = new Map<string, DecodeResult & { readonly where: Where }>();
-    for (const build of builds)
+    const results = new Map<string, DecodeResult>();
+    for (const { name: build, flavor, ep } of builds)
       for (const where of places) {
-        const { flavor, ep } = variantsOf[build] ?? { flavor: 'wasm', ep: 'wasm' };
         await page.goto('/bench/pages/ort-decode.html');
         await page.locator('#status', { hasText: 'ready' }).waitFor();
         if (machine === undefined) {
@@ -73,7 +75,7 @@ test(`greedy decoding in each ONNX Runtime Web build (${decoders.join('+')})`, a
         );
         console.log(`${dir} ${build} (${where}): ${result.error ?? `${fixed(result.stepMs, 2)} ms/step`}`);
         if (result.kv === 'gpu-buffer') adapters.add(`${build}: ${result.adapter}`);
-        results.set(where === 'page' ? build : `${build}, worker`, { ...result, where });
+        results.set(where === 'page' ? build : `${build}, worker`, result);
       }
     const reference = results.get('wasm') ?? results.get('wasm, worker');
     const jsep = results.get('jsep') ?? results.get('jsep, worker');

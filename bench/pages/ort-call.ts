@@ -23,7 +23,7 @@
  */
 import type * as Ort from 'onnxruntime-web';
 import { withConstantInput } from './onnx-constant';
-import { adapterOf, loadOrt, message, quantile, type Flavor } from './ort-flavors';
+import { adapterOf, loadOrt, message, profileKernels, quantile, type Flavor } from './ort-flavors';
 
 export type { Flavor } from './ort-flavors';
 let ort: typeof Ort;
@@ -241,30 +241,25 @@ async function experiment(modelUrl: string, flavor: Flavor = 'jsep'): Promise<{ 
   // Kernels per call and their GPU time (JSEP's profiling hook; the native EP has none).
   if (flavor === 'jsep')
     await step('webgpu kernels, batch 1', async () => {
-      let kernels = 0;
-      let gpuNs = 0;
-      ort.env.webgpu.profiling = {
-        mode: 'default',
-        ondata: (data) => {
-          kernels += 1;
-          gpuNs += data.endTime - data.startTime;
-        },
-      };
       const profiled = 20;
       await gpu.run(vadFeeds(1));
-      kernels = 0;
-      gpuNs = 0;
-      const wall: number[] = [];
-      for (let i = 0; i < profiled; i += 1) {
-        const start = performance.now();
-        await gpu.run(vadFeeds(1));
-        wall.push(performance.now() - start);
-      }
-      ort.env.webgpu.profiling = { mode: 'off' };
+      const {
+        result: wall,
+        kernels,
+        gpuMs,
+      } = await profileKernels(ort, async () => {
+        const wall: number[] = [];
+        for (let i = 0; i < profiled; i += 1) {
+          const start = performance.now();
+          await gpu.run(vadFeeds(1));
+          wall.push(performance.now() - start);
+        }
+        return wall;
+      });
       variants.push({
         variant: 'webgpu kernels, batch 1',
         medianMs: quantile(wall, 0.5),
-        note: `${(kernels / profiled).toFixed(0)} GPU kernels per call, ${(gpuNs / profiled / 1e6).toFixed(3)} ms of GPU time per call`,
+        note: `${(kernels / profiled).toFixed(0)} GPU kernels per call, ${(gpuMs / profiled).toFixed(3)} ms of GPU time per call`,
       });
     });
 

@@ -13,7 +13,7 @@
  * the GPU kernels per step and their summed GPU time.
  */
 import type * as Ort from 'onnxruntime-web';
-import { adapterOf, loadOrt, message, quantile, type Flavor } from './ort-flavors';
+import { adapterOf, loadOrt, message, profileKernels, quantile, type Flavor } from './ort-flavors';
 
 /** What to decode and how often. */
 export interface DecodeOptions {
@@ -154,18 +154,8 @@ export async function decode(modelUrl: string, flavor: Flavor, options: DecodeOp
     }
     let profiled: Pick<DecodeResult, 'kernelsPerStep' | 'gpuMsPerStep'> = {};
     if (options.profile === true && flavor === 'jsep' && gpu) {
-      let kernels = 0;
-      let gpuNs = 0;
-      ort.env.webgpu.profiling = {
-        mode: 'default',
-        ondata: (data) => {
-          kernels += 1;
-          gpuNs += data.endTime - data.startTime;
-        },
-      };
-      const { ms } = await generate(ort, session, layout, options);
-      ort.env.webgpu.profiling = { mode: 'off' };
-      profiled = { kernelsPerStep: kernels / ms.length, gpuMsPerStep: gpuNs / ms.length / 1e6 };
+      const { result, kernels, gpuMs } = await profileKernels(ort, () => generate(ort, session, layout, options));
+      profiled = { kernelsPerStep: kernels / result.ms.length, gpuMsPerStep: gpuMs / result.ms.length };
     }
     await session.release();
     return {

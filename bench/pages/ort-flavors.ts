@@ -59,3 +59,24 @@ export function adapterOf(ort: typeof Ort): string {
   const info = (ort.env.webgpu.adapter as GPUAdapter | undefined)?.info;
   return info === undefined ? 'not exposed by this build (see webgpu above)' : `${info.vendor} ${info.architecture} ${info.description}`;
 }
+
+/**
+ * Run `work` with JSEP's WebGPU profiling on (timestamp queries; the native EP has no such
+ * hook): the GPU kernels it dispatched and their summed GPU time, in ms.
+ */
+export async function profileKernels<T>(ort: typeof Ort, work: () => Promise<T>): Promise<{ result: T; kernels: number; gpuMs: number }> {
+  let kernels = 0;
+  let gpuNs = 0;
+  ort.env.webgpu.profiling = {
+    mode: 'default',
+    ondata: (data) => {
+      kernels += 1;
+      gpuNs += data.endTime - data.startTime;
+    },
+  };
+  try {
+    return { result: await work(), kernels, gpuMs: gpuNs / 1e6 };
+  } finally {
+    ort.env.webgpu.profiling = { mode: 'off' };
+  }
+}
