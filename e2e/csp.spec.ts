@@ -201,7 +201,16 @@ test('under the strict CSP, ONNX Runtime (VAD, 2 WASM threads) and TF.js (embedd
   expect(result.page).toEqual({ crossOriginIsolated: true, sharedArrayBuffer: true });
   // ORT's pthread workers are module workers of its own same-origin .mjs: worker-src 'self' allows them.
   expect(result.environment).toEqual({ crossOriginIsolated: true, ortNumThreads: 2, tfjsNumThreads: 1 });
-  expect(page.workers().filter((w) => w.url().endsWith('/ort/ort-wasm-simd-threaded.jsep.mjs')).length, 'ONNX Runtime thread workers').toBeGreaterThan(0);
+  // WASM sessions run on ORT's CPU-only build, so its threads are workers of ort-wasm-simd-threaded.mjs (never the JSEP build's loader).
+  const ortWorkers = page
+    .workers()
+    .map((w) => w.url())
+    .filter((url) => url.includes('/ort/'));
+  expect(ortWorkers.filter((url) => url.endsWith('/ort/ort-wasm-simd-threaded.mjs')).length, 'ONNX Runtime thread workers').toBeGreaterThan(0);
+  expect(
+    ortWorkers.filter((url) => url.includes('.jsep.')),
+    'JSEP build workers on a WASM-only page',
+  ).toEqual([]);
   expectCorrect(result, 'wasm', tasks);
   await expectCleanUnderPolicy(page, logged);
 });

@@ -41,7 +41,7 @@ describe('the model manifest', () => {
         expect({ path: file.path, bytes: bytes.byteLength, sha256: sha256Hex(bytes) }).toEqual({ path: file.path, bytes: file.bytes, sha256: file.sha256 });
         checked.push(file.path);
       }
-    expect(checked.length).toBe(24); // 4 engine files, 20 model files (the other 5 are generated)
+    expect(checked.length).toBe(26); // 6 engine files (ORT: two builds of 2 files; TF.js: 2), 20 model files (the other 5 are generated)
   });
 
   it('names a licence and an upstream for every task, and every package a file comes from', () => {
@@ -83,6 +83,8 @@ describe('planAssets', () => {
     expect(plan.files.map((f) => f.path)).toEqual([
       'ort/ort-wasm-simd-threaded.jsep.mjs',
       'ort/ort-wasm-simd-threaded.jsep.wasm',
+      'ort/ort-wasm-simd-threaded.mjs',
+      'ort/ort-wasm-simd-threaded.wasm',
       'tfjs/tfjs-backend-wasm.wasm',
       'tfjs/tfjs-backend-wasm-simd.wasm',
       'models/silero_vad_v5.onnx',

@@ -62,13 +62,20 @@ describe('inpage/vite in dev', () => {
     expect(again.status).toBe(304);
   });
 
-  it('serves the engines with WASM and JavaScript types', async () => {
-    const wasm = await fetch(`${origin}/inpage/ort/ort-wasm-simd-threaded.jsep.wasm`, { method: 'HEAD' });
-    expect(wasm.status).toBe(200);
-    expect(wasm.headers.get('content-type')).toBe('application/wasm');
-    expect(wasm.headers.get('content-length')).toBe(String(loadManifest().engines.ort.files[1]?.bytes));
-    const glue = await fetch(`${origin}/inpage/ort/ort-wasm-simd-threaded.jsep.mjs`);
-    expect(glue.headers.get('content-type')).toBe('text/javascript');
+  it("serves both ONNX Runtime builds' files (JSEP for WebGPU, CPU-only for WASM) with WASM and JavaScript types", async () => {
+    for (const file of loadManifest().engines.ort.files) {
+      const url = `${origin}/inpage/ort/${file.path}`;
+      const response = await fetch(url, { method: 'HEAD' });
+      expect(response.status, url).toBe(200);
+      expect(response.headers.get('content-type'), url).toBe(file.path.endsWith('.wasm') ? 'application/wasm' : 'text/javascript');
+      expect(response.headers.get('content-length'), url).toBe(String(file.bytes));
+    }
+    expect(loadManifest().engines.ort.files.map((f) => f.path)).toEqual([
+      'ort-wasm-simd-threaded.jsep.mjs',
+      'ort-wasm-simd-threaded.jsep.wasm',
+      'ort-wasm-simd-threaded.mjs',
+      'ort-wasm-simd-threaded.wasm',
+    ]);
   });
 
   it('answers a file it does not serve with a 404 that says why, never the app page', async () => {
@@ -93,7 +100,8 @@ describe('inpage/vite on build', () => {
       const emitted = join(out, 'static', 'inpage', 'models', 'silero_vad_v5.onnx');
       expect(existsSync(emitted)).toBe(true);
       expect(sha256Hex(readFileSync(emitted))).toBe(vadFile?.sha256);
-      expect(existsSync(join(out, 'static', 'inpage', 'ort', 'ort-wasm-simd-threaded.jsep.wasm'))).toBe(true);
+      for (const file of ['ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.mjs'])
+        expect(existsSync(join(out, 'static', 'inpage', 'ort', file)), file).toBe(true);
       expect(existsSync(join(out, 'static', 'inpage', 'models', 'movenet-lightning'))).toBe(false);
       const js = readdirSync(join(out, 'assets')).filter((name) => name.endsWith('.js'));
       expect(js.map((name) => readFileSync(join(out, 'assets', name), 'utf8')).join('')).toContain('/sub/static/inpage/');

@@ -2,15 +2,18 @@
  * Start-up check of the engines' served files against the ones this build of inpage was
  * made with (the model manifest's sizes and SHA-256), before an engine touches them.
  *
- * ONNX Runtime Web's JS is bundled into inpage's worker while its WASM and loader
- * (`ort-wasm-simd-threaded.jsep.{mjs,wasm}`) are served by the app. A stale copy — another
+ * ONNX Runtime Web's JS is bundled into inpage's worker while its WASM and loader are
+ * served by the app: `ort-wasm-simd-threaded.jsep.{mjs,wasm}` for the JSEP build (WebGPU
+ * sessions), `ort-wasm-simd-threaded.{mjs,wasm}` for the CPU-only build (WASM sessions;
+ * `ort-builds.ts`). Each build's files are checked when a session first needs that build. A stale copy — another
  * inpage or onnxruntime-web version left in `public/` — makes ORT fail much later with
  * errors such as `LinkError: WebAssembly.instantiate(): Import #0 …` or an abort in the
  * middle of a session. A missing file behind a single-page-app fallback makes it fail with
  * "expected magic word 00 61 73 6d". Both become one {@link AssetError} naming the URL.
  *
- * Cost: the loader (47 kB) is fetched and hashed once per worker (ORT then imports it from
- * the HTTP cache); the 28 MB WASM is only asked for its size (`HEAD`), never hashed here.
+ * Cost: a build's loader (24–47 kB) is fetched and hashed once per worker (ORT then imports
+ * it from the HTTP cache); its WASM (14 or 28 MB) is only asked for its size (`HEAD`), never
+ * hashed here.
  */
 import manifest from '../src/model-manifest.json';
 import { AssetError, messageOf } from '../src/errors';
@@ -62,23 +65,46 @@ function checkLength(response: Response, url: string, what: string, bytes: numbe
     );
 }
 
-let ortChecked: Promise<void> | undefined;
+/** ONNX Runtime Web's builds: `jsep` (WebGPU and WASM providers) and `cpu` (`onnxruntime-web/wasm`, WASM only). */
+export type OrtBuildName = 'jsep' | 'cpu';
 
-/**
- * Check ONNX Runtime's served loader (hash) and WASM (size) under `prefix`, once per worker.
- * A failure is not remembered: the next load checks again (the app may have fixed it).
- */
-export function verifyOrtFiles(prefix: string): Promise<void> {
-  ortChecked ??= checkOrt(prefix).catch((error: unknown) => {
-    ortChecked = undefined;
-    throw error;
-  });
-  return ortChecked;
+/** The served files of each build, by name: a loader (`.mjs`) and its WASM. */
+const ortBuildFiles: Readonly<Record<OrtBuildName, RegExp>> = {
+  jsep: /^ort-wasm-simd-threaded\.jsep\.(mjs|wasm)$/,
+  cpu: /^ort-wasm-simd-threaded\.(mjs|wasm)$/,
+};
+
+/** Whether the manifest's ORT file `path` belongs to `build`. */
+export function ortFileOfBuild(path: string, build: OrtBuildName): boolean {
+  return ortBuildFiles[build].test(path);
 }
 
-async function checkOrt(prefix: string): Promise<void> {
+/**
+ * `check()` once per `key` in this worker. A failure is not remembered: the next load checks
+ * again (the app may have fixed its files).
+ */
+function once<K>(checks: Map<K, Promise<void>>, key: K, check: () => Promise<void>): Promise<void> {
+  let checked = checks.get(key);
+  if (checked === undefined) {
+    checked = check().catch((error: unknown) => {
+      checks.delete(key);
+      throw error;
+    });
+    checks.set(key, checked);
+  }
+  return checked;
+}
+
+const ortChecked = new Map<OrtBuildName, Promise<void>>();
+
+/** Check the served loader (hash) and WASM (size) of ONNX Runtime's `build` under `prefix`, once per worker and build. */
+export function verifyOrtFiles(prefix: string, build: OrtBuildName): Promise<void> {
+  return once(ortChecked, build, () => checkOrt(prefix, build));
+}
+
+async function checkOrt(prefix: string, build: OrtBuildName): Promise<void> {
   const { version, files } = manifest.engines.ort;
-  for (const file of files) {
+  for (const file of files.filter((f) => ortFileOfBuild(f.path, build))) {
     const url = new URL(file.path, prefix).href;
     const what = `ONNX Runtime Web ${version}'s ${file.path}`;
     if (file.path.endsWith('.mjs')) {
@@ -104,15 +130,7 @@ const tfjsChecked = new Map<string, Promise<void>>();
  * under `prefix` by hash (they are small), once per worker and file.
  */
 export function verifyTfjsWasm(prefix: string, fileName: string): Promise<void> {
-  let checked = tfjsChecked.get(fileName);
-  if (checked === undefined) {
-    checked = checkTfjs(prefix, fileName).catch((error: unknown) => {
-      tfjsChecked.delete(fileName);
-      throw error;
-    });
-    tfjsChecked.set(fileName, checked);
-  }
-  return checked;
+  return once(tfjsChecked, fileName, () => checkTfjs(prefix, fileName));
 }
 
 async function checkTfjs(prefix: string, fileName: string): Promise<void> {

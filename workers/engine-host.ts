@@ -37,7 +37,7 @@ import { holdForLife } from '../src/worker-liveness';
 import { transferablesOf } from '../src/tensor';
 import { applyShapeOverrides } from '../src/signature';
 import { validateInputs } from '../src/validate';
-import { engineVersions, verifyOrtFiles } from './engine-files';
+import { engineVersions } from './engine-files';
 import { evaluations } from './evaluations';
 import { resolveSource } from './model-source';
 import { RunGate } from './run-gate';
@@ -74,8 +74,8 @@ export type EngineFactory = (format: ModelFormat, paths: EngineAssetPaths) => Pr
 
 const importEngine: EngineFactory = (format, paths) =>
   format === 'onnx'
-    ? // The served WASM must be the one the bundled ORT code was built with (engine-files.ts).
-      Promise.all([import('./ort-engine'), verifyOrtFiles(paths.ortWasmPrefix)]).then(([{ OrtEngine, configureOrt }]) => {
+    ? // Each ORT build checks its served files when a session first needs it (ort-builds.ts, engine-files.ts).
+      import('./ort-engine').then(({ OrtEngine, configureOrt }) => {
         configureOrt(paths);
         return new OrtEngine(paths.allowSoftwareWebGpu ?? false);
       })

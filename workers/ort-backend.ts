@@ -8,11 +8,12 @@
  *   When no synthetic input can be made or a probe call fails, WebGPU stays, and the reason
  *   says the choice was not measured.
  */
-import * as ort from 'onnxruntime-web';
+import type * as ort from 'onnxruntime-web';
 import { BackendUnavailableError, messageOf, ModelLoadError } from '../src/errors';
 import type { Backend, BackendProbe, BackendTiming, LoadRequest, TensorMap } from '../src/protocol';
 import { applyShapeOverrides } from '../src/signature';
 import { chooseBackend, median, probeFeeds } from './backend-choice';
+import { loadOrtBuild, type Ort } from './ort-builds';
 import { specsOf, toOrt } from './ort-tensors';
 import { adapterName, probeWebGpu, softwareAdapterReason } from './webgpu-probe';
 import { watchDevice } from './device-loss';
@@ -21,6 +22,8 @@ import { watchDevice } from './device-loss';
 export interface OpenedSession {
   readonly session: ort.InferenceSession;
   readonly backend: Backend;
+  /** The build the session runs on (`ort-builds.ts`): its feeds must be made by it. */
+  readonly ort: Ort;
   readonly reason: string;
   /** Set when `'auto'` did not get WebGPU. */
   readonly fallbackReason?: string;
@@ -52,24 +55,31 @@ function gpuBufferOutputs(patterns: readonly string[]): Readonly<Record<string, 
   );
 }
 
-async function create(model: Uint8Array, backend: 'webgpu' | 'wasm', keepOnDevice: readonly string[] = []): Promise<ort.InferenceSession> {
+/** A session and the build it runs on. */
+interface Session {
+  readonly session: ort.InferenceSession;
+  readonly ort: Ort;
+}
+
+/** Make a session of `model` on `build`, the build of `backend` (loaded by the caller, so a missing engine file stays an `AssetError`). */
+async function create(build: Ort, model: Uint8Array, backend: 'webgpu' | 'wasm', keepOnDevice: readonly string[] = []): Promise<Session> {
   // On WebGPU the kept outputs stay in GPU buffers (fed back as the next call's inputs); WASM has no such location.
   const preferredOutputLocation = backend === 'webgpu' && keepOnDevice.length > 0 ? gpuBufferOutputs(keepOnDevice) : undefined;
-  const session = await ort.InferenceSession.create(model, {
+  const session = await build.InferenceSession.create(model, {
     executionProviders: [backend],
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
     ...(preferredOutputLocation === undefined ? {} : { preferredOutputLocation }),
   });
-  if (backend === 'webgpu') watchOrtDevice();
-  return session;
+  if (backend === 'webgpu') watchOrtDevice(build);
+  return { session, ort: build };
 }
 
 /** Watch ORT's device for loss. It exists once a WebGPU session does (the getter returns it rather than making one). */
-function watchOrtDevice(): void {
+function watchOrtDevice(build: Ort): void {
   try {
     // Typed as a promise; the JSEP build returns the device itself.
-    void Promise.resolve(ort.env.webgpu.device).then(
+    void Promise.resolve(build.env.webgpu.device).then(
       (device) => watchDevice(device, 'ONNX Runtime Web'),
       () => undefined,
     );
@@ -78,10 +88,10 @@ function watchOrtDevice(): void {
   }
 }
 
-async function timeCalls(session: ort.InferenceSession, feeds: TensorMap): Promise<number> {
+async function timeCalls({ session, ort: build }: Session, feeds: TensorMap): Promise<number> {
   const run = async (): Promise<number> => {
     const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(t);
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(build, t);
     const started = performance.now();
     const outputs = await session.run(ortFeeds);
     const ms = performance.now() - started;
@@ -95,11 +105,12 @@ async function timeCalls(session: ort.InferenceSession, feeds: TensorMap): Promi
 }
 
 /** Time both sessions on the probe; a string says why they could not be timed. */
-async function measure(request: LoadRequest, gpuSession: ort.InferenceSession, cpuSession: ort.InferenceSession): Promise<BackendTiming[] | string> {
+async function measure(request: LoadRequest, gpuSession: Session, cpuSession: Session): Promise<BackendTiming[] | string> {
   const probe = request.probe ?? defaultProbe;
   let inputs;
   try {
-    inputs = applyShapeOverrides(request.modelId, specsOf(cpuSession.inputMetadata, cpuSession.inputNames), request.shapes);
+    const { inputMetadata, inputNames } = cpuSession.session;
+    inputs = applyShapeOverrides(request.modelId, specsOf(inputMetadata, inputNames), request.shapes);
   } catch (error) {
     return messageOf(error);
   }
@@ -121,9 +132,10 @@ async function measure(request: LoadRequest, gpuSession: ort.InferenceSession, c
   return timings;
 }
 
-async function openWasm(model: Uint8Array, modelId: string): Promise<ort.InferenceSession> {
+async function openWasm(model: Uint8Array, modelId: string): Promise<Session> {
+  const build = await loadOrtBuild('wasm');
   try {
-    return await create(model, 'wasm');
+    return await create(build.ort, model, 'wasm');
   } catch (error) {
     throw new ModelLoadError(`Model "${modelId}" could not be loaded by ONNX Runtime Web: ${messageOf(error)}`, {
       model: modelId,
@@ -133,7 +145,7 @@ async function openWasm(model: Uint8Array, modelId: string): Promise<ort.Inferen
   }
 }
 
-async function openWebGpu(model: Uint8Array, modelId: string, keepOnDevice: readonly string[] | undefined): Promise<ort.InferenceSession> {
+async function openWebGpu(model: Uint8Array, modelId: string, keepOnDevice: readonly string[] | undefined): Promise<Session> {
   const gpu = await probeWebGpu();
   if (!gpu.available) {
     throw new BackendUnavailableError(
@@ -141,8 +153,9 @@ async function openWebGpu(model: Uint8Array, modelId: string, keepOnDevice: read
       { model: modelId, backend: 'webgpu', detail: gpu.reason },
     );
   }
+  const build = await loadOrtBuild('webgpu');
   try {
-    return await create(model, 'webgpu', keepOnDevice);
+    return await create(build.ort, model, 'webgpu', keepOnDevice);
   } catch (error) {
     throw new BackendUnavailableError(`Model "${modelId}" could not build a WebGPU session: ${messageOf(error)}`, {
       model: modelId,
@@ -155,38 +168,40 @@ async function openWebGpu(model: Uint8Array, modelId: string, keepOnDevice: read
 /** Open `model` for `request`, resolving `'auto'` as the file comment says. */
 export async function openSession(model: Uint8Array, request: LoadRequest, allowSoftwareWebGpu: boolean): Promise<OpenedSession> {
   const { modelId, backend } = request;
-  if (backend === 'wasm') return { session: await openWasm(model, modelId), backend, reason: 'asked for "wasm"' };
-  if (backend === 'webgpu') return { session: await openWebGpu(model, modelId, request.keepOnDevice), backend, reason: 'asked for "webgpu"' };
+  if (backend === 'wasm') return { ...(await openWasm(model, modelId)), backend, reason: 'asked for "wasm"' };
+  if (backend === 'webgpu') return { ...(await openWebGpu(model, modelId, request.keepOnDevice)), backend, reason: 'asked for "webgpu"' };
   const wasmBecause = async (why: string): Promise<OpenedSession> => {
     const reason = `auto: ${why}`;
-    return { session: await openWasm(model, modelId), backend: 'wasm', reason, fallbackReason: why };
+    return { ...(await openWasm(model, modelId)), backend: 'wasm', reason, fallbackReason: why };
   };
   const gpu = await probeWebGpu();
   if (!gpu.available) return wasmBecause(`WebGPU unavailable: ${gpu.reason ?? 'no adapter'}`);
   const adapter = adapterName(gpu);
   if (gpu.software === true && !allowSoftwareWebGpu) return wasmBecause(softwareAdapterReason(gpu));
-  let gpuSession: ort.InferenceSession;
+  // Both builds are loaded outside the tries below: a missing engine file is an AssetError, not a reason to fall back.
+  const [gpuBuild, cpuBuild] = await Promise.all([loadOrtBuild('webgpu'), loadOrtBuild('wasm')]);
+  let gpuSession: Session;
   try {
-    gpuSession = await create(model, 'webgpu', request.keepOnDevice);
+    gpuSession = await create(gpuBuild.ort, model, 'webgpu', request.keepOnDevice);
   } catch (error) {
     return wasmBecause(`WebGPU session failed: ${messageOf(error)}`);
   }
-  let cpuSession: ort.InferenceSession;
+  let cpuSession: Session;
   try {
-    cpuSession = await create(model, 'wasm');
+    cpuSession = await create(cpuBuild.ort, model, 'wasm');
   } catch (error) {
-    return { session: gpuSession, backend: 'webgpu', reason: `auto: WebGPU (${adapter}); WASM could not load the model to compare: ${messageOf(error)}` };
+    return { ...gpuSession, backend: 'webgpu', reason: `auto: WebGPU (${adapter}); WASM could not load the model to compare: ${messageOf(error)}` };
   }
   const timings = await measure(request, gpuSession, cpuSession);
   if (typeof timings === 'string') {
-    await cpuSession.release();
-    return { session: gpuSession, backend: 'webgpu', reason: `auto: WebGPU (${adapter}), not measured: ${timings}` };
+    await cpuSession.session.release();
+    return { ...gpuSession, backend: 'webgpu', reason: `auto: WebGPU (${adapter}), not measured: ${timings}` };
   }
   const choice = chooseBackend(timings, adapter);
   const [kept, dropped] = choice.backend === 'webgpu' ? [gpuSession, cpuSession] : [cpuSession, gpuSession];
-  await dropped.release();
+  await dropped.session.release();
   return {
-    session: kept,
+    ...kept,
     backend: choice.backend,
     reason: choice.reason,
     timings,

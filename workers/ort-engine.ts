@@ -1,43 +1,27 @@
 /**
- * The ONNX Runtime Web engine: `webgpu` and `wasm` execution providers.
+ * The ONNX Runtime Web engine: `webgpu` sessions on its JSEP build, `wasm` sessions on its
+ * CPU-only build (`ort-builds.ts`).
  *
  * Runs inside a worker. The host validates inputs before calling `run`, so this file
  * only converts tensors and talks to ONNX Runtime.
  */
-import * as ort from 'onnxruntime-web';
+import type * as ort from 'onnxruntime-web';
 import { BackendUnavailableError, InferenceError, messageOf, ModelLoadError, ModelNotFoundError } from '../src/errors';
-import type {
-  Backend,
-  DeviceTensor,
-  Engine,
-  EngineAssetPaths,
-  EngineResources,
-  KeepingRunResult,
-  LoadRequest,
-  ModelInfo,
-  RunResult,
-  TensorMap,
-} from '../src/protocol';
+import type { Backend, DeviceTensor, Engine, EngineResources, KeepingRunResult, LoadRequest, ModelInfo, RunResult, TensorMap } from '../src/protocol';
 import { expectedFor, fetchChecked } from '../src/cache/response-check';
 import { openSession } from './ort-backend';
 import { onnxOperators } from './onnx-operators';
 import { deviceTensorCount, fromOrtAnywhere, OrtDeviceTensor, specsOf, toOrt } from './ort-tensors';
-import { ortThreads } from './wasm-threads';
+import type { Ort } from './ort-builds';
 
 interface OrtModel {
   readonly session: ort.InferenceSession;
   readonly backend: Backend;
+  /** The build the session runs on, which makes its feeds. */
+  readonly ort: Ort;
 }
 
-/** Configure ONNX Runtime's WASM paths and threads. Must run before the first session. */
-export function configureOrt(paths: EngineAssetPaths): void {
-  // Serve ORT's own WASM + glue from this app; ORT would otherwise resolve them relative
-  // to its bundle URL, which breaks once a bundler renames or inlines the bundle.
-  ort.env.wasm.wasmPaths = paths.ortWasmPrefix;
-  // Threads need SharedArrayBuffer, i.e. a cross-origin-isolated page (COOP + COEP).
-  ort.env.wasm.numThreads = ortThreads(paths.ortNumThreads);
-  ort.env.logLevel = 'error';
-}
+export { configureOrt } from './ort-builds';
 
 /** ONNX Runtime Web behind the {@link Engine} interface. */
 export class OrtEngine implements Engine {
@@ -60,7 +44,7 @@ export class OrtEngine implements Engine {
     const model = await this.source(request);
     const operators = onnxOperators(model);
     const opened = await openSession(model, request, this.allowSoftwareWebGpu);
-    this.models.set(modelId, { session: opened.session, backend: opened.backend });
+    this.models.set(modelId, { session: opened.session, backend: opened.backend, ort: opened.ort });
     const { session } = opened;
     return {
       modelId,
@@ -110,10 +94,10 @@ export class OrtEngine implements Engine {
 
   /** Run with `resident` inputs fed as they are, keeping the outputs named in `keep` as {@link OrtDeviceTensor}s. */
   async runKeeping(modelId: string, inputs: TensorMap, resident: Readonly<Record<string, DeviceTensor>>, keep: readonly string[]): Promise<KeepingRunResult> {
-    const { session } = this.get(modelId);
+    const { session, ort: build } = this.get(modelId);
     const prepareStart = performance.now();
     const feeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(inputs)) feeds[name] = toOrt(t);
+    for (const [name, t] of Object.entries(inputs)) feeds[name] = toOrt(build, t);
     for (const [name, t] of Object.entries(resident)) {
       if (!(t instanceof OrtDeviceTensor))
         throw new InferenceError(`Input "${name}" of model "${modelId}" is a device tensor another engine made.`, { model: modelId, input: name });

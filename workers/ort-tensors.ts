@@ -2,10 +2,11 @@
  * Tensors between inpage and ONNX Runtime Web: signatures from session metadata, and
  * inpage tensors to ORT tensors and back.
  */
-import * as ort from 'onnxruntime-web';
+import type * as ort from 'onnxruntime-web';
 import { InferenceError, ModelLoadError } from '../src/errors';
 import type { DeviceTensor, Dim, Tensor, TensorDType, TensorSpec } from '../src/protocol';
 import { ownedTensor } from '../src/tensor';
+import type { Ort } from './ort-builds';
 
 const ortTypeToDType: Partial<Record<ort.Tensor.Type, TensorDType>> = {
   float32: 'float32',
@@ -36,9 +37,9 @@ export function specsOf(metadata: readonly ort.InferenceSession.ValueMetadata[],
   });
 }
 
-/** An ORT tensor over `t`'s data (no copy). */
-export function toOrt(t: Tensor): ort.Tensor {
-  return new ort.Tensor(t.dtype, t.data, t.dims);
+/** An ORT tensor over `t`'s data (no copy), made by `build`: the build of the session it feeds (`ort-builds.ts`). */
+export function toOrt(build: Ort, t: Tensor): ort.Tensor {
+  return new build.Tensor(t.dtype, t.data, t.dims);
 }
 
 /** An inpage tensor that owns its buffer, from an ORT output. */

@@ -28,6 +28,12 @@ function expectAssetsUnderBase(requests: readonly string[], baseURL: string | un
   expect(requests.filter((url) => url.endsWith('/inpage/models/silero_vad_v5.onnx'))).toHaveLength(1);
 }
 
+/** The ONNX Runtime builds whose files the app fetched: `cpu` (ort-wasm-simd-threaded.{mjs,wasm}) and/or `jsep` (….jsep.{mjs,wasm}). */
+function ortBuildsFetched(requests: readonly string[]): string[] {
+  const files = requests.map((url) => new URL(url).pathname).filter((path) => /\/inpage\/ort\/ort-wasm-simd-threaded(\.jsep)?\.wasm$/.test(path));
+  return [...new Set(files.map((path) => (path.endsWith('.jsep.wasm') ? 'jsep' : 'cpu')))].sort();
+}
+
 /** Every built-in task and the custom model answered correctly on wasm, in a cross-origin-isolated page. */
 function expectEveryTask(report: Report): void {
   expect(report.errors).toEqual({});
@@ -68,6 +74,8 @@ test('every built-in task and a custom model answer correctly on wasm, from same
   const { report, requests, console: logged } = await runExample(page, '?backend=wasm');
   expectEveryTask(report);
   expectAssetsUnderBase(requests, baseURL);
+  // WASM sessions run on ORT's CPU-only build: the JSEP build's 28 MB are never fetched.
+  expect(ortBuildsFetched(requests)).toEqual(['cpu']);
   expect(logged).toEqual([]);
 });
 
@@ -110,9 +118,11 @@ test('a reload answers from the weights cache: no model file is downloaded again
 
 test('the packaged worker runs ONNX Runtime on WebGPU (the custom model)', async ({ page }, info) => {
   test.skip(info.project.name !== 'vite-dev', 'WebGPU is SwiftShader here: once is enough (e2e/ covers every task on WebGPU)');
-  const { report, console: logged } = await runExample(page, '?backend=webgpu&tasks=custom');
+  const { report, requests, console: logged } = await runExample(page, '?backend=webgpu&tasks=custom');
   expect(report.errors).toEqual({});
   expectCustomModel(report.results.custom, 'webgpu');
+  // WebGPU sessions run on ORT's JSEP build, and only it is fetched.
+  expect(ortBuildsFetched(requests)).toEqual(['jsep']);
   expect(logged).toEqual([]);
 });
 
