@@ -5,8 +5,9 @@
  * ONNX Runtime Web's JS is bundled into inpage's worker while its WASM and loader are
  * served by the app: `ort-wasm-simd-threaded.jsep.{mjs,wasm}` for the JSEP build (WebGPU
  * sessions), `ort-wasm-simd-threaded.{mjs,wasm}` for the CPU-only build (WASM sessions;
- * `ort-builds.ts`). Each build's files are checked when a session first needs that build. A stale copy — another
- * inpage or onnxruntime-web version left in `public/` — makes ORT fail much later with
+ * `ort-builds.ts`). Each build's files are checked when a session first needs that build.
+ * A stale copy — another inpage or onnxruntime-web version left in `public/` — makes ORT
+ * fail much later with
  * errors such as `LinkError: WebAssembly.instantiate(): Import #0 …` or an abort in the
  * middle of a session. A missing file behind a single-page-app fallback makes it fail with
  * "expected magic word 00 61 73 6d". Both become one {@link AssetError} naming the URL.

@@ -135,7 +135,7 @@ async function measure(request: LoadRequest, gpuSession: Session, cpuSession: Se
 async function openWasm(model: Uint8Array, modelId: string): Promise<Session> {
   const build = await loadOrtBuild('wasm');
   try {
-    return await create(build.ort, model, 'wasm');
+    return await create(build, model, 'wasm');
   } catch (error) {
     throw new ModelLoadError(`Model "${modelId}" could not be loaded by ONNX Runtime Web: ${messageOf(error)}`, {
       model: modelId,
@@ -155,7 +155,7 @@ async function openWebGpu(model: Uint8Array, modelId: string, keepOnDevice: read
   }
   const build = await loadOrtBuild('webgpu');
   try {
-    return await create(build.ort, model, 'webgpu', keepOnDevice);
+    return await create(build, model, 'webgpu', keepOnDevice);
   } catch (error) {
     throw new BackendUnavailableError(`Model "${modelId}" could not build a WebGPU session: ${messageOf(error)}`, {
       model: modelId,
@@ -182,13 +182,13 @@ export async function openSession(model: Uint8Array, request: LoadRequest, allow
   const [gpuBuild, cpuBuild] = await Promise.all([loadOrtBuild('webgpu'), loadOrtBuild('wasm')]);
   let gpuSession: Session;
   try {
-    gpuSession = await create(gpuBuild.ort, model, 'webgpu', request.keepOnDevice);
+    gpuSession = await create(gpuBuild, model, 'webgpu', request.keepOnDevice);
   } catch (error) {
     return wasmBecause(`WebGPU session failed: ${messageOf(error)}`);
   }
   let cpuSession: Session;
   try {
-    cpuSession = await create(cpuBuild.ort, model, 'wasm');
+    cpuSession = await create(cpuBuild, model, 'wasm');
   } catch (error) {
     return { ...gpuSession, backend: 'webgpu', reason: `auto: WebGPU (${adapter}); WASM could not load the model to compare: ${messageOf(error)}` };
   }

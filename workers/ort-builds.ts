@@ -12,8 +12,7 @@
  *
  * A worker that runs both kinds of session (or `'auto'`, which times both) holds both
  * builds: each is its own module with its own `env`, WASM instance, thread pool and
- * `Tensor` class, so a feed is always made by the build of the session it goes to
- * ({@link OrtBuild.ort}).
+ * `Tensor` class, so a feed is always made by the build of the session it goes to.
  */
 import type * as OrtModule from 'onnxruntime-web';
 import type { EngineAssetPaths } from '../src/protocol';
@@ -23,19 +22,13 @@ import { ortThreads } from './wasm-threads';
 /** What `import('onnxruntime-web')` gives; the CPU-only build has the same API (and types). */
 export type Ort = typeof OrtModule;
 
-/** A loaded build and its name. */
-export interface OrtBuild {
-  readonly name: OrtBuildName;
-  readonly ort: Ort;
-}
-
 /** The build whose sessions run on `backend`. */
 export function buildFor(backend: 'webgpu' | 'wasm'): OrtBuildName {
   return backend === 'webgpu' ? 'jsep' : 'cpu';
 }
 
 let assetPaths: EngineAssetPaths | undefined;
-const builds = new Map<OrtBuildName, Promise<OrtBuild>>();
+const builds = new Map<OrtBuildName, Promise<Ort>>();
 
 /** Where the builds find their WASM and how many threads they use. Must run before the first {@link loadOrtBuild}. */
 export function configureOrt(paths: EngineAssetPaths): void {
@@ -51,7 +44,7 @@ function importBuild(name: OrtBuildName): Promise<Ort> {
  * The build for `backend`, imported, its served files checked (`engine-files.ts`) and
  * configured, once per worker. A failure is not remembered: the next load tries again.
  */
-export function loadOrtBuild(backend: 'webgpu' | 'wasm'): Promise<OrtBuild> {
+export function loadOrtBuild(backend: 'webgpu' | 'wasm'): Promise<Ort> {
   const name = buildFor(backend);
   let build = builds.get(name);
   if (build === undefined) {
@@ -64,7 +57,7 @@ export function loadOrtBuild(backend: 'webgpu' | 'wasm'): Promise<OrtBuild> {
       // Threads need SharedArrayBuffer, i.e. a cross-origin-isolated page (COOP + COEP).
       ort.env.wasm.numThreads = ortThreads(paths.ortNumThreads);
       ort.env.logLevel = 'error';
-      return { name, ort };
+      return ort;
     });
     build.catch(() => builds.delete(name));
     builds.set(name, build);
